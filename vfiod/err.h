@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The one error idiom of vfiod: a fallible function takes `struct vf_err *`,
+ * returns a negative value on failure and fills the error with an errno and
+ * a message. Callers add context on the way up with vf_err_wrap(); the whole
+ * message ends up in the log or in the reply to a client. Library code never
+ * prints or exits.
+ */
+#ifndef VFIOD_ERR_H
+#define VFIOD_ERR_H
+
+#include <stddef.h>
+
+#define VF_ERR_MSG_MAX 1024
+
+struct vf_err {
+	int errnum;                /* errno value, 0 when none applies */
+	char msg[VF_ERR_MSG_MAX];  /* human sentence, never ends in '\n' */
+};
+
+/* Sets the error; appends ": strerror(errnum)" when errnum != 0. Returns -1. */
+int vf_err_set(struct vf_err *e, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Prefixes the existing message with context: "ctx: old". Returns -1. */
+int vf_err_wrap(struct vf_err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+void vf_err_clear(struct vf_err *e);
+
+#endif

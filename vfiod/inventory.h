@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The inventory: PCI facts, host facts and a verdict per device, gathered
+ * in one pass through hostfs, and its JSON form (docs/inventory.md).
+ */
+#ifndef VFIOD_INVENTORY_H
+#define VFIOD_INVENTORY_H
+
+#include <json-c/json.h>
+
+#include "hostcrit.h"
+#include "names.h"
+#include "pci.h"
+#include "policy.h"
+#include "verdict.h"
+
+struct inventory {
+	struct pci_inventory pci;
+	struct host_critical_set critical;
+	struct host_facts facts;
+	struct verdict *verdicts; /* one per pci.devs[i] */
+};
+
+/* Reads everything; fails only when the PCI device list itself is unreadable. */
+int inventory_gather(struct inventory *inv, const struct hostfs *h,
+		     const struct policy *pol, struct pci_names *names,
+		     struct vf_err *e);
+void inventory_free(struct inventory *inv);
+
+struct json_object *inventory_to_json(const struct inventory *inv);
+
+/*
+ * True when a modules.dep or modules.builtin text lists module `name`
+ * ("vfio-pci" matches ".../vfio-pci.ko", ".ko.xz", ".ko.zst", ".ko.gz").
+ */
+bool inventory_modules_list_has(const char *buf, const char *name);
+
+#endif

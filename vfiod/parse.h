@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The strict parsers: one for integers, one for PCI addresses, one check for
+ * names that will become path components. Everything that reads a number or
+ * a BDF from the host, a file or a client goes through these. They take
+ * strings, never paths, so unit tests and fuzzers feed them from memory.
+ */
+#ifndef VFIOD_PARSE_H
+#define VFIOD_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Parses all of `s` as an unsigned number in `base` (10 or 16; base 16
+ * accepts an optional "0x" prefix). No sign, no whitespace, no trailing junk,
+ * nothing above `max`. Returns 0, -EINVAL or -ERANGE.
+ */
+int vf_parse_u64(const char *s, int base, uint64_t max, uint64_t *out);
+
+/* Decimal, optional leading '-', within [min, max]. Returns 0, -EINVAL or -ERANGE. */
+int vf_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+
+struct vf_bdf {
+	uint16_t domain;
+	uint8_t bus;
+	uint8_t dev;  /* 0..31 */
+	uint8_t fn;   /* 0..7 */
+};
+
+/* "dddd:bb:dd.f" plus NUL */
+#define VF_BDF_LEN 13
+
+/*
+ * Parses a PCI address, "dddd:bb:dd.f" or the short "bb:dd.f" (domain 0),
+ * hex digits of either case, nothing else. Returns 0 or -EINVAL.
+ */
+int vf_parse_bdf(const char *s, struct vf_bdf *out);
+
+/* Canonical form "dddd:bb:dd.f", lower case. `buf` holds VF_BDF_LEN bytes. */
+void vf_bdf_format(const struct vf_bdf *b, char buf[VF_BDF_LEN]);
+
+/* True when `s` is exactly a canonical BDF (what sysfs names devices). */
+bool vf_is_canonical_bdf(const char *s);
+
+/* Same domain, bus and device: functions of one slot. */
+bool vf_bdf_same_slot(const struct vf_bdf *a, const struct vf_bdf *b);
+
+/*
+ * True when `name` may become one path component: 1..255 bytes, no '/',
+ * not "." or "..", no control characters.
+ */
+bool vf_name_is_safe(const char *name);
+
+#endif

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Cleanup attributes and small helpers shared by every module. */
+#ifndef VFIOD_UTIL_H
+#define VFIOD_UTIL_H
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static inline void vf_freep(void *p)
+{
+	free(*(void **)p);
+}
+
+static inline void vf_closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+
+static inline void vf_closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+static inline void vf_fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+
+#define _cleanup_free_ __attribute__((cleanup(vf_freep)))
+#define _cleanup_close_ __attribute__((cleanup(vf_closep)))
+#define _cleanup_closedir_ __attribute__((cleanup(vf_closedirp)))
+#define _cleanup_fclose_ __attribute__((cleanup(vf_fclosep)))
+
+#define VF_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A growable vector of owned strings. */
+struct vf_strv {
+	char **v;
+	size_t n;
+};
+
+int vf_strv_add(struct vf_strv *sv, const char *s);
+int vf_strv_addf(struct vf_strv *sv, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void vf_strv_free(struct vf_strv *sv);
+
+/* Aborts on allocation failure: vfiod cannot do anything sensible without memory. */
+void *vf_xcalloc(size_t n, size_t size);
+void *vf_xreallocarray(void *p, size_t n, size_t size);
+char *vf_xstrdup(const char *s);
+
+#endif
