@@ -12,9 +12,10 @@ WARN := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wformat=2 -Wstrict-prototyp
 # Messages are bounded buffers that truncate on purpose; paths never do
 # (vf_path() fails with ENAMETOOLONG instead).
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DVFIOD_VERSION='"$(VERSION)"' $(WARN) \
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DVFIOD_VERSION='"$(VERSION)"' $(WARN) \
 	-Ivfiod $(shell pkg-config --cflags $(PKGS)) $(CFLAGS) -MMD -MP
-LIBS := $(shell pkg-config --libs $(PKGS))
+LIBS = $(shell pkg-config --libs $(PKGS))
+CMOCKA = $(shell pkg-config --libs cmocka)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIB_SRC := $(filter-out vfiod/main.c,$(wildcard vfiod/*.c))
@@ -48,7 +49,7 @@ build/asan/vfiod: build/asan/vfiod/main.o $(SAN_OBJ)
 
 build/tests/%: build/asan/tests/unit/%.o $(SAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS) $(shell pkg-config --libs cmocka)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS) $(CMOCKA)
 
 deps:
 	scripts/deps
