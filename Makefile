@@ -23,7 +23,6 @@ LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o)
 SAN_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
-SCENARIOS := $(sort $(wildcard tests/testbed/scenario-*.sh))
 
 .PHONY: all deps check check-unit check-fixtures check-system check-testbed \
 	demo clean format install
@@ -66,7 +65,7 @@ check-system: all
 	tests/system/run
 
 check-testbed: all
-	@set -e; for s in $(SCENARIOS); do echo "== testbed: $$s"; scripts/testbed run $$s; done
+	tests/testbed/run-all
 
 demo: all
 	scripts/testbed run tests/testbed/demo.sh

@@ -62,7 +62,7 @@ static bool critical_why(const struct host_facts *hf, const struct pci_dev_info 
 	unsigned base = d->class >> 16;
 
 	if (d->boot_vga == 1) {
-		snprintf(buf, cap, "is the boot GPU (boot_vga = 1): the host's console runs on it");
+		snprintf(buf, cap, "is the boot GPU (boot_vga = 1) and carries the host's console");
 		return true;
 	}
 	c = hf->critical ? hostcrit_find(hf->critical, d->bdf) : NULL;

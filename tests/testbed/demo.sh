@@ -1,0 +1,39 @@
+#!/bin/bash
+# The main job, watched on the testbed (`make demo`): vfiod's inventory of
+# a real kernel with a real IOMMU, with the verdict for every device, and a
+# verdict changing as the host's own use of a device changes.
+set -u
+[ "${TESTBED:-}" = 1 ] || { echo "run with: make demo" >&2; exit 2; }
+VFIOD=vfiod/vfiod
+table() {
+	"$VFIOD" --inventory | jq -r '
+	  ["BDF", "ID", "CLASS", "DRIVER", "GROUP", "VERDICT"],
+	  (.devices[] | [.bdf, "\(.vendor):\(.device)", (.class_name // .class), (.driver // "-"),
+	                 (.iommu_group // "-" | tostring), (.reason // "assignable")]) | @tsv' |
+	column -t -s $'\t'
+}
+echo "== kernel $(uname -r), $(ls /sys/kernel/iommu_groups | wc -l) IOMMU groups"
+echo "== loading host drivers: snd-hda-intel (the display's audio function), e1000e (the NIC)"
+modprobe snd-hda-intel
+modprobe e1000e
+echo
+echo "== vfiod --inventory: every device and its verdict"
+table
+echo
+echo "== why each refused device is refused"
+"$VFIOD" --inventory | jq -r '.devices[] | select(.assignable | not) | "  \(.bdf) [\(.reason)] \(.message)"'
+echo
+echo "== the GPU and its HDMI audio function move as one unit"
+"$VFIOD" --inventory | jq '.devices[] | select(.class == "038000") |
+	{bdf, iommu_group, group_members, companions, assignable, message}'
+nic=$("$VFIOD" --inventory | jq -r '.devices[] | select(.class == "020000") | .bdf' | head -n1)
+ifc=$(ls "/sys/bus/pci/devices/$nic/net" | head -n1)
+echo
+echo "== the host starts using NIC $nic ($ifc) for its default route"
+ip link set "$ifc" up
+ip addr add 10.0.2.15/24 dev "$ifc"
+ip route add default via 10.0.2.2 dev "$ifc"
+"$VFIOD" --inventory | jq -r --arg b "$nic" '.devices[] | select(.bdf == $b) | "  \(.bdf) [\(.reason // "assignable")] \(.message)"'
+echo "== the route goes away"
+ip route del default
+"$VFIOD" --inventory | jq -r --arg b "$nic" '.devices[] | select(.bdf == $b) | "  \(.bdf) [\(.reason // "assignable")] \(.message)"'
