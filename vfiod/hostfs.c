@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,21 +14,10 @@
 #include "parse.h"
 #include "util.h"
 
-int vf_path(char *buf, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, cap, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= cap)
-		return -ENAMETOOLONG;
-	return n;
-}
-
 int hostfs_init(struct hostfs *h, const char *root, struct vf_err *e)
 {
+	h->hooks = NULL;
+	h->hook_ctx = NULL;
 	h->rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (h->rootfd < 0)
 		return vf_err_set(e, errno, "cannot open sysroot %s", root);
@@ -276,5 +264,46 @@ int hostfs_canonical(const struct hostfs *h, const char *path, char *buf,
 		return vf_err_set(e, EXDEV, "%s: resolved outside the root", path);
 	if (vf_path(buf, cap, "%s", full[rl] ? full + rl : "/") < 0)
 		return vf_err_set(e, ENAMETOOLONG, "%s", path);
+	return 0;
+}
+
+int hostfs_write(const struct hostfs *h, const char *path, const char *value,
+		 struct vf_err *e)
+{
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(value);
+	ssize_t n;
+
+	if (h->hooks && h->hooks->write)
+		return h->hooks->write(h->hook_ctx, path, value, e);
+	fd = open_in_root(h, path, O_WRONLY);
+	if (fd < 0)
+		return vf_err_set(e, errno, "%s: open for writing", path);
+	do
+		n = write(fd, value, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return vf_err_set(e, errno, "%s: write \"%.*s\"", path,
+				  (int)strcspn(value, "\n"), value);
+	if ((size_t)n != len)
+		return vf_err_set(e, EIO, "%s: short write", path);
+	return 0;
+}
+
+int hostfs_modprobe(const struct hostfs *h, const char *module, struct vf_err *e)
+{
+	char cmd[512];
+	int rc;
+
+	if (h->hooks && h->hooks->modprobe)
+		return h->hooks->modprobe(h->hook_ctx, module, e);
+	if (strcmp(h->root, "/") != 0)
+		return vf_err_set(e, 0, "cannot load %s under a sysroot (%s)", module, h->root);
+	if (!vf_name_is_safe(module) || strspn(module, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(module))
+		return vf_err_set(e, EINVAL, "refusing to load module \"%s\"", module);
+	snprintf(cmd, sizeof(cmd), "modprobe -q -- %s", module);
+	rc = system(cmd);
+	if (rc != 0)
+		return vf_err_set(e, 0, "modprobe %s failed (status %d)", module, rc);
 	return 0;
 }

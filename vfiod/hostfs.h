@@ -18,14 +18,38 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "util.h"
+
+/*
+ * Tests replace the kernel's driver core with an in-process model
+ * (tests/unit/kmodel.c): when `hooks` is set, writes and module loads go
+ * to it instead of the host.
+ */
+struct hostfs_hooks {
+	int (*write)(void *ctx, const char *path, const char *value, struct vf_err *e);
+	int (*modprobe)(void *ctx, const char *module, struct vf_err *e);
+};
 
 struct hostfs {
 	int rootfd;
 	char *root; /* as given, for messages */
+	const struct hostfs_hooks *hooks;
+	void *hook_ctx;
 };
 
 int hostfs_init(struct hostfs *h, const char *root, struct vf_err *e);
 void hostfs_fini(struct hostfs *h);
+
+/*
+ * Writes `value` to the existing file `path` (a sysfs attribute) in one
+ * write(), as sysfs wants. Never creates a file. The kernel's errno comes
+ * back in the message ("sys/bus/pci/drivers_probe: write \"...\": ...").
+ */
+int hostfs_write(const struct hostfs *h, const char *path, const char *value,
+		 struct vf_err *e);
+
+/* Loads a kernel module with modprobe; only on the real root. */
+int hostfs_modprobe(const struct hostfs *h, const char *module, struct vf_err *e);
 
 /* Opens `path` (relative to the root) with `flags`; returns an fd or <0. */
 int hostfs_open(const struct hostfs *h, const char *path, int flags,
@@ -78,9 +102,5 @@ int hostfs_link_name_at(int dirfd, const char *name, char *buf, size_t cap,
  */
 int hostfs_canonical(const struct hostfs *h, const char *path, char *buf,
 		     size_t cap, struct vf_err *e);
-
-/* snprintf into a path buffer; -ENAMETOOLONG instead of truncating. */
-int vf_path(char *buf, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -2,7 +2,22 @@
 #include "util.h"
 
 #include <stdarg.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+
+int vf_path(char *buf, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, cap, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= cap)
+		return -ENAMETOOLONG;
+	return n;
+}
 
 void *vf_xcalloc(size_t n, size_t size)
 {

@@ -49,6 +49,10 @@ int vf_strv_addf(struct vf_strv *sv, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void vf_strv_free(struct vf_strv *sv);
 
+/* snprintf into a path buffer; -ENAMETOOLONG instead of truncating. */
+int vf_path(char *buf, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Aborts on allocation failure: vfiod cannot do anything sensible without memory. */
 void *vf_xcalloc(size_t n, size_t size);
 void *vf_xreallocarray(void *p, size_t n, size_t size);

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Unit tests of the strict parsers in parse.c. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "parse.h"
+
+#define SENTINEL_U 0x5a5a5a5aull
+#define SENTINEL_I 0x5a5a5a5all
+
+static void assert_bdf_equal(const struct vf_bdf *a, const struct vf_bdf *b)
+{
+	assert_int_equal(a->domain, b->domain);
+	assert_int_equal(a->bus, b->bus);
+	assert_int_equal(a->dev, b->dev);
+	assert_int_equal(a->fn, b->fn);
+}
+
+/* Parses `s`; on failure asserts the error and that *out was left alone. */
+static int u64(const char *s, int base, uint64_t max, uint64_t *out)
+{
+	int r;
+
+	*out = SENTINEL_U;
+	r = vf_parse_u64(s, base, max, out);
+	if (r < 0)
+		assert_int_equal(*out, SENTINEL_U);
+	return r;
+}
+
+static int i64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	int r;
+
+	*out = SENTINEL_I;
+	r = vf_parse_i64(s, min, max, out);
+	if (r < 0)
+		assert_int_equal(*out, SENTINEL_I);
+	return r;
+}
+
+static void test_u64_decimal(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(u64("0", 10, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(u64("42", 10, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(u64("000123", 10, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 123);
+	assert_int_equal(u64("18446744073709551615", 10, UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+	/* hex digits and a 0x prefix are not decimal */
+	assert_int_equal(u64("1f", 10, UINT64_MAX, &v), -EINVAL);
+	assert_int_equal(u64("0x10", 10, UINT64_MAX, &v), -EINVAL);
+}
+
+static void test_u64_hex(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(u64("1f", 16, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 0x1f);
+	assert_int_equal(u64("0x1F", 16, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 0x1f);
+	assert_int_equal(u64("0X8086", 16, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 0x8086);
+	assert_int_equal(u64("AbCdEf", 16, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 0xabcdef);
+	assert_int_equal(u64("0x0", 16, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(u64("ffffffffffffffff", 16, UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(u64("0x010802", 16, 0xffffff, &v), 0);
+	assert_int_equal(v, 0x010802);
+	/* one prefix only, and nothing after it is not a number */
+	assert_int_equal(u64("0x", 16, UINT64_MAX, &v), -EINVAL);
+	assert_int_equal(u64("0X", 16, UINT64_MAX, &v), -EINVAL);
+	assert_int_equal(u64("0x0x1", 16, UINT64_MAX, &v), -EINVAL);
+	assert_int_equal(u64("x1", 16, UINT64_MAX, &v), -EINVAL);
+	assert_int_equal(u64("1g", 16, UINT64_MAX, &v), -EINVAL);
+}
+
+static void test_u64_rejects_junk(void **state)
+{
+	static const char *const junk[] = {
+		"", "+1", "-1", "-0", " 1", "1 ", "1\n", "\t1", "12xyz", "1.0", "1,0",
+		"١", /* not ASCII */
+	};
+	uint64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+		assert_int_equal(u64(junk[i], 10, UINT64_MAX, &v), -EINVAL);
+		assert_int_equal(u64(junk[i], 16, UINT64_MAX, &v), -EINVAL);
+	}
+	assert_int_equal(u64(NULL, 10, UINT64_MAX, &v), -EINVAL);
+	assert_int_equal(u64("12abc", 10, UINT64_MAX, &v), -EINVAL);
+	/* only bases 10 and 16 */
+	assert_int_equal(u64("7", 8, UINT64_MAX, &v), -EINVAL);
+	assert_int_equal(u64("1", 2, UINT64_MAX, &v), -EINVAL);
+	assert_int_equal(u64("1", 0, UINT64_MAX, &v), -EINVAL);
+}
+
+static void test_u64_range(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	/* overflow of uint64 itself */
+	assert_int_equal(u64("18446744073709551616", 10, UINT64_MAX, &v), -ERANGE);
+	assert_int_equal(u64("99999999999999999999999999", 10, UINT64_MAX, &v), -ERANGE);
+	assert_int_equal(u64("10000000000000000", 16, UINT64_MAX, &v), -ERANGE);
+	assert_int_equal(u64("0x1ffffffffffffffff", 16, UINT64_MAX, &v), -ERANGE);
+	/* above the caller's max */
+	assert_int_equal(u64("255", 10, 255, &v), 0);
+	assert_int_equal(v, 255);
+	assert_int_equal(u64("256", 10, 255, &v), -ERANGE);
+	assert_int_equal(u64("0xffff", 16, 0xffff, &v), 0);
+	assert_int_equal(u64("0x10000", 16, 0xffff, &v), -ERANGE);
+	assert_int_equal(u64("2", 10, 1, &v), -ERANGE);
+	assert_int_equal(u64("0", 10, 0, &v), 0);
+	assert_int_equal(u64("1", 10, 0, &v), -ERANGE);
+	assert_int_equal(u64("4294967296", 10, UINT32_MAX, &v), -ERANGE);
+}
+
+static void test_i64(void **state)
+{
+	int64_t v;
+
+	(void)state;
+	assert_int_equal(i64("-1", -1, INT32_MAX, &v), 0);
+	assert_int_equal(v, -1);
+	assert_int_equal(i64("0", -1, INT32_MAX, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(i64("-0", -1, 1, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(i64("17", -1, INT32_MAX, &v), 0);
+	assert_int_equal(v, 17);
+	/* bounds given by the caller */
+	assert_int_equal(i64("-2", -1, INT32_MAX, &v), -ERANGE);
+	assert_int_equal(i64("-1", 0, 10, &v), -ERANGE);
+	assert_int_equal(i64("10", 0, 10, &v), 0);
+	assert_int_equal(v, 10);
+	assert_int_equal(i64("11", 0, 10, &v), -ERANGE);
+	assert_int_equal(i64("2147483648", -1, INT32_MAX, &v), -ERANGE);
+	/* the limits of int64 */
+	assert_int_equal(i64("9223372036854775807", INT64_MIN, INT64_MAX, &v), 0);
+	assert_true(v == INT64_MAX);
+	assert_int_equal(i64("9223372036854775808", INT64_MIN, INT64_MAX, &v), -ERANGE);
+	assert_int_equal(i64("-9223372036854775808", INT64_MIN, INT64_MAX, &v), 0);
+	assert_true(v == INT64_MIN);
+	assert_int_equal(i64("-9223372036854775809", INT64_MIN, INT64_MAX, &v), -ERANGE);
+	assert_int_equal(i64("-99999999999999999999", INT64_MIN, INT64_MAX, &v), -ERANGE);
+	assert_int_equal(i64("-9223372036854775807", INT64_MIN, INT64_MAX, &v), 0);
+	assert_true(v == -INT64_MAX);
+	assert_int_equal(i64("-9223372036854775808", INT64_MIN + 1, INT64_MAX, &v), -ERANGE);
+}
+
+static void test_i64_rejects_junk(void **state)
+{
+	static const char *const junk[] = {
+		"", "-", "--1", "+1", "- 1", " -1", "-1 ", "1-", "0x10", "-0x1", "1e3", "-a",
+	};
+	int64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
+		assert_int_equal(i64(junk[i], INT64_MIN, INT64_MAX, &v), -EINVAL);
+	assert_int_equal(i64(NULL, INT64_MIN, INT64_MAX, &v), -EINVAL);
+}
+
+static void expect_bdf(const char *s, unsigned domain, unsigned bus, unsigned dev, unsigned fn)
+{
+	struct vf_bdf b;
+
+	memset(&b, 0xee, sizeof(b));
+	assert_int_equal(vf_parse_bdf(s, &b), 0);
+	assert_int_equal(b.domain, domain);
+	assert_int_equal(b.bus, bus);
+	assert_int_equal(b.dev, dev);
+	assert_int_equal(b.fn, fn);
+}
+
+static void test_bdf_valid(void **state)
+{
+	(void)state;
+	expect_bdf("0000:00:00.0", 0, 0, 0, 0);
+	expect_bdf("0000:00:1f.7", 0, 0, 0x1f, 7);
+	expect_bdf("0000:03:00.1", 0, 3, 0, 1);
+	expect_bdf("ffff:ff:1f.7", 0xffff, 0xff, 0x1f, 7);
+	expect_bdf("10de:0a:1e.3", 0x10de, 0x0a, 0x1e, 3);
+	/* upper case */
+	expect_bdf("ABCD:EF:1F.3", 0xabcd, 0xef, 0x1f, 3);
+	expect_bdf("0000:0A:0B.2", 0, 0x0a, 0x0b, 2);
+	/* short form: domain 0 */
+	expect_bdf("00:02.0", 0, 0, 2, 0);
+	expect_bdf("3a:1f.7", 0, 0x3a, 0x1f, 7);
+	expect_bdf("FF:00.1", 0, 0xff, 0, 1);
+}
+
+static void test_bdf_invalid(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"..",
+		".",
+		"0000:00:20.0",   /* device above 0x1f */
+		"0000:00:ff.0",
+		"00:20.0",
+		"0000:00:1f.8",   /* function 8 */
+		"0000:00:1f.9",
+		"00:02.8",
+		"0000:00:1f.a",
+		"0000:00:02.00",  /* wrong lengths */
+		"000:00:02.0",
+		"00000:00:02.0",
+		"0000:0:02.0",
+		"0000:000:02.0",
+		"0000:00:2.0",
+		"0:02.0",
+		"002.0",
+		"00:02",
+		"0000:00:02",
+		"0000:00:02.0\n", /* trailing junk */
+		"0000:00:02.0 ",
+		" 0000:00:02.0",
+		"00:02.0\n",
+		"0000-00:02.0",   /* junk separators */
+		"0000:00-02.0",
+		"0000:00:02:0",
+		"0000.00:02.0",
+		"0000:00.02.0",
+		"00.02.0",
+		"00:02:0",
+		"0000:0g:00.0",   /* junk digits */
+		"000g:00:00.0",
+		"0000:00:0x.0",
+		"+000:00:00.0",
+		"0000:+0:00.0",
+		"0000:00: 2.0",
+		"0000:00:-1.0",
+		"0000:00:02.-",
+		"..:..:...",
+		"0000:00:1f./",
+	};
+	struct vf_bdf b = { 1, 2, 3, 4 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (vf_parse_bdf(bad[i], &b) != -EINVAL)
+			fail_msg("\"%s\" was accepted as a BDF", bad[i]);
+	}
+	assert_int_equal(vf_parse_bdf(NULL, &b), -EINVAL);
+	/* failures leave the output alone */
+	assert_int_equal(b.domain, 1);
+	assert_int_equal(b.bus, 2);
+	assert_int_equal(b.dev, 3);
+	assert_int_equal(b.fn, 4);
+}
+
+static void test_bdf_format_round_trip(void **state)
+{
+	static const char *const in[] = {
+		"0000:00:00.0", "0000:00:1f.7", "0000:03:00.1", "ffff:ff:1f.7",
+		"ABCD:EF:1F.3", "00:02.0", "3A:1F.6", "0001:80:0a.2",
+	};
+	static const char *const canon[] = {
+		"0000:00:00.0", "0000:00:1f.7", "0000:03:00.1", "ffff:ff:1f.7",
+		"abcd:ef:1f.3", "0000:00:02.0", "0000:3a:1f.6", "0001:80:0a.2",
+	};
+	char buf[VF_BDF_LEN];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		struct vf_bdf b, again;
+
+		assert_int_equal(vf_parse_bdf(in[i], &b), 0);
+		memset(buf, 'X', sizeof(buf));
+		vf_bdf_format(&b, buf);
+		assert_string_equal(buf, canon[i]);
+		assert_int_equal(strlen(buf), VF_BDF_LEN - 1);
+		assert_true(vf_is_canonical_bdf(buf));
+		assert_int_equal(vf_parse_bdf(buf, &again), 0);
+		assert_bdf_equal(&b, &again);
+	}
+	/* every device and function number survives the trip */
+	for (unsigned dev = 0; dev < 32; dev++) {
+		for (unsigned fn = 0; fn < 8; fn++) {
+			struct vf_bdf b = { 0x1234, 0x56, (uint8_t)dev, (uint8_t)fn }, again;
+
+			vf_bdf_format(&b, buf);
+			assert_true(vf_is_canonical_bdf(buf));
+			assert_int_equal(vf_parse_bdf(buf, &again), 0);
+			assert_bdf_equal(&b, &again);
+		}
+	}
+}
+
+static void test_is_canonical_bdf(void **state)
+{
+	(void)state;
+	assert_true(vf_is_canonical_bdf("0000:00:1f.7"));
+	assert_true(vf_is_canonical_bdf("0000:00:00.0"));
+	assert_true(vf_is_canonical_bdf("abcd:ef:1f.3"));
+	assert_false(vf_is_canonical_bdf("ABCD:EF:1F.3")); /* upper case */
+	assert_false(vf_is_canonical_bdf("0000:00:1F.7"));
+	assert_false(vf_is_canonical_bdf("00:1f.7"));     /* short form */
+	assert_false(vf_is_canonical_bdf("0000:00:20.0"));
+	assert_false(vf_is_canonical_bdf("0000:00:1f.8"));
+	assert_false(vf_is_canonical_bdf("0000:00:1f.7 "));
+	assert_false(vf_is_canonical_bdf("pci0000:00"));
+	assert_false(vf_is_canonical_bdf("0:0:0:0"));
+	assert_false(vf_is_canonical_bdf(""));
+	assert_false(vf_is_canonical_bdf(NULL));
+}
+
+static void test_bdf_same_slot(void **state)
+{
+	struct vf_bdf a, b;
+
+	(void)state;
+	assert_int_equal(vf_parse_bdf("0000:00:06.0", &a), 0);
+	assert_int_equal(vf_parse_bdf("0000:00:06.1", &b), 0);
+	assert_true(vf_bdf_same_slot(&a, &b));
+	assert_true(vf_bdf_same_slot(&b, &a));
+	assert_true(vf_bdf_same_slot(&a, &a));
+	assert_int_equal(vf_parse_bdf("0000:00:06.7", &b), 0);
+	assert_true(vf_bdf_same_slot(&a, &b));
+	assert_int_equal(vf_parse_bdf("0000:00:07.0", &b), 0);
+	assert_false(vf_bdf_same_slot(&a, &b));
+	assert_int_equal(vf_parse_bdf("0000:01:06.0", &b), 0);
+	assert_false(vf_bdf_same_slot(&a, &b));
+	assert_int_equal(vf_parse_bdf("0001:00:06.0", &b), 0);
+	assert_false(vf_bdf_same_slot(&a, &b));
+}
+
+static void test_name_is_safe(void **state)
+{
+	static const char *const ok[] = {
+		"eth0", "vfio-pci", "snd_hda_intel", "0000:00:1f.2", "nvme0n1p2", "a",
+		"...", ".hidden", "a.", "a b", "caf\xc3\xa9", "~", "lower_eth1",
+	};
+	static const char *const bad[] = {
+		"", ".", "..", "/", "a/b", "/a", "a/", "../x", "a\nb", "a\tb", "\x1b[31m",
+		"a\x7f", "\x01", "line\r",
+	};
+	char name[300];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!vf_name_is_safe(ok[i]))
+			fail_msg("\"%s\" was refused", ok[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (vf_name_is_safe(bad[i]))
+			fail_msg("\"%s\" was accepted", bad[i]);
+	assert_false(vf_name_is_safe(NULL));
+
+	memset(name, 'a', sizeof(name));
+	name[255] = '\0';
+	assert_true(vf_name_is_safe(name)); /* 255 bytes: NAME_MAX */
+	name[255] = 'a';
+	name[256] = '\0';
+	assert_false(vf_name_is_safe(name)); /* 256 bytes */
+	name[254] = '/';
+	name[255] = '\0';
+	assert_false(vf_name_is_safe(name));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_u64_decimal),
+		cmocka_unit_test(test_u64_hex),
+		cmocka_unit_test(test_u64_rejects_junk),
+		cmocka_unit_test(test_u64_range),
+		cmocka_unit_test(test_i64),
+		cmocka_unit_test(test_i64_rejects_junk),
+		cmocka_unit_test(test_bdf_valid),
+		cmocka_unit_test(test_bdf_invalid),
+		cmocka_unit_test(test_bdf_format_round_trip),
+		cmocka_unit_test(test_is_canonical_bdf),
+		cmocka_unit_test(test_bdf_same_slot),
+		cmocka_unit_test(test_name_is_safe),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
