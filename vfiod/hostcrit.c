@@ -2,6 +2,7 @@
 #include "hostcrit.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,7 +80,7 @@ static int mountinfo_line(char *line, void *arg)
 		return -EINVAL;
 	for (sep = 6; sep < n && strcmp(f[sep], "-") != 0; sep++)
 		;
-	if (sep + 2 >= n)
+	if (sep + 3 >= n) /* "-" fstype source superopts */
 		return -EINVAL;
 	colon = strchr(f[2], ':');
 	if (!colon)
@@ -90,7 +91,7 @@ static int mountinfo_line(char *line, void *arg)
 		return -EINVAL;
 	unescape_octal(f[4]);
 	unescape_octal(f[sep + 2]);
-	a->cb(a->ctx, (unsigned)major, (unsigned)minor, f[sep + 2], f[4]);
+	a->cb(a->ctx, (unsigned)major, (unsigned)minor, f[sep + 1], f[sep + 2], f[4]);
 	return 1;
 }
 
@@ -300,7 +301,48 @@ static bool block_name_of_dev(struct collect *c, const char *dev, char *name,
 	return vf_path(name, cap, "%s", base) >= 0;
 }
 
-static void on_mount(void *ctx, unsigned major, unsigned minor,
+/*
+ * A 9p filesystem names its virtio transport by tag: the PCI device is the
+ * parent of the virtio device whose mount_tag matches.
+ */
+static void virtio_9p_mount(struct collect *c, const char *tag, const char *mountpoint)
+{
+	_cleanup_closedir_ DIR *dir = NULL;
+	struct vf_err e = { 0 };
+	struct dirent *de;
+
+	dir = hostfs_opendir(c->h, "sys/bus/virtio/devices", &e);
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		char path[512], mt[256];
+		_cleanup_close_ int fd = -1;
+		int n;
+
+		if (!vf_name_is_safe(de->d_name) || de->d_name[0] == '.' ||
+		    vf_path(path, sizeof(path), "sys/bus/virtio/devices/%s", de->d_name) < 0)
+			continue;
+		fd = hostfs_open(c->h, path, O_RDONLY | O_DIRECTORY, &e);
+		if (fd < 0)
+			continue;
+		/* the kernel pads mount_tag with NULs */
+		n = hostfs_read_raw_at(fd, "mount_tag", mt, sizeof(mt) - 1, &e);
+		if (n < 0)
+			continue;
+		mt[n] = '\0';
+		mt[strcspn(mt, "\n")] = '\0';
+		if (strcmp(mt, tag) == 0)
+			pci_under(c, path, true, 0, found_mount, (void *)mountpoint);
+	}
+}
+
+/* Filesystems on block devices that no sysfs link leads back from. */
+static bool unmappable_block_fs(const char *fstype)
+{
+	return strcmp(fstype, "zfs") == 0;
+}
+
+static void on_mount(void *ctx, unsigned major, unsigned minor, const char *fstype,
 		     const char *source, const char *mountpoint)
 {
 	struct collect *c = ctx;
@@ -308,6 +350,16 @@ static void on_mount(void *ctx, unsigned major, unsigned minor,
 
 	if (major != 0) {
 		vf_path(path, sizeof(path), "sys/dev/block/%u:%u", major, minor);
+	} else if (strcmp(fstype, "9p") == 0) {
+		virtio_9p_mount(c, source, mountpoint);
+		return;
+	} else if (unmappable_block_fs(fstype)) {
+		/* fail closed: the pool's disks are somewhere */
+		if (!c->set->storage_unknown[0])
+			snprintf(c->set->storage_unknown, sizeof(c->set->storage_unknown),
+				 "%s is mounted from %s pool %s, whose disks cannot be traced",
+				 mountpoint, fstype, source);
+		return;
 	} else if (block_name_of_dev(c, source, name, sizeof(name))) {
 		/* btrfs and friends report an anonymous device number */
 		if (vf_path(path, sizeof(path), "sys/class/block/%s", name) < 0)

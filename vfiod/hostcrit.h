@@ -17,9 +17,11 @@
 #include "hostfs.h"
 #include "pci.h"
 
-/* A mount: device numbers, source ("/dev/sda1", "rpool/root", ...), mount point. */
+/* A mount: device numbers, filesystem type, source ("/dev/sda1",
+ * "rpool/root", a 9p tag, ...), mount point. */
 typedef void (*hostcrit_mount_cb)(void *ctx, unsigned major, unsigned minor,
-				  const char *source, const char *mountpoint);
+				  const char *fstype, const char *source,
+				  const char *mountpoint);
 typedef void (*hostcrit_name_cb)(void *ctx, const char *name);
 
 /* Parsers return the number of entries reported, or -EINVAL on a malformed line. */

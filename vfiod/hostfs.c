@@ -210,9 +210,12 @@ int hostfs_link_name_at(int dirfd, const char *name, char *buf, size_t cap,
 			struct vf_err *e)
 {
 	char target[4096];
+	struct vf_err local = { 0 };
 	const char *last;
 	size_t len;
 
+	if (!e)
+		e = &local;
 	if (hostfs_readlink_at(dirfd, name, target, sizeof(target), e) < 0) {
 		if (e->errnum != ENOENT)
 			return -EIO;

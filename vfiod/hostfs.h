@@ -80,7 +80,8 @@ int hostfs_read_all(const struct hostfs *h, const char *path, size_t max,
 int hostfs_attr_at(int dirfd, const char *name, char *buf, size_t cap,
 		   struct vf_err *e);
 
-/* Reads up to cap-1 raw bytes of `name` below `dirfd`. Returns the count. */
+/* Reads up to `cap` raw bytes of `name` below `dirfd`. Returns the count
+ * (== cap means the content may be longer). */
 int hostfs_read_raw_at(int dirfd, const char *name, void *buf, size_t cap,
 		       struct vf_err *e);
 

@@ -17,24 +17,25 @@
 struct reader {
 	const char *pos;
 	int line;
+	int too_long;  /* first line longer than inih's buffer, 0 if none */
 };
 
 static char *read_line(char *str, int num, void *stream)
 {
 	struct reader *r = stream;
-	int i = 0;
+	size_t len, keep;
 
 	if (!*r->pos)
 		return NULL;
-	while (i < num - 1 && *r->pos) {
-		char c = *r->pos++;
-
-		str[i++] = c;
-		if (c == '\n')
-			break;
-	}
-	str[i] = '\0';
 	r->line++;
+	len = strcspn(r->pos, "\n");
+	keep = len < (size_t)num - 1 ? len : (size_t)num - 1;
+	/* inih would read the rest of a long line as a line of its own */
+	if (len > keep && !r->too_long)
+		r->too_long = r->line;
+	memcpy(str, r->pos, keep);
+	str[keep] = '\0';
+	r->pos += len + (r->pos[len] == '\n');
 	return str;
 }
 
@@ -43,7 +44,7 @@ struct parse_ctx {
 	const char *name;
 	struct reader rd;
 	struct vf_err *e;
-	bool failed;
+	int failed;  /* the line of the first semantic error, 0 if none */
 };
 
 /* Records "file:line: message" and stops the parse (inih stops on 0). */
@@ -60,7 +61,7 @@ static int fail(struct parse_ctx *c, const char *fmt, ...)
 	va_end(ap);
 	vf_err_set(c->e, 0, "%s:%d: %s", c->name, c->rd.line, msg);
 	c->e->errnum = EINVAL;
-	c->failed = true;
+	c->failed = c->rd.line;
 	return 0;
 }
 
@@ -103,14 +104,22 @@ static int handler(void *user, const char *section, const char *name,
 int policy_parse(struct policy *p, const char *name, const char *text,
 		 struct vf_err *e)
 {
-	struct parse_ctx c = { .p = p, .name = name, .rd = { text, 0 }, .e = e };
+	struct parse_ctx c = { .p = p, .name = name, .rd = { text, 0, 0 }, .e = e };
 	int r;
 
 	r = ini_parse_stream(read_line, &c.rd, handler, &c);
+	/* inih goes on after a syntax error: report whichever came first */
+	if (c.rd.too_long && (!c.failed || c.rd.too_long <= c.failed) &&
+	    (r <= 0 || c.rd.too_long <= r))
+		return vf_err_set(e, EINVAL,
+				  "%s:%d: line longer than %d bytes (split a long list over several keys)",
+				  name, c.rd.too_long, INI_MAX_LINE - 1);
+	if (r > 0 && (!c.failed || r < c.failed))
+		return vf_err_set(e, EINVAL, "%s:%d: malformed line", name, r);
 	if (c.failed)
 		return -1;
 	if (r != 0)
-		return vf_err_set(e, EINVAL, "%s:%d: malformed line", name, r);
+		return vf_err_set(e, EINVAL, "%s: cannot be parsed", name);
 	return 0;
 }
 

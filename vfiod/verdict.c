@@ -7,6 +7,8 @@
 
 #define PCI_BASE_STORAGE 0x01
 #define PCI_BASE_NETWORK 0x02
+#define PCI_CLASS_USB 0x0c03
+#define PCI_CLASS_SD_HOST 0x0805
 
 const char *verdict_reason_code(enum vf_reason r)
 {
@@ -54,6 +56,13 @@ static void describe(const struct pci_dev_info *d, char *buf, size_t cap)
 		snprintf(buf, cap, "%s", d->bdf);
 }
 
+/* Storage controllers, and the USB and SD hosts that root disks hang from too. */
+static bool may_hold_disks(uint32_t class)
+{
+	return (class >> 16) == PCI_BASE_STORAGE || (class >> 8) == PCI_CLASS_USB ||
+	       (class >> 8) == PCI_CLASS_SD_HOST;
+}
+
 /* Why `d` itself must stay with the host; false when nothing says so. */
 static bool critical_why(const struct host_facts *hf, const struct pci_dev_info *d,
 			 char *buf, size_t cap)
@@ -70,7 +79,7 @@ static bool critical_why(const struct host_facts *hf, const struct pci_dev_info 
 		snprintf(buf, cap, "%s", c->why);
 		return true;
 	}
-	if (hf->critical && d->ids_ok && base == PCI_BASE_STORAGE &&
+	if (hf->critical && d->ids_ok && may_hold_disks(d->class) &&
 	    hf->critical->storage_unknown[0]) {
 		snprintf(buf, cap, "may back a host filesystem: %s",
 			 hf->critical->storage_unknown);

@@ -16,14 +16,16 @@ struct rec {
 	unsigned major[REC_MAX], minor[REC_MAX];
 	char a[REC_MAX][128]; /* source, or the name */
 	char b[REC_MAX][128]; /* mount point */
+	char fstype[REC_MAX][32];
 };
 
-static void rec_mount(void *ctx, unsigned major, unsigned minor, const char *source,
-		      const char *mountpoint)
+static void rec_mount(void *ctx, unsigned major, unsigned minor, const char *fstype,
+		      const char *source, const char *mountpoint)
 {
 	struct rec *r = ctx;
 
 	assert_true(r->n < REC_MAX);
+	snprintf(r->fstype[r->n], sizeof(r->fstype[0]), "%s", fstype);
 	r->major[r->n] = major;
 	r->minor[r->n] = minor;
 	snprintf(r->a[r->n], sizeof(r->a[0]), "%s", source);
@@ -68,6 +70,7 @@ static void test_mountinfo(void **state)
 	assert_int_equal(r.minor[0], 1);
 	assert_string_equal(r.a[0], "/dev/sda1");
 	assert_string_equal(r.b[0], "/");
+	assert_string_equal(r.fstype[0], "ext4");
 
 	assert_int_equal(r.major[1], 0);
 	assert_int_equal(r.minor[1], 21);
@@ -126,6 +129,8 @@ static void test_mountinfo_malformed(void **state)
 		"22 1 8:1 / / rw,relatime shared:1 -- ext4 /dev/sda1 rw\n",
 		/* the separator without a type and source after it */
 		"22 1 8:1 / / rw,relatime shared:1 shared:2 shared:3 - ext4\n",
+		/* no superblock options after the source */
+		"22 1 8:1 / / rw shared:1 shared:2 - ext4 /dev/sda1\n",
 		/* junk device numbers */
 		"22 1 8 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n",
 		"22 1 8:x / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n",
@@ -695,6 +700,42 @@ static void test_collect_hostile_names(void **state)
 	assert_int_equal(f->set.n, 3); /* the three mounts */
 }
 
+static void test_collect_9p_by_tag(void **state)
+{
+	struct cfx *f = *state;
+
+	/* a 9p mount names its virtio transport by tag */
+	tree_mkdir(&f->t, "sys/devices/pci0000:00/0000:00:1e.0/virtio0");
+	tree_mkdir(&f->t, "sys/devices/pci0000:00/0000:00:1e.1/virtio1");
+	tree_link(&f->t, "sys/bus/virtio/devices/virtio0",
+		  "../../../devices/pci0000:00/0000:00:1e.0/virtio0");
+	tree_link(&f->t, "sys/bus/virtio/devices/virtio1",
+		  "../../../devices/pci0000:00/0000:00:1e.1/virtio1");
+	/* the kernel pads the tag with NULs */
+	tree_write_n(&f->t, "sys/devices/pci0000:00/0000:00:1e.0/virtio0/mount_tag",
+		       "host\0", 5);
+	tree_write_n(&f->t, "sys/devices/pci0000:00/0000:00:1e.1/virtio1/mount_tag",
+		       "results\0", 8);
+	tree_write(&f->t, "proc/self/mountinfo",
+		   "35 32 0:32 / /run/testbed rw,relatime - 9p results rw,trans=virtio\n");
+	hostcrit_collect(&f->h, &f->set);
+	expect_critical(&f->set, "0000:00:1e.1", "backs the filesystem mounted at /run/testbed");
+	assert_null(hostcrit_find(&f->set, "0000:00:1e.0"));
+	assert_string_equal(f->set.storage_unknown, "");
+}
+
+static void test_collect_zfs_fails_closed(void **state)
+{
+	struct cfx *f = *state;
+
+	/* no sysfs link leads from a ZFS dataset to its disks */
+	tree_write(&f->t, "proc/self/mountinfo",
+		   "25 1 0:23 / / rw,relatime shared:1 - zfs rpool/ROOT/debian rw,xattr\n");
+	hostcrit_collect(&f->h, &f->set);
+	assert_non_null(strstr(f->set.storage_unknown, "zfs pool rpool/ROOT/debian"));
+	assert_non_null(strstr(f->set.storage_unknown, "/ is mounted"));
+}
+
 int main(void)
 {
 #define C(fn) cmocka_unit_test_setup_teardown(fn, collect_setup, collect_teardown)
@@ -723,6 +764,8 @@ int main(void)
 		C(test_collect_missing_optional_tables),
 		C(test_collect_malformed_route_fails_closed),
 		C(test_collect_hostile_names),
+		C(test_collect_9p_by_tag),
+		C(test_collect_zfs_fails_closed),
 	};
 #undef C
 

@@ -150,6 +150,32 @@ static void test_malformed_line(void **state)
 		     "malformed line");
 	expect_error("[reserved]\ndevices = 00:02.0\n[unterminated\n", "t.ini:3:",
 		     "malformed line");
+	/* the first error wins, though inih parses on after a syntax error */
+	expect_error("[reserved]\nbad line\n\ndevices = 00:20.0\n", "t.ini:2:", "malformed line");
+	expect_error("[reserved\ndevices = 00:02.0\n", "t.ini:1:", "malformed line");
+	/* ... and a semantic error before a syntax error still comes first */
+	expect_error("[reserved]\ndevices = 00:20.0\nbad line\n", "t.ini:2:",
+		     "not a PCI address");
+}
+
+static void test_long_line(void **state)
+{
+	char doc[1024] = "[reserved]\n; a comment\ndevices =";
+	struct policy p = { 0 };
+	struct vf_err e = { 0 };
+
+	(void)state;
+	/* longer than inih's 200-byte line buffer: a clear error, not a bogus address */
+	for (int i = 0; i < 20; i++)
+		snprintf(doc + strlen(doc), sizeof(doc) - strlen(doc), " 0000:00:%02x.0", i);
+	strcat(doc, "\n");
+	expect_error(doc, "t.ini:3:", "line longer than 199 bytes");
+	/* the same list over several keys is fine */
+	assert_int_equal(policy_parse(&p, "t.ini",
+				      "[reserved]\ndevices = 0000:00:01.0 0000:00:02.0\n"
+				      "devices = 0000:00:03.0\n", &e), 0);
+	assert_int_equal(p.n_reserved, 3);
+	policy_free(&p);
 }
 
 static void test_stops_at_first_bad_entry(void **state)
@@ -210,6 +236,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_bad_bdf),
 		cmocka_unit_test(test_malformed_line),
+		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_stops_at_first_bad_entry),
 		cmocka_unit_test(test_load),
 	};

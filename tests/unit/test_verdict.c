@@ -312,6 +312,22 @@ static void test_storage_unknown(void **state)
 	EXPECT(f, 2, VF_REASON_NONE);
 }
 
+static void test_storage_unknown_usb_and_sd(void **state)
+{
+	struct fx *f = *state;
+
+	/* root disks hang from USB and SD host controllers too */
+	add(f, "0000:00:14.0", 0x8086, 0xa36d, 0x0c0330, VF_HDR_NORMAL, "xhci_hcd", 1);
+	add(f, "0000:00:1e.0", 0x1217, 0x8621, 0x080501, VF_HDR_NORMAL, "sdhci-pci", 2);
+	add(f, "0000:00:1f.3", 0x8086, 0xa348, 0x040300, VF_HDR_NORMAL, "snd_hda_intel", 3);
+	snprintf(f->crit.storage_unknown, sizeof(f->crit.storage_unknown),
+		 "/ is mounted from zfs pool rpool, whose disks cannot be traced");
+	compute(f);
+	EXPECT(f, 0, VF_REASON_HOST_CRITICAL, "may back a host filesystem", "zfs pool");
+	EXPECT(f, 1, VF_REASON_HOST_CRITICAL, "may back a host filesystem");
+	EXPECT(f, 2, VF_REASON_NONE);
+}
+
 static void test_network_unknown(void **state)
 {
 	struct fx *f = *state;
@@ -564,6 +580,7 @@ int main(void)
 		T(test_boot_vga),
 		T(test_host_critical_set),
 		T(test_storage_unknown),
+		T(test_storage_unknown_usb_and_sd),
 		T(test_network_unknown),
 		T(test_reserved),
 		T(test_gpu_and_audio_companions),
