@@ -1,30 +1,327 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * vfioctl: the operator's client. One subcommand table, one function per
- * verb; --help on stdout, errors on stderr with a non-zero exit. The verbs
- * that talk to the daemon (list, show, bind, ...) join the table with the
- * control plane; today it carries the ones that need no daemon.
+ * verb; --help on stdout, errors on stderr as one line with a non-zero
+ * exit; --json prints the daemon's result as it came, for programs.
+ *
+ * Exit status: 0 success, 1 the daemon refused or failed (the line says
+ * the error code and message), 2 usage error, 3 the daemon cannot be reached.
  */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "parse.h"
 
 #ifndef VFIOD_VERSION
 #define VFIOD_VERSION "0.1.0"
 #endif
+#define DEFAULT_SOCKET "/run/vfiod/vfiod.sock"
+
+struct opts {
+	const char *socket;
+	bool json;
+};
 
 struct verb {
 	const char *name;
-	int (*run)(int argc, char **argv);
+	int (*run)(const struct opts *o, int argc, char **argv);
+	const char *args;
 	const char *summary;
 };
 
-static int cmd_help(int argc, char **argv);
+static int cmd_help(const struct opts *o, int argc, char **argv);
 
-static int cmd_version(int argc, char **argv)
+/* ---- talking to the daemon ------------------------------------------- */
+
+static int connect_to(const char *path)
 {
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "vfioctl: socket path too long: %s\n", path);
+		return -1;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "vfioctl: cannot reach vfiod at %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Sends {"id": 1, "op": op, "args": args} and returns the result object
+ * (NULL with *rc set when the daemon refused or is unreachable).
+ */
+static struct json_object *call(const struct opts *o, const char *op,
+				struct json_object *args, int *rc)
+{
+	struct json_object *req = json_object_new_object(), *reply, *ok, *v;
+	const char *text;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int fd = connect_to(o->socket);
+
+	*rc = 3;
+	if (fd < 0) {
+		json_object_put(args);
+		json_object_put(req);
+		return NULL;
+	}
+	json_object_object_add(req, "id", json_object_new_int(1));
+	json_object_object_add(req, "op", json_object_new_string(op));
+	if (args)
+		json_object_object_add(req, "args", args);
+	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	if (dprintf(fd, "%s\n", text) < 0) {
+		fprintf(stderr, "vfioctl: cannot send to vfiod at %s: %s\n", o->socket,
+			strerror(errno));
+		goto fail;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len + 4096 > cap) {
+			cap = cap ? cap * 2 : 65536;
+			buf = realloc(buf, cap);
+			if (!buf)
+				abort();
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (memchr(buf + len - n, '\n', (size_t)n))
+			break;
+	}
+	if (!buf || !len || !memchr(buf, '\n', len)) {
+		fprintf(stderr, "vfioctl: vfiod at %s closed the connection without a reply\n",
+			o->socket);
+		goto fail;
+	}
+	buf[len] = '\0';
+	reply = json_tokener_parse(buf);
+	if (!reply || !json_object_object_get_ex(reply, "ok", &ok)) {
+		fprintf(stderr, "vfioctl: unreadable reply from vfiod\n");
+		json_object_put(reply);
+		goto fail;
+	}
+	*rc = 0;
+	if (!json_object_get_boolean(ok)) {
+		struct json_object *err, *code, *msg;
+
+		json_object_object_get_ex(reply, "error", &err);
+		json_object_object_get_ex(err, "code", &code);
+		json_object_object_get_ex(err, "message", &msg);
+		fprintf(stderr, "vfioctl: %s: %s\n", json_object_get_string(code),
+			json_object_get_string(msg));
+		*rc = 1;
+		v = NULL;
+	} else {
+		json_object_object_get_ex(reply, "result", &v);
+		v = json_object_get(v);
+		if (!v)
+			v = json_object_new_object();
+	}
+	json_object_put(reply);
+	json_object_put(req);
+	free(buf);
+	close(fd);
+	return v;
+fail:
+	json_object_put(req);
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+static void print_json(struct json_object *v)
+{
+	puts(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static const char *str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+		return "-";
+	return json_object_get_string(v);
+}
+
+/* ---- verbs ----------------------------------------------------------- */
+
+/* Checks the verb's positional BDF; returns it canonical in `out`. */
+static int want_bdf(const char *verb, int argc, char **argv, char out[VF_BDF_LEN])
+{
+	struct vf_bdf b;
+
+	if (argc != 2) {
+		fprintf(stderr, "vfioctl: usage: vfioctl %s BDF\n", verb);
+		return -1;
+	}
+	if (vf_parse_bdf(argv[1], &b) < 0) {
+		fprintf(stderr, "vfioctl: \"%s\" is not a PCI address (dddd:bb:dd.f)\n", argv[1]);
+		return -1;
+	}
+	vf_bdf_format(&b, out);
+	return 0;
+}
+
+static struct json_object *bdf_args(const char *bdf)
+{
+	struct json_object *a = json_object_new_object();
+
+	json_object_object_add(a, "bdf", json_object_new_string(bdf));
+	return a;
+}
+
+static int cmd_list(const struct opts *o, int argc, char **argv)
+{
+	struct json_object *v;
+	int rc;
+
 	(void)argv;
-	if (argc > 1) {
-		fprintf(stderr, "vfioctl: version takes no arguments\n");
+	if (argc != 1) {
+		fprintf(stderr, "vfioctl: usage: vfioctl list\n");
+		return 2;
+	}
+	v = call(o, "list", NULL, &rc);
+	if (!v)
+		return rc;
+	if (o->json) {
+		print_json(v);
+	} else {
+		printf("%-12s  %-9s  %-5s  %-14s  %-11s  %-18s  %s\n", "BDF", "ID", "GROUP",
+		       "DRIVER", "STATE", "VERDICT", "NAME");
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			struct json_object *d = json_object_array_get_idx(v, i);
+			const char *reason = str(d, "reason");
+			const char *name = str(d, "device_name");
+
+			printf("%-12s  %-9s  %-5s  %-14s  %-11s  %-18s  %s\n", str(d, "bdf"),
+			       str(d, "id"), str(d, "iommu_group"), str(d, "driver"),
+			       str(d, "state"), strcmp(reason, "-") ? reason : "assignable",
+			       strcmp(name, "-") ? name : str(d, "class_name"));
+		}
+	}
+	json_object_put(v);
+	return 0;
+}
+
+static int cmd_show(const struct opts *o, int argc, char **argv)
+{
+	char bdf[VF_BDF_LEN];
+	struct json_object *v, *owned;
+	int rc;
+
+	if (want_bdf("show", argc, argv, bdf) < 0)
+		return 2;
+	v = call(o, "show", bdf_args(bdf), &rc);
+	if (!v)
+		return rc;
+	if (o->json) {
+		print_json(v);
+	} else {
+		printf("%s  %s:%s  %s\n", str(v, "bdf"), str(v, "vendor"), str(v, "device"),
+		       str(v, "class_name"));
+		printf("  name          %s %s\n", str(v, "vendor_name"), str(v, "device_name"));
+		printf("  driver        %s\n", str(v, "driver"));
+		printf("  iommu group   %s\n", str(v, "iommu_group"));
+		printf("  state         %s\n", str(v, "state"));
+		if (json_object_object_get_ex(v, "owned", &owned) && owned)
+			printf("  original      %s\n", str(owned, "original_driver"));
+		printf("  verdict       %s\n", str(v, "reason")[0] == '-' ? "assignable" : str(v, "reason"));
+		printf("  %s\n", str(v, "message"));
+	}
+	json_object_put(v);
+	return 0;
+}
+
+static int move(const struct opts *o, const char *verb, int argc, char **argv)
+{
+	char bdf[VF_BDF_LEN];
+	struct json_object *v, *unit;
+	int rc;
+
+	if (want_bdf(verb, argc, argv, bdf) < 0)
+		return 2;
+	v = call(o, verb, bdf_args(bdf), &rc);
+	if (!v)
+		return rc;
+	if (o->json) {
+		print_json(v);
+	} else {
+		json_object_object_get_ex(v, "unit", &unit);
+		for (size_t i = 0; i < json_object_array_length(unit); i++)
+			printf("%s %s\n", json_object_get_string(json_object_array_get_idx(unit, i)),
+			       str(v, "state"));
+	}
+	json_object_put(v);
+	return 0;
+}
+
+static int cmd_bind(const struct opts *o, int argc, char **argv)
+{
+	return move(o, "bind", argc, argv);
+}
+
+static int cmd_return(const struct opts *o, int argc, char **argv)
+{
+	return move(o, "return", argc, argv);
+}
+
+static int cmd_status(const struct opts *o, int argc, char **argv)
+{
+	struct json_object *v, *owned;
+	int rc;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "vfioctl: usage: vfioctl status\n");
+		return 2;
+	}
+	v = call(o, "status", NULL, &rc);
+	if (!v)
+		return rc;
+	if (o->json) {
+		print_json(v);
+	} else {
+		json_object_object_get_ex(v, "owned", &owned);
+		printf("vfiod %s, pid %s, up %s s\n", str(v, "version"), str(v, "pid"),
+		       str(v, "uptime_s"));
+		printf("  iommu     %s\n", str(v, "iommu"));
+		printf("  vfio      %s\n", str(v, "vfio"));
+		printf("  devices   %s\n", str(v, "devices"));
+		printf("  owned     pooled %s, assigned %s, quarantined %s\n", str(owned, "pooled"),
+		       str(owned, "assigned"), str(owned, "quarantined"));
+		printf("  state     %s\n", str(v, "state_dir"));
+	}
+	json_object_put(v);
+	return 0;
+}
+
+static int cmd_version(const struct opts *o, int argc, char **argv)
+{
+	(void)o;
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "vfioctl: usage: vfioctl version\n");
 		return 2;
 	}
 	printf("vfioctl %s\n", VFIOD_VERSION);
@@ -32,19 +329,30 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const struct verb verbs[] = {
-	{ "help", cmd_help, "show this help" },
-	{ "version", cmd_version, "print the version" },
+	{ "list", cmd_list, "", "every PCI device: group, driver, state, verdict" },
+	{ "show", cmd_show, "BDF", "one device in full: facts, verdict, ownership" },
+	{ "bind", cmd_bind, "BDF", "move a device (and its companions) to vfio-pci" },
+	{ "return", cmd_return, "BDF", "give a pooled device back to its host driver" },
+	{ "status", cmd_status, "", "the daemon: version, uptime, devices owned" },
+	{ "version", cmd_version, "", "print the version" },
+	{ "help", cmd_help, "", "this text" },
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: vfioctl VERB [ARGS]\n\nVerbs:\n");
+	fprintf(out, "Usage: vfioctl [--socket PATH] [--json] VERB [ARGS]\n\n"
+		     "Options:\n"
+		     "  --socket PATH  vfiod's control socket (default " DEFAULT_SOCKET ")\n"
+		     "  --json         print results as JSON\n\nVerbs:\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+		fprintf(out, "  %-7s %-4s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
+	fprintf(out, "\nExit status: 0 success, 1 refused or failed, 2 usage, "
+		     "3 vfiod unreachable.\n");
 }
 
-static int cmd_help(int argc, char **argv)
+static int cmd_help(const struct opts *o, int argc, char **argv)
 {
+	(void)o;
 	(void)argc;
 	(void)argv;
 	usage(stdout);
@@ -53,17 +361,49 @@ static int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
+	static const struct option lopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct opts o = { .socket = DEFAULT_SOCKET };
+	int c;
+
+	/* options stop at the verb; verbs take their own arguments */
+	while ((c = getopt_long(argc, argv, "+hV", lopts, NULL)) != -1) {
+		switch (c) {
+		case 's': o.socket = optarg; break;
+		case 'j': o.json = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("vfioctl %s\n", VFIOD_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return cmd_help(argc - 1, argv + 1);
-	if (strcmp(argv[1], "--version") == 0)
-		return cmd_version(1, argv + 1);
-	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strcmp(argv[1], verbs[i].name) == 0)
-			return verbs[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "vfioctl: unknown verb \"%s\" (try vfioctl --help)\n", argv[1]);
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(argv[optind], verbs[i].name) != 0)
+			continue;
+		/* per-verb --help and trailing --json */
+		for (int k = optind + 1; k < argc; k++) {
+			if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
+				printf("Usage: vfioctl %s %s\n  %s\n", verbs[i].name, verbs[i].args,
+				       verbs[i].summary);
+				return 0;
+			}
+			if (strcmp(argv[k], "--json") == 0) {
+				o.json = true;
+				memmove(&argv[k], &argv[k + 1], (size_t)(argc - k) * sizeof(*argv));
+				argc--;
+				k--;
+			}
+		}
+		return verbs[i].run(&o, argc - optind, argv + optind);
+	}
+	fprintf(stderr, "vfioctl: unknown verb \"%s\" (try vfioctl --help)\n", argv[optind]);
 	return 2;
 }

@@ -13,6 +13,7 @@ int vf_err_set(struct vf_err *e, int errnum, const char *fmt, ...)
 	if (!e)
 		return -1;
 	e->errnum = errnum;
+	e->code = NULL;
 	va_start(ap, fmt);
 	n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
@@ -21,6 +22,20 @@ int vf_err_set(struct vf_err *e, int errnum, const char *fmt, ...)
 	if (errnum && n >= 0 && (size_t)n < sizeof(e->msg))
 		snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s",
 			 strerror(errnum));
+	return -1;
+}
+
+int vf_err_refuse(struct vf_err *e, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return -1;
+	e->errnum = 0;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -45,5 +60,6 @@ void vf_err_clear(struct vf_err *e)
 	if (!e)
 		return;
 	e->errnum = 0;
+	e->code = NULL;
 	e->msg[0] = '\0';
 }

@@ -15,11 +15,18 @@
 
 struct vf_err {
 	int errnum;                /* errno value, 0 when none applies */
+	const char *code;          /* stable machine-readable code of a refusal
+				    * ("host-critical", "busy", ...); NULL for
+				    * failures, which clients see as "internal" */
 	char msg[VF_ERR_MSG_MAX];  /* human sentence, never ends in '\n' */
 };
 
 /* Sets the error; appends ": strerror(errnum)" when errnum != 0. Returns -1. */
 int vf_err_set(struct vf_err *e, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A refusal: sets the code and the message (errno 0). Returns -1. */
+int vf_err_refuse(struct vf_err *e, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Prefixes the existing message with context: "ctx: old". Returns -1. */

@@ -117,6 +117,14 @@ int inventory_gather(struct inventory *inv, const struct hostfs *h,
 	return 0;
 }
 
+int inventory_find(const struct inventory *inv, const char *bdf)
+{
+	for (size_t i = 0; i < inv->pci.n; i++)
+		if (strcmp(inv->pci.devs[i].bdf, bdf) == 0)
+			return (int)i;
+	return -1;
+}
+
 void inventory_free(struct inventory *inv)
 {
 	verdict_free(inv->verdicts, inv->pci.n);
@@ -192,7 +200,7 @@ static struct json_object *irq_json(const struct pci_dev_info *d)
 	return o;
 }
 
-static struct json_object *device_json(const struct inventory *inv, size_t i)
+struct json_object *inventory_device_json(const struct inventory *inv, size_t i)
 {
 	const struct pci_dev_info *d = &inv->pci.devs[i];
 	const struct verdict *v = &inv->verdicts[i];
@@ -252,7 +260,7 @@ struct json_object *inventory_to_json(const struct inventory *inv)
 	if (inv->critical.network_unknown[0])
 		json_object_array_add(warn, json_object_new_string(inv->critical.network_unknown));
 	for (size_t i = 0; i < inv->pci.n; i++)
-		json_object_array_add(devs, device_json(inv, i));
+		json_object_array_add(devs, inventory_device_json(inv, i));
 	json_object_object_add(root, "iommu", json_object_new_boolean(inv->facts.iommu));
 	json_object_object_add(root, "vfio", vfio);
 	json_object_object_add(root, "host_critical", crit);

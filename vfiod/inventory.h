@@ -28,6 +28,10 @@ int inventory_gather(struct inventory *inv, const struct hostfs *h,
 void inventory_free(struct inventory *inv);
 
 struct json_object *inventory_to_json(const struct inventory *inv);
+/* One device's object, as in the "devices" array. */
+struct json_object *inventory_device_json(const struct inventory *inv, size_t i);
+/* Index of `bdf` in inv->pci.devs, or -1. */
+int inventory_find(const struct inventory *inv, const char *bdf);
 
 /*
  * True when a modules.dep or modules.builtin text lists module `name`

@@ -5,10 +5,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "hostfs.h"
 #include "inventory.h"
 #include "log.h"
 #include "names.h"
+#include "parse.h"
 #include "policy.h"
 
 #ifndef VFIOD_VERSION
@@ -16,20 +18,29 @@
 #endif
 
 #define DEFAULT_POLICY "/etc/vfiod/vfiod.conf"
+#define DEFAULT_STATE_DIR "/var/lib/vfiod"
+#define DEFAULT_SOCKET "/run/vfiod/vfiod.sock"
+#define DEFAULT_UDEV_RULES "/etc/udev/rules.d/70-vfiod.rules"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: vfiod [OPTIONS] --inventory\n"
+		"Usage: vfiod [OPTIONS]              run the daemon (foreground)\n"
+		"       vfiod [OPTIONS] --inventory  print the inventory as JSON and exit\n"
 		"\n"
-		"vfiod owns a host's passthrough devices. This version provides the\n"
-		"inventory: every PCI device, its IOMMU group and a verdict on whether\n"
-		"it may be handed out. The daemon mode arrives with the control plane.\n"
+		"vfiod owns a host's passthrough devices: it finds them and their IOMMU\n"
+		"groups, judges whether each may be handed out, and binds them to vfio-pci\n"
+		"and back, verified, rolled back on failure, recorded across crashes.\n"
 		"\n"
-		"  --inventory        print the inventory as JSON and exit\n"
-		"  --sysroot DIR      read /sys, /proc, /lib/modules under DIR (default /)\n"
+		"  --inventory        print the inventory as JSON and exit (writes nothing)\n"
+		"  --sysroot DIR      read /sys, /proc, /dev, /lib/modules under DIR (default /)\n"
 		"  --policy FILE      policy file (default " DEFAULT_POLICY " when it exists)\n"
 		"  --pci-ids FILE     pci.ids database for names (default: libpci's)\n"
+		"  --state-dir DIR    the state store (default " DEFAULT_STATE_DIR ")\n"
+		"  --socket PATH      the control socket (default " DEFAULT_SOCKET ")\n"
+		"  --udev-rules FILE  rule file that keeps pooled devices off host drivers at\n"
+		"                     boot (default " DEFAULT_UDEV_RULES "; \"none\" to\n"
+		"                     disable; none by default under --sysroot)\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n");
 }
@@ -70,9 +81,15 @@ static int print_inventory(const char *sysroot, const struct policy *pol,
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SYSROOT = 256, OPT_POLICY, OPT_IDS, OPT_INVENTORY };
+	enum { OPT_SYSROOT = 256, OPT_POLICY, OPT_IDS, OPT_INVENTORY, OPT_STATE, OPT_SOCKET,
+	       OPT_UDEV, OPT_FAULT };
 	static const struct option opts[] = {
 		{ "sysroot", required_argument, NULL, OPT_SYSROOT },
+		{ "state-dir", required_argument, NULL, OPT_STATE },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "udev-rules", required_argument, NULL, OPT_UDEV },
+		/* testing: die right after step N of the next transition */
+		{ "fault-step", required_argument, NULL, OPT_FAULT },
 		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "pci-ids", required_argument, NULL, OPT_IDS },
 		{ "inventory", no_argument, NULL, OPT_INVENTORY },
@@ -80,8 +97,10 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	const char *sysroot = "/", *policy_path = NULL, *ids = NULL;
+	const char *sysroot = "/", *policy_path = NULL, *ids = NULL, *udev = NULL;
+	struct daemon_opts d = { .state_dir = DEFAULT_STATE_DIR, .socket = DEFAULT_SOCKET };
 	bool inventory = false;
+	uint64_t fault;
 	struct policy pol = { 0 };
 	struct vf_err e = { 0 };
 	int c, rc;
@@ -92,6 +111,16 @@ int main(int argc, char **argv)
 		case OPT_POLICY: policy_path = optarg; break;
 		case OPT_IDS: ids = optarg; break;
 		case OPT_INVENTORY: inventory = true; break;
+		case OPT_STATE: d.state_dir = optarg; break;
+		case OPT_SOCKET: d.socket = optarg; break;
+		case OPT_UDEV: udev = optarg; break;
+		case OPT_FAULT:
+			if (vf_parse_u64(optarg, 10, 1000, &fault) < 0) {
+				vf_log(LOG_ERR, "--fault-step: not a step number: %s", optarg);
+				return 2;
+			}
+			d.fault_step = (int)fault;
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("vfiod %s\n", VFIOD_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -101,18 +130,23 @@ int main(int argc, char **argv)
 		vf_log(LOG_ERR, "unexpected argument \"%s\"", argv[optind]);
 		return 2;
 	}
-	if (!inventory) {
-		vf_log(LOG_ERR, "nothing to do: only --inventory is available in this version");
-		usage(stderr);
-		return 2;
-	}
 	if (!policy_path && access(DEFAULT_POLICY, F_OK) == 0)
 		policy_path = DEFAULT_POLICY;
 	if (policy_path && policy_load(&pol, policy_path, &e) < 0) {
 		vf_log(LOG_ERR, "%s", e.msg);
 		return 1;
 	}
-	rc = print_inventory(sysroot, &pol, ids);
-	policy_free(&pol);
-	return rc;
+	if (inventory) {
+		rc = print_inventory(sysroot, &pol, ids);
+		policy_free(&pol);
+		return rc;
+	}
+	policy_free(&pol); /* the daemon loads its own, and reloads it on SIGHUP */
+	if (!udev)
+		udev = strcmp(sysroot, "/") == 0 ? DEFAULT_UDEV_RULES : "none";
+	d.sysroot = sysroot;
+	d.policy = policy_path;
+	d.pci_ids = ids;
+	d.udev_rules = strcmp(udev, "none") == 0 ? NULL : udev;
+	return daemon_run(&d);
 }

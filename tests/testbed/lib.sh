@@ -19,3 +19,43 @@ finish() {
 	[ "$FAILS" = 0 ]
 }
 [ "${TESTBED:-}" = 1 ] || { echo "run me with scripts/testbed run $0" >&2; exit 2; }
+
+# The daemon under test, with its state and socket under $VST.
+VST=${VST:-/tmp/vfiod-state}
+SOCK=$VST/vfiod.sock
+ctl() { vfioctl/vfioctl --socket "$SOCK" "$@"; }
+# start_vfiod [ARGS...]: starts vfiod in the background, waits for its socket
+start_vfiod() {
+	mkdir -p "$VST"
+	rm -f "$SOCK"
+	vfiod/vfiod --state-dir "$VST" --socket "$SOCK" --udev-rules "$VST/70-vfiod.rules" "$@" \
+		2>>"$VST/vfiod.log" &
+	VFIOD_PID=$!
+	for _ in $(seq 100); do
+		[ -S "$SOCK" ] && return 0
+		kill -0 "$VFIOD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "vfiod did not start:"; tail -5 "$VST/vfiod.log"
+	return 1
+}
+stop_vfiod() {
+	kill "$VFIOD_PID" 2>/dev/null
+	wait "$VFIOD_PID" 2>/dev/null
+	VFIOD_PID=
+}
+# driver_of BDF: the bound driver, "none" when unbound
+driver_of() {
+	local l
+	l=$(readlink "/sys/bus/pci/devices/$1/driver") || { echo none; return; }
+	echo "${l##*/}"
+}
+# find_dev VENDOR DEVICE [CLASS]: BDFs by id, from sysfs (no vfiod involved)
+find_dev() {
+	local d v i c
+	for d in /sys/bus/pci/devices/*; do
+		read -r v <"$d/vendor"; read -r i <"$d/device"; read -r c <"$d/class"
+		[ "$v" = "0x$1" ] && [ "$i" = "0x$2" ] && { [ -z "${3:-}" ] || [ "$c" = "0x$3" ]; } &&
+			echo "${d##*/}"
+	done
+}

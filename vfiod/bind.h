@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The binding engine: verified, reversible, recorded moves between a
+ * device's host driver and vfio-pci.
+ *
+ * A unit (the device and its companions) moves as one. Before the first
+ * write the store records an intent with every device's original driver;
+ * every step is checked; any failure puts every device of the unit back
+ * where it was. The store is saved after the move, and the intent is
+ * cleared, so that a crash at any point is repaired by engine_reconcile()
+ * at the next start: an open bind is rolled back (or finished when every
+ * device already sits on vfio-pci), an open return is finished.
+ *
+ * Bind:   driver_override = "vfio-pci"; unbind; drivers_probe; verify the
+ *         driver link is vfio-pci and /dev/vfio/<group> exists.
+ * Return: driver_override = "\n"; unbind; drivers_probe (when the device
+ *         had a driver); verify the original driver is back (none stays none).
+ */
+#ifndef VFIOD_BIND_H
+#define VFIOD_BIND_H
+
+#include "hostfs.h"
+#include "names.h"
+#include "policy.h"
+#include "state.h"
+
+#define VFIO_DRIVER "vfio-pci"
+
+struct engine {
+	struct hostfs *h;
+	struct store *store;
+	const struct policy *policy;
+	struct pci_names *names;  /* may be NULL */
+	const char *udev_rules;   /* persistence rule file; NULL: none */
+	int fault_step;           /* testing: SIGKILL self at this step; 0: never */
+	int step;                 /* steps taken in the current transition */
+	struct vf_strv report;    /* what reconcile found and did, one line each */
+};
+
+struct unit_result {
+	char bdf[STATE_UNIT_MAX][VF_BDF_LEN];
+	size_t n;
+	bool already;             /* nothing to do: it was already so */
+};
+
+/* host -> pooled, for `bdf` and its companions. Refusals carry e->code. */
+int engine_bind(struct engine *en, const char *bdf, struct unit_result *out,
+		struct vf_err *e);
+
+/* pooled -> host, for the unit `bdf` belongs to. */
+int engine_return(struct engine *en, const char *bdf, struct unit_result *out,
+		  struct vf_err *e);
+
+/*
+ * Resets a device through sysfs when the kernel offers a reset method, and
+ * records in the store when it offers none. Returns 1 when reset, 0 when
+ * there is no method.
+ */
+int engine_reset(struct engine *en, const char *bdf, struct vf_err *e);
+
+/*
+ * At start: finishes or rolls back the open intent, adopts recorded devices
+ * still on vfio-pci, re-pools recorded devices a reboot gave back to a host
+ * driver (when still safe), reports what disagrees. Never touches a device
+ * it has no record of. Lines go to en->report.
+ */
+int engine_reconcile(struct engine *en, struct vf_err *e);
+
+/* Rewrites the udev rule file from the store (atomic). */
+int engine_persist(struct engine *en, struct vf_err *e);
+
+#endif

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The control socket: a UNIX stream socket, newline-framed messages, peer
+ * identity from SO_PEERCRED, non-blocking I/O driven by the daemon's poll
+ * loop. Limits: CONTROL_MAX_CLIENTS at once (more are told "busy" and
+ * closed), PROTO_MAX_LINE per request (a longer line is refused and the
+ * client closed), CONTROL_MAX_OUT bytes of unread replies (a client that
+ * does not read is closed), an idle timeout. File descriptors a client
+ * tries to pass are never received (plain read(), no SCM_RIGHTS).
+ */
+#ifndef VFIOD_CONTROL_H
+#define VFIOD_CONTROL_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+#define CONTROL_MAX_CLIENTS 256
+#define CONTROL_MAX_OUT (16u << 20)
+#define CONTROL_IDLE_SEC 300
+
+struct peer {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+};
+
+/* Handles one request line; returns the reply line (malloc'd, with '\n'). */
+typedef char *(*control_handler)(void *ctx, const struct peer *peer, const char *line,
+				 size_t len);
+
+struct client;
+
+struct control {
+	int lfd;
+	char *path;
+	struct client *clients[CONTROL_MAX_CLIENTS];
+	size_t n;
+	control_handler handle;
+	void *ctx;
+	int idle_sec;
+};
+
+/*
+ * Creates the socket at `path` (its directory is created 0755 if missing; a
+ * stale socket is replaced, anything else at the path is an error), mode
+ * 0660, group `group` (or left as it is when group is (gid_t)-1).
+ */
+int control_listen(struct control *c, const char *path, gid_t group,
+		   control_handler handle, void *ctx, struct vf_err *e);
+void control_close(struct control *c);
+
+/* Fills pollfds for the listener and every client; returns the count. */
+size_t control_pollfds(const struct control *c, struct pollfd *pfd, size_t cap);
+/* Drops clients idle for longer than idle_sec; call once per loop turn. */
+void control_sweep(struct control *c);
+/* Acts on the poll results of the fds control_pollfds gave. */
+void control_dispatch(struct control *c, const struct pollfd *pfd, size_t n);
+
+#endif

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "daemon.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bind.h"
+#include "control.h"
+#include "inventory.h"
+#include "log.h"
+#include "proto.h"
+
+#ifndef VFIOD_VERSION
+#define VFIOD_VERSION "0.1.0"
+#endif
+
+struct daemon {
+	const struct daemon_opts *o;
+	struct hostfs h;
+	struct store store;
+	struct policy policy;
+	struct pci_names *names;
+	struct engine engine;
+	struct control control;
+	time_t started;
+};
+
+static const char *state_of(const struct dev_rec *r)
+{
+	return r ? dev_state_name(r->state) : "host";
+}
+
+static struct json_object *record_json(const struct dev_rec *r)
+{
+	struct json_object *o, *unit;
+
+	if (!r)
+		return NULL;
+	o = json_object_new_object();
+	unit = json_object_new_array();
+	for (size_t i = 0; i < r->n_unit; i++)
+		json_object_array_add(unit, json_object_new_string(r->unit[i]));
+	json_object_object_add(o, "state", json_object_new_string(dev_state_name(r->state)));
+	json_object_object_add(o, "original_driver",
+			       r->original_driver[0] ? json_object_new_string(r->original_driver) : NULL);
+	json_object_object_add(o, "unit", unit);
+	json_object_object_add(o, "consumer", r->consumer[0] ? json_object_new_string(r->consumer) : NULL);
+	json_object_object_add(o, "tenant", r->tenant[0] ? json_object_new_string(r->tenant) : NULL);
+	json_object_object_add(o, "reset_pending", json_object_new_boolean(r->reset_pending));
+	json_object_object_add(o, "no_reset_method", json_object_new_boolean(r->no_reset_method));
+	json_object_object_add(o, "since", json_object_new_int64(r->since));
+	return o;
+}
+
+static struct json_object *op_list(struct daemon *d, const struct inventory *inv)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < inv->pci.n; i++) {
+		const struct pci_dev_info *p = &inv->pci.devs[i];
+		const struct verdict *v = &inv->verdicts[i];
+		const struct dev_rec *r = store_find(&d->store, p->bdf);
+		struct json_object *o = json_object_new_object();
+		char id[16];
+
+		snprintf(id, sizeof(id), "%04x:%04x", p->vendor, p->device);
+		json_object_object_add(o, "bdf", json_object_new_string(p->bdf));
+		json_object_object_add(o, "id", p->ids_ok ? json_object_new_string(id) : NULL);
+		json_object_object_add(o, "class_name", p->class_name[0] ? json_object_new_string(p->class_name) : NULL);
+		json_object_object_add(o, "device_name", p->device_name[0] ? json_object_new_string(p->device_name) : NULL);
+		json_object_object_add(o, "driver", p->driver[0] ? json_object_new_string(p->driver) : NULL);
+		json_object_object_add(o, "iommu_group", p->iommu_group >= 0 ? json_object_new_int(p->iommu_group) : NULL);
+		json_object_object_add(o, "state", json_object_new_string(state_of(r)));
+		json_object_object_add(o, "assignable", json_object_new_boolean(v->reason == VF_REASON_NONE));
+		json_object_object_add(o, "reason", v->reason ? json_object_new_string(verdict_reason_code(v->reason)) : NULL);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static struct json_object *op_show(struct daemon *d, const struct inventory *inv,
+				   const char *bdf, struct vf_err *e)
+{
+	int i = inventory_find(inv, bdf);
+	struct json_object *o;
+	const struct dev_rec *r = store_find(&d->store, bdf);
+
+	if (i < 0) {
+		vf_err_refuse(e, "not-found", "no PCI device %s on this host", bdf);
+		return NULL;
+	}
+	o = inventory_device_json(inv, (size_t)i);
+	json_object_object_add(o, "state", json_object_new_string(state_of(r)));
+	json_object_object_add(o, "owned", record_json(r));
+	return o;
+}
+
+static struct json_object *unit_json(const struct unit_result *u, const char *state)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < u->n; i++)
+		json_object_array_add(a, json_object_new_string(u->bdf[i]));
+	json_object_object_add(o, "unit", a);
+	json_object_object_add(o, "state", json_object_new_string(state));
+	json_object_object_add(o, "already", json_object_new_boolean(u->already));
+	return o;
+}
+
+static struct json_object *op_status(struct daemon *d, const struct inventory *inv)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *owned = json_object_new_object();
+	int count[DEV_QUARANTINED + 1] = { 0 };
+
+	for (size_t i = 0; i < d->store.n; i++)
+		count[d->store.devs[i].state]++;
+	for (int s = DEV_POOLED; s <= DEV_QUARANTINED; s++)
+		json_object_object_add(owned, dev_state_name((enum dev_state)s),
+				       json_object_new_int(count[s]));
+	json_object_object_add(o, "version", json_object_new_string(VFIOD_VERSION));
+	json_object_object_add(o, "pid", json_object_new_int(getpid()));
+	json_object_object_add(o, "uptime_s", json_object_new_int64(time(NULL) - d->started));
+	json_object_object_add(o, "sysroot", json_object_new_string(d->o->sysroot));
+	json_object_object_add(o, "state_dir", json_object_new_string(d->o->state_dir));
+	json_object_object_add(o, "socket", json_object_new_string(d->o->socket));
+	json_object_object_add(o, "iommu", json_object_new_boolean(inv->facts.iommu));
+	json_object_object_add(o, "vfio", json_object_new_string(inv->facts.vfio_why));
+	json_object_object_add(o, "devices", json_object_new_int((int)inv->pci.n));
+	json_object_object_add(o, "owned", owned);
+	return o;
+}
+
+static struct json_object *perform(struct daemon *d, const struct request *req,
+				   const struct peer *peer, struct vf_err *e)
+{
+	struct json_object *res = NULL;
+	struct unit_result u;
+	struct inventory inv;
+
+	if (proto_op_mutates(req->op) && peer->uid != 0) {
+		vf_err_refuse(e, "not-permitted", "%s needs root (uid %u is not permitted)",
+			      proto_op_name(req->op), (unsigned)peer->uid);
+		return NULL;
+	}
+	switch (req->op) {
+	case OP_BIND:
+		if (engine_bind(&d->engine, req->bdf, &u, e) < 0)
+			return NULL;
+		vf_log(LOG_NOTICE, "bind %s by uid %u: pooled%s", req->bdf, (unsigned)peer->uid,
+		       u.already ? " already" : "");
+		return unit_json(&u, "pooled");
+	case OP_RETURN:
+		if (engine_return(&d->engine, req->bdf, &u, e) < 0)
+			return NULL;
+		vf_log(LOG_NOTICE, "return %s by uid %u: back on the host", req->bdf,
+		       (unsigned)peer->uid);
+		return unit_json(&u, "host");
+	default:
+		break;
+	}
+	if (inventory_gather(&inv, &d->h, &d->policy, d->names, e) < 0)
+		return NULL;
+	if (req->op == OP_LIST)
+		res = op_list(d, &inv);
+	else if (req->op == OP_SHOW)
+		res = op_show(d, &inv, req->bdf, e);
+	else
+		res = op_status(d, &inv);
+	inventory_free(&inv);
+	return res;
+}
+
+static char *handle(void *ctx, const struct peer *peer, const char *line, size_t len)
+{
+	struct daemon *d = ctx;
+	struct vf_err e = { 0 };
+	struct request req;
+	struct json_object *res;
+	char *reply;
+
+	if (proto_parse_request(line, len, &req, &e) < 0) {
+		reply = proto_reply_error(req.id, e.code, e.msg);
+		proto_request_free(&req);
+		return reply;
+	}
+	res = perform(d, &req, peer, &e);
+	if (res || !e.msg[0]) {
+		reply = proto_reply_ok(req.id, res);
+	} else {
+		if (proto_op_mutates(req.op))
+			vf_log(e.code ? LOG_NOTICE : LOG_ERR, "%s %s by uid %u refused: %s: %s",
+			       proto_op_name(req.op), req.bdf, (unsigned)peer->uid,
+			       e.code ? e.code : "internal", e.msg);
+		reply = proto_reply_error(req.id, e.code, e.msg);
+	}
+	proto_request_free(&req);
+	return reply;
+}
+
+static int setup(struct daemon *d, struct vf_err *e)
+{
+	int r;
+
+	if (hostfs_init(&d->h, d->o->sysroot, e) < 0)
+		return -1;
+	if (d->o->policy && policy_load(&d->policy, d->o->policy, e) < 0)
+		return -1;
+	d->names = names_open(d->o->pci_ids);
+	r = store_open(&d->store, d->o->state_dir, e);
+	if (r < 0)
+		return -1;
+	if (r == 1)
+		vf_log(LOG_CRIT, "STATE STORE CORRUPT: %s", e->msg);
+	d->engine = (struct engine){
+		.h = &d->h,
+		.store = &d->store,
+		.policy = &d->policy,
+		.names = d->names,
+		.udev_rules = d->o->udev_rules,
+		.fault_step = d->o->fault_step,
+	};
+	if (engine_reconcile(&d->engine, e) < 0)
+		vf_log(LOG_ERR, "reconcile: %s", e->msg);
+	for (size_t i = 0; i < d->engine.report.n; i++)
+		vf_log(LOG_WARNING, "reconcile: %s", d->engine.report.v[i]);
+	vf_strv_free(&d->engine.report);
+	return control_listen(&d->control, d->o->socket, (gid_t)-1, handle, d, e);
+}
+
+static void reload_policy(struct daemon *d)
+{
+	struct policy fresh = { 0 };
+	struct vf_err e = { 0 };
+
+	if (!d->o->policy) {
+		vf_log(LOG_INFO, "SIGHUP: no policy file to reload");
+		return;
+	}
+	if (policy_load(&fresh, d->o->policy, &e) < 0) {
+		vf_log(LOG_ERR, "SIGHUP: keeping the old policy: %s", e.msg);
+		policy_free(&fresh);
+		return;
+	}
+	policy_free(&d->policy);
+	d->policy = fresh;
+	vf_log(LOG_NOTICE, "SIGHUP: policy %s reloaded", d->o->policy);
+}
+
+int daemon_run(const struct daemon_opts *o)
+{
+	struct daemon d = { .o = o, .h = { .rootfd = -1 }, .control = { .lfd = -1 } };
+	struct pollfd pfd[CONTROL_MAX_CLIENTS + 2];
+	struct vf_err e = { 0 };
+	sigset_t mask;
+	int sfd, rc = 0;
+	bool running = true;
+
+	d.started = time(NULL);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0 || setup(&d, &e) < 0) {
+		vf_log(LOG_ERR, "%s", sfd < 0 ? "signalfd failed" : e.msg);
+		rc = 1;
+		running = false;
+	} else {
+		vf_log(LOG_NOTICE, "vfiod %s ready on %s (%zu devices owned)", VFIOD_VERSION,
+		       o->socket, d.store.n);
+	}
+	while (running) {
+		size_t n = control_pollfds(&d.control, pfd + 1, VF_ARRAY_SIZE(pfd) - 1);
+
+		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		if (poll(pfd, n + 1, 1000) < 0 && errno != EINTR) {
+			vf_log(LOG_ERR, "poll: %s", strerror(errno));
+			rc = 1;
+			break;
+		}
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					reload_policy(&d);
+				} else {
+					vf_log(LOG_NOTICE, "signal %u: exiting", si.ssi_signo);
+					running = false;
+				}
+			}
+		}
+		control_dispatch(&d.control, pfd + 1, n);
+		control_sweep(&d.control);
+	}
+	control_close(&d.control);
+	store_close(&d.store);
+	names_close(d.names);
+	policy_free(&d.policy);
+	hostfs_fini(&d.h);
+	if (sfd >= 0)
+		close(sfd);
+	return rc;
+}

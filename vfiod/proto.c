@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "proto.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+static const struct {
+	const char *name;
+	bool mutates;
+	bool takes_bdf;
+} ops[OP_COUNT_] = {
+	[OP_LIST] = { "list", false, false },
+	[OP_SHOW] = { "show", false, true },
+	[OP_BIND] = { "bind", true, true },
+	[OP_RETURN] = { "return", true, true },
+	[OP_STATUS] = { "status", false, false },
+};
+
+const char *proto_op_name(enum proto_op op)
+{
+	return op < OP_COUNT_ ? ops[op].name : "?";
+}
+
+bool proto_op_mutates(enum proto_op op)
+{
+	return op < OP_COUNT_ && ops[op].mutates;
+}
+
+static int bad(struct vf_err *e, const char *msg)
+{
+	return vf_err_refuse(e, "bad-request", "%s", msg);
+}
+
+static int parse_args(struct json_object *args, struct request *req, struct vf_err *e)
+{
+	bool takes_bdf = ops[req->op].takes_bdf;
+	struct json_object *bdf = NULL;
+	struct vf_bdf b;
+
+	if (!args) {
+		if (takes_bdf)
+			return bad(e, "args.bdf is required");
+		return 0;
+	}
+	if (!json_object_is_type(args, json_type_object))
+		return bad(e, "args must be an object");
+	json_object_object_foreach(args, key, val) {
+		if (!(takes_bdf && strcmp(key, "bdf") == 0))
+			return vf_err_refuse(e, "bad-request", "unknown argument \"%.64s\" for %s",
+					     key, ops[req->op].name);
+		bdf = val;
+	}
+	if (!takes_bdf)
+		return 0;
+	if (!bdf)
+		return bad(e, "args.bdf is required");
+	if (!json_object_is_type(bdf, json_type_string) ||
+	    vf_parse_bdf(json_object_get_string(bdf), &b) < 0)
+		return bad(e, "args.bdf is not a PCI address (dddd:bb:dd.f)");
+	vf_bdf_format(&b, req->bdf);
+	return 0;
+}
+
+int proto_parse_request(const char *line, size_t len, struct request *req,
+			struct vf_err *e)
+{
+	struct json_tokener *tok;
+	struct json_object *root, *op = NULL, *args = NULL;
+	bool has_id = false;
+	int rc = -1;
+
+	memset(req, 0, sizeof(*req));
+	if (len >= PROTO_MAX_LINE)
+		return bad(e, "request too long");
+	tok = json_tokener_new_ex(PROTO_MAX_DEPTH);
+	if (!tok)
+		abort();
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tok, line, (int)len);
+	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
+	    (size_t)tok->char_offset != len) {
+		enum json_tokener_error je = json_tokener_get_error(tok);
+
+		json_object_put(root);
+		json_tokener_free(tok);
+		return vf_err_refuse(e, "bad-request", "not a JSON request: %s",
+				     je == json_tokener_success ? "trailing data"
+								: json_tokener_error_desc(je));
+	}
+	json_tokener_free(tok);
+	if (!json_object_is_type(root, json_type_object)) {
+		bad(e, "a request is a JSON object");
+		goto out;
+	}
+	json_object_object_foreach(root, key, val) {
+		if (strcmp(key, "id") == 0) {
+			has_id = true;
+			if (!json_object_is_type(val, json_type_string) &&
+			    !json_object_is_type(val, json_type_int) &&
+			    !json_object_is_type(val, json_type_null)) {
+				bad(e, "id must be a string, an integer or null");
+				goto out;
+			}
+			if (json_object_is_type(val, json_type_string) &&
+			    json_object_get_string_len(val) > PROTO_MAX_ID) {
+				bad(e, "id too long");
+				goto out;
+			}
+			req->id = json_object_get(val);
+		} else if (strcmp(key, "op") == 0) {
+			op = val;
+		} else if (strcmp(key, "args") == 0) {
+			args = val;
+		} else {
+			vf_err_refuse(e, "bad-request", "unknown field \"%.64s\"", key);
+			goto out;
+		}
+	}
+	if (!has_id) {
+		bad(e, "id is required");
+		goto out;
+	}
+	if (!op || !json_object_is_type(op, json_type_string)) {
+		bad(e, "op is required and must be a string");
+		goto out;
+	}
+	for (req->op = 0; req->op < OP_COUNT_; req->op++)
+		if (strcmp(json_object_get_string(op), ops[req->op].name) == 0)
+			break;
+	if (req->op == OP_COUNT_) {
+		vf_err_refuse(e, "bad-request", "unknown op \"%.64s\"", json_object_get_string(op));
+		goto out;
+	}
+	rc = parse_args(args, req, e);
+out:
+	json_object_put(root);
+	return rc;
+}
+
+void proto_request_free(struct request *req)
+{
+	json_object_put(req->id);
+	req->id = NULL;
+}
+
+static char *line_of(struct json_object *o)
+{
+	char *s;
+
+	if (asprintf(&s, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								      JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
+		abort();
+	json_object_put(o);
+	return s;
+}
+
+char *proto_reply_ok(struct json_object *id, struct json_object *result)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_get(id));
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "result", result);
+	return line_of(o);
+}
+
+char *proto_reply_error(struct json_object *id, const char *code, const char *message)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *err = json_object_new_object();
+
+	json_object_object_add(err, "code", json_object_new_string(code ? code : "internal"));
+	json_object_object_add(err, "message", json_object_new_string(message));
+	json_object_object_add(o, "id", json_object_get(id));
+	json_object_object_add(o, "ok", json_object_new_boolean(0));
+	json_object_object_add(o, "error", err);
+	return line_of(o);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The control protocol (docs/protocol.md): newline-delimited JSON over a
+ * UNIX stream socket. A request is {"id", "op", "args"}; a reply is
+ * {"id", "ok": true, "result"} or {"id", "ok": false, "error": {"code",
+ * "message"}}. Parsing is strict and pure: a line in, a validated request
+ * or a bad-request error out. Unknown ops, unknown fields, wrong types,
+ * invalid UTF-8, nesting deeper than PROTO_MAX_DEPTH are all refused.
+ */
+#ifndef VFIOD_PROTO_H
+#define VFIOD_PROTO_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "parse.h"
+
+#define PROTO_MAX_LINE (64 * 1024)  /* bytes, newline included */
+#define PROTO_MAX_DEPTH 8
+#define PROTO_MAX_ID 128            /* bytes of a string id */
+
+enum proto_op {
+	OP_LIST,
+	OP_SHOW,
+	OP_BIND,
+	OP_RETURN,
+	OP_STATUS,
+	OP_COUNT_
+};
+
+struct request {
+	enum proto_op op;
+	struct json_object *id;     /* string, integer or null; owned */
+	char bdf[VF_BDF_LEN];       /* canonical, for ops that take one */
+};
+
+const char *proto_op_name(enum proto_op op);
+/* Ops that change the host: bind, return. */
+bool proto_op_mutates(enum proto_op op);
+
+/*
+ * Parses one request line (without its newline). On failure `e` has code
+ * "bad-request" and `req->id` holds the request's id when one could be
+ * read (so the reply can carry it), else NULL.
+ */
+int proto_parse_request(const char *line, size_t len, struct request *req,
+			struct vf_err *e);
+void proto_request_free(struct request *req);
+
+/* Reply lines, newline-terminated; caller frees. `result` is consumed. */
+char *proto_reply_ok(struct json_object *id, struct json_object *result);
+char *proto_reply_error(struct json_object *id, const char *code, const char *message);
+
+#endif

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The state store: every device vfiod owns and the intent of the transition
+ * in progress, in one human-readable JSON file (docs/state.md) under the
+ * state directory. Every save is atomic: write a temporary file, fsync it,
+ * rename it over the old one, fsync the directory. A crash leaves either
+ * the old or the new file, never a mix.
+ *
+ * A file that does not parse or does not follow the schema is never
+ * trusted and never deleted: it is set aside (renamed with a ".corrupt-"
+ * suffix) for the operator, and vfiod starts from what the kernel shows.
+ */
+#ifndef VFIOD_STATE_H
+#define VFIOD_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+#include "parse.h"
+#include "util.h"
+
+#define STATE_FILE "state.json"
+#define STATE_UNIT_MAX 8        /* devices moved as one unit (a group's endpoints) */
+
+enum dev_state {
+	DEV_POOLED,       /* on vfio-pci, owned, unassigned */
+	DEV_ASSIGNED,     /* handed to one consumer */
+	DEV_QUARANTINED,  /* silenced, held for an operator */
+};
+
+struct dev_rec {
+	char bdf[VF_BDF_LEN];
+	char original_driver[64];   /* "" when the device had no driver */
+	enum dev_state state;
+	char unit[STATE_UNIT_MAX][VF_BDF_LEN]; /* the unit it moved with, self included */
+	size_t n_unit;
+	char consumer[256];         /* "" when none */
+	char tenant[64];            /* "" when none */
+	bool reset_pending;         /* released by a consumer, not yet reset */
+	bool no_reset_method;       /* the kernel offers no reset for it */
+	int64_t since;              /* unix time of the last state change */
+};
+
+enum intent_op {
+	INTENT_NONE,
+	INTENT_BIND,      /* host -> pooled */
+	INTENT_RETURN,    /* pooled -> host */
+};
+
+struct intent_dev {
+	char bdf[VF_BDF_LEN];
+	char original_driver[64];
+};
+
+/* Written before a multi-step transition starts, cleared when it ends. */
+struct intent {
+	enum intent_op op;
+	struct intent_dev devs[STATE_UNIT_MAX];
+	size_t n;
+	int64_t started;
+};
+
+struct store {
+	char *dir;
+	struct dev_rec *devs;
+	size_t n;
+	struct intent intent;
+};
+
+/* Parses the store's JSON text (pure). On error nothing in `s` changes. */
+int store_parse(struct store *s, const char *text, struct vf_err *e);
+/* The JSON text of the store; caller frees. */
+char *store_format(const struct store *s);
+
+/*
+ * Opens (creating the directory, mode 0700) and loads the store. Returns 0,
+ * or 1 when a corrupt file was set aside (the message in `e` says where; the
+ * store starts empty), or <0 on an I/O error.
+ */
+int store_open(struct store *s, const char *dir, struct vf_err *e);
+int store_save(struct store *s, struct vf_err *e);
+void store_close(struct store *s);
+
+/*
+ * Replaces `path` with `text` atomically: temporary file, fsync, rename,
+ * fsync of the directory. Never follows a link at the temporary name.
+ */
+int vf_write_atomic(const char *path, const char *text, mode_t mode, struct vf_err *e);
+
+struct dev_rec *store_find(struct store *s, const char *bdf);
+/* Adds or replaces the record of rec->bdf. */
+void store_put(struct store *s, const struct dev_rec *rec);
+void store_remove(struct store *s, const char *bdf);
+
+const char *dev_state_name(enum dev_state st);
+const char *intent_op_name(enum intent_op op);
+
+#endif
