@@ -129,8 +129,16 @@ static int undo(struct engine *en, size_t upto, struct vf_err *why)
 	int failed = 0;
 
 	for (size_t i = upto; i-- > 0;) {
+		char path[128];
+
+		/* a device that is gone has nowhere to go back to */
+		vf_path(path, sizeof(path), DEV_DIR "/%s", in->devs[i].bdf);
+		if (!hostfs_exists(en->h, path)) {
+			vf_err_append(why, "; %s has disappeared", in->devs[i].bdf);
+			continue;
+		}
 		if (place(en, in->devs[i].bdf, undo_target(in, i), &e) < 0) {
-			vf_err_wrap(why, "%s; rolling back failed too (%s)", why->msg, e.msg);
+			vf_err_append(why, "; rolling back failed too (%s)", e.msg);
 			failed = -1;
 		}
 	}
@@ -138,7 +146,7 @@ static int undo(struct engine *en, size_t upto, struct vf_err *why)
 		return -1; /* keep the intent: the next start tries again */
 	memset(in, 0, sizeof(*in));
 	if (store_save(en->store, &e) < 0) {
-		vf_err_wrap(why, "%s; rolled back, but the store cannot be saved (%s)", why->msg, e.msg);
+		vf_err_append(why, "; rolled back, but the store cannot be saved (%s)", e.msg);
 		return -1;
 	}
 	return 0;
@@ -189,9 +197,19 @@ static int device_group(struct engine *en, const char *bdf)
 	return (int)g;
 }
 
+/* True when the kernel offers no way to reset `bdf` (no or an empty reset_method). */
+static bool lacks_reset(struct engine *en, const char *bdf)
+{
+	_cleanup_close_ int fd = -1;
+	char path[128], methods[256];
+
+	vf_path(path, sizeof(path), DEV_DIR "/%s", bdf);
+	fd = hostfs_open(en->h, path, O_RDONLY | O_DIRECTORY, NULL);
+	return fd < 0 || hostfs_attr_at(fd, "reset_method", methods, sizeof(methods), NULL) <= 0;
+}
+
 /* Moves the unit of the open bind intent to vfio-pci and records it. */
-static int bind_intent(struct engine *en, int group, const bool *no_reset,
-		       struct vf_err *e)
+static int bind_intent(struct engine *en, int group, struct vf_err *e)
 {
 	struct intent *in = &en->store->intent;
 	char vfio_node[64];
@@ -220,7 +238,7 @@ static int bind_intent(struct engine *en, int group, const bool *no_reset,
 		r.state = DEV_POOLED;
 		for (size_t u = 0; u < in->n; u++)
 			snprintf(r.unit[r.n_unit++], VF_BDF_LEN, "%s", in->devs[u].bdf);
-		r.no_reset_method = no_reset ? no_reset[i] : false;
+		r.no_reset_method = lacks_reset(en, r.bdf);
 		r.since = now();
 		store_put(en->store, &r);
 	}
@@ -250,7 +268,6 @@ int engine_bind(struct engine *en, const char *bdf_in, struct unit_result *out,
 	const struct verdict *v;
 	const struct dev_rec *rec;
 	struct intent *in = &en->store->intent;
-	bool no_reset[STATE_UNIT_MAX] = { false };
 	int idx, group, rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -294,12 +311,12 @@ int engine_bind(struct engine *en, const char *bdf_in, struct unit_result *out,
 			continue;
 		if (store_find(en->store, m->bdf)) {
 			vf_err_refuse(e, "busy", "companion %s is already owned", m->bdf);
+			memset(in, 0, sizeof(*in));
 			goto out;
 		}
 		snprintf(in->devs[in->n].bdf, VF_BDF_LEN, "%s", m->bdf);
 		snprintf(in->devs[in->n].original_driver, sizeof(in->devs[0].original_driver),
 			 "%s", m->driver);
-		no_reset[in->n] = !m->has_reset_method || m->reset_methods.n == 0;
 		in->n++;
 	}
 	group = inv.pci.devs[idx].iommu_group;
@@ -315,7 +332,7 @@ int engine_bind(struct engine *en, const char *bdf_in, struct unit_result *out,
 	}
 	for (size_t i = 0; i < in->n; i++)
 		snprintf(out->bdf[out->n++], VF_BDF_LEN, "%s", in->devs[i].bdf);
-	rc = bind_intent(en, group, no_reset, e);
+	rc = bind_intent(en, group, e);
 	if (rc == 0)
 		persist_warn(en);
 out:
@@ -473,7 +490,7 @@ static int reconcile_intent(struct engine *en, struct vf_err *e)
 		/* every device made it: finish the bind */
 		report(en, "%s: an interrupted bind had moved the whole unit; finished it",
 		       in->devs[0].bdf);
-		return bind_intent(en, -1, NULL, e);
+		return bind_intent(en, -1, e);
 	}
 	if (in->op == INTENT_BIND) {
 		report(en, "%s: an interrupted bind is rolled back to the original drivers",
@@ -482,13 +499,17 @@ static int reconcile_intent(struct engine *en, struct vf_err *e)
 		return undo(en, in->n, e);
 	}
 	/* an interrupted return: the operator asked for it, finish it */
-	report(en, "%s: an interrupted return is finished", in->devs[0].bdf);
 	for (size_t i = 0; i < in->n; i++) {
 		if (place(en, in->devs[i].bdf, in->devs[i].original_driver, e) < 0) {
 			vf_err_wrap(e, "finishing an interrupted return");
-			return undo(en, i + 1, e);
+			report(en, "%s: an interrupted return cannot be finished (%s); %s",
+			       in->devs[0].bdf, e->msg,
+			       undo(en, i + 1, e) == 0 ? "the unit stays pooled"
+						       : "the unit could not be put back either");
+			return -1;
 		}
 	}
+	report(en, "%s: an interrupted return is finished", in->devs[0].bdf);
 	for (size_t i = 0; i < in->n; i++)
 		store_remove(en->store, in->devs[i].bdf);
 	memset(in, 0, sizeof(*in));
@@ -518,9 +539,13 @@ int engine_reconcile(struct engine *en, struct vf_err *e)
 		if (strcmp(cur, VFIO_DRIVER) == 0)
 			continue; /* adopted as recorded */
 		if (r->state == DEV_POOLED) {
-			/* the unit's first member re-binds all of it */
-			if (strcmp(r->unit[0], r->bdf) == 0)
-				vf_strv_add(&repool, r->bdf);
+			/* the unit's first member re-binds all of it, once */
+			bool listed = false;
+
+			for (size_t k = 0; k < repool.n; k++)
+				listed |= strcmp(repool.v[k], r->unit[0]) == 0;
+			if (!listed)
+				vf_strv_add(&repool, r->unit[0]);
 			continue;
 		}
 		report(en, "%s: recorded as %s but bound to %s; left as it is", r->bdf,
@@ -529,21 +554,38 @@ int engine_reconcile(struct engine *en, struct vf_err *e)
 	/* After a reboot a host driver may hold a pooled device: pool it again. */
 	for (size_t i = 0; i < repool.n; i++) {
 		struct dev_rec *r = store_find(en->store, repool.v[i]);
-		struct dev_rec saved;
+		struct dev_rec saved[STATE_UNIT_MAX];
 		struct unit_result res;
 		struct vf_err be = { 0 };
+		size_t n_saved = 0;
 
 		if (!r)
 			continue;
-		saved = *r;
-		for (size_t u = 0; u < saved.n_unit; u++)
-			store_remove(en->store, saved.unit[u]);
-		if (engine_bind(en, saved.bdf, &res, &be) == 0) {
+		/* the records as they were: bind would take the current drivers
+		 * (vfio-pci for members still there) for the original ones */
+		for (size_t u = 0; u < r->n_unit; u++) {
+			struct dev_rec *m = store_find(en->store, r->unit[u]);
+
+			if (m)
+				saved[n_saved++] = *m;
+		}
+		for (size_t u = 0; u < n_saved; u++)
+			store_remove(en->store, saved[u].bdf);
+		if (engine_bind(en, saved[0].bdf, &res, &be) == 0) {
+			for (size_t u = 0; u < n_saved; u++) {
+				struct dev_rec *m = store_find(en->store, saved[u].bdf);
+
+				if (m)
+					snprintf(m->original_driver, sizeof(m->original_driver), "%s",
+						 saved[u].original_driver);
+			}
+			if (store_save(en->store, &be) < 0)
+				rc = -1;
 			report(en, "%s: was pooled, found on its host driver (a reboot?); pooled again",
-			       saved.bdf);
+			       saved[0].bdf);
 		} else {
 			report(en, "%s: was pooled, found on its host driver, and cannot be pooled again (%s); left to the host, record dropped",
-			       saved.bdf, be.msg);
+			       saved[0].bdf, be.msg);
 			if (store_save(en->store, &be) < 0)
 				rc = -1;
 		}

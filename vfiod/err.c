@@ -55,6 +55,20 @@ int vf_err_wrap(struct vf_err *e, const char *fmt, ...)
 	return -1;
 }
 
+int vf_err_append(struct vf_err *e, const char *fmt, ...)
+{
+	size_t len;
+	va_list ap;
+
+	if (!e)
+		return -1;
+	len = strlen(e->msg);
+	va_start(ap, fmt);
+	vsnprintf(e->msg + len, sizeof(e->msg) - len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 void vf_err_clear(struct vf_err *e)
 {
 	if (!e)

@@ -33,6 +33,10 @@ int vf_err_refuse(struct vf_err *e, const char *code, const char *fmt, ...)
 int vf_err_wrap(struct vf_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Appends to the existing message: "old; more". Returns -1. */
+int vf_err_append(struct vf_err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 void vf_err_clear(struct vf_err *e);
 
 #endif

@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -442,10 +443,19 @@ int store_open(struct store *s, const char *dir, struct vf_err *e)
 		return 0;
 	}
 	/* Corrupt: keep it for the operator, start from the kernel's view. */
-	snprintf(aside, sizeof(aside), "%s.corrupt-%lld", path, (long long)time(NULL));
-	if (rename(path, aside) < 0)
-		return vf_err_set(e, errno, "%s is corrupt (%s) and cannot be set aside",
-				  path, pe.msg);
+	/* never over an older corrupt file: those are the operator's */
+	for (int k = 0;; k++) {
+		if (k == 0)
+			snprintf(aside, sizeof(aside), "%s.corrupt-%lld", path, (long long)time(NULL));
+		else
+			snprintf(aside, sizeof(aside), "%s.corrupt-%lld.%d", path,
+				 (long long)time(NULL), k);
+		if (renameat2(AT_FDCWD, path, AT_FDCWD, aside, RENAME_NOREPLACE) == 0)
+			break;
+		if (errno != EEXIST || k == 100)
+			return vf_err_set(e, errno, "%s is corrupt (%s) and cannot be set aside",
+					  path, pe.msg);
+	}
 	vf_err_set(e, 0, "%s is corrupt (%s); kept as %s, starting from what the kernel shows",
 		   path, pe.msg, aside);
 	return 1;
