@@ -223,8 +223,12 @@ int store_parse(struct store *s, const char *text, struct vf_err *e)
 	root = json_tokener_parse_ex(tok, text, (int)strlen(text));
 	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
 	    tok->char_offset != (int)strlen(text)) {
+		enum json_tokener_error je = json_tokener_get_error(tok);
+
 		vf_err_set(e, 0, "not valid JSON (%s)",
-			   json_tokener_error_desc(json_tokener_get_error(tok)));
+			   je == json_tokener_continue ? "truncated"
+			   : je == json_tokener_success ? "trailing data"
+							: json_tokener_error_desc(je));
 		goto out;
 	}
 	if (!json_object_is_type(root, json_type_object)) {

@@ -89,6 +89,30 @@ fi
 after=$(for d in /sys/bus/pci/devices/*; do echo "${d##*/} $(driver_of "${d##*/}")"; done)
 check "refusals changed no binding" test "$before" = "$after"
 jqt "store: nothing owned" "$VST/state.json" '.devices == [] and .intent == null'
+
+# --- a "reboot": the NIC is pooled, the daemon stops, the host driver takes
+# the device back (as after a reboot without the udev rule); at the next
+# start vfiod pools it again, and still knows its original driver.
+ctl bind "$nic" >/dev/null || bad "bind before the reboot"
+stop_vfiod
+echo "$nic" >/sys/bus/pci/drivers/vfio-pci/unbind
+echo >"/sys/bus/pci/devices/$nic/driver_override"
+echo "$nic" >/sys/bus/pci/drivers_probe
+check "\"after the reboot\" the NIC is on e1000e" test "$(driver_of "$nic")" = e1000e
+start_vfiod || bad "restart"
+check "the restart pooled it again" test "$(driver_of "$nic")" = vfio-pci
+check "reported in the log" grep -q "$nic: was pooled, found on its host driver (a reboot?); pooled again" "$VST/vfiod.log"
+jqt "store: original driver still e1000e" "$VST/state.json" \
+	".devices[] | select(.bdf == \"$nic\") | .original_driver == \"e1000e\""
+ctl return "$nic" >/dev/null && check "returned to e1000e" test "$(driver_of "$nic")" = e1000e
+
+# --- a corrupt store is set aside and the daemon starts from the kernel
+stop_vfiod
+echo '{"version": 1, "devices": [ {"bdf": "0000:00:03.0", "sta' >"$VST/state.json"
+start_vfiod || bad "start with a corrupt store"
+check "corrupt store reported loudly" grep -q "STATE STORE CORRUPT" "$VST/vfiod.log"
+check "corrupt store kept aside" sh -c "ls '$VST'/state.json.corrupt-* >/dev/null"
+ctl status >/dev/null && ok "daemon serves after a corrupt store" || bad "daemon after corrupt store"
 stop_vfiod
 echo "--- daemon log"; cat "$VST/vfiod.log"
 finish
