@@ -76,6 +76,8 @@ format:
 install: all
 	install -D -m 0755 vfiod/vfiod $(DESTDIR)/usr/sbin/vfiod
 	install -D -m 0755 vfioctl/vfioctl $(DESTDIR)/usr/bin/vfioctl
+	install -D -m 0644 scripts/vfiod.service $(DESTDIR)/lib/systemd/system/vfiod.service
+	install -D -m 0644 policies/vfiod.conf $(DESTDIR)/etc/vfiod/vfiod.conf
 
 clean:
 	rm -rf build/obj build/asan build/tests vfiod/vfiod vfioctl/vfioctl
