@@ -77,7 +77,9 @@ install: all
 	install -D -m 0755 vfiod/vfiod $(DESTDIR)/usr/sbin/vfiod
 	install -D -m 0755 vfioctl/vfioctl $(DESTDIR)/usr/bin/vfioctl
 	install -D -m 0644 scripts/vfiod.service $(DESTDIR)/lib/systemd/system/vfiod.service
-	install -D -m 0644 policies/vfiod.conf $(DESTDIR)/etc/vfiod/vfiod.conf
+	@# an operator's policy is never overwritten
+	[ -e $(DESTDIR)/etc/vfiod/vfiod.conf ] || \
+		install -D -m 0644 policies/vfiod.conf $(DESTDIR)/etc/vfiod/vfiod.conf
 
 clean:
 	rm -rf build/obj build/asan build/tests vfiod/vfiod vfioctl/vfioctl

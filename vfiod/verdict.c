@@ -226,7 +226,10 @@ static void judge_ok(const struct pci_inventory *inv, size_t self,
 					inv->devs[v->companions[c]].bdf);
 	if (d->driver[0] && len < sizeof(v->message))
 		len += (size_t)snprintf(v->message + len, sizeof(v->message) - len,
-					"; host driver %s will be unbound", d->driver);
+					strcmp(d->driver, "vfio-pci") == 0
+						? "; on %s already"
+						: "; host driver %s will be unbound",
+					d->driver);
 	if (len < sizeof(v->message))
 		snprintf(v->message + len, sizeof(v->message) - len, ".");
 }

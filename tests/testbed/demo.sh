@@ -37,3 +37,27 @@ ip route add default via 10.0.2.2 dev "$ifc"
 echo "== the route goes away"
 ip route del default
 "$VFIOD" --inventory | jq -r --arg b "$nic" '.devices[] | select(.bdf == $b) | "  \(.bdf) [\(.reason // "assignable")] \(.message)"'
+
+echo
+echo "== the daemon: vfiod owns devices, vfioctl drives it"
+st=/tmp/vfiod-demo
+mkdir -p "$st"
+"$VFIOD" --state-dir "$st" --socket "$st/vfiod.sock" --udev-rules "$st/70-vfiod.rules" 2>"$st/log" &
+pid=$!
+for _ in $(seq 50); do [ -S "$st/vfiod.sock" ] && break; sleep 0.1; done
+ctl() { echo "\$ vfioctl $*"; vfioctl/vfioctl --socket "$st/vfiod.sock" "$@"; echo "  (exit $?)"; }
+ctl status
+ctl bind "$nic"
+echo "  $nic driver: $(basename "$(readlink "/sys/bus/pci/devices/$nic/driver")"), /dev/vfio: $(ls /dev/vfio | tr '\n' ' ')"
+disp=$("$VFIOD" --inventory | jq -r '.devices[] | select(.class == "038000") | .bdf')
+ctl bind "$disp"
+ctl list
+ctl show "$nic"
+ctl bind "$("$VFIOD" --inventory | jq -r '.devices[] | select(.boot_vga == true) | .bdf')"
+ctl return "$nic"
+ctl return "$disp"
+echo "  $nic driver: $(basename "$(readlink "/sys/bus/pci/devices/$nic/driver")"), netdev: $(ls "/sys/bus/pci/devices/$nic/net")"
+kill "$pid"; wait "$pid"
+echo
+echo "== the daemon's log"
+cat "$st/log"
