@@ -61,64 +61,91 @@ static int connect_to(const char *path)
 	return fd;
 }
 
-/*
- * Sends {"id": 1, "op": op, "args": args} and returns the result object
- * (NULL with *rc set when the daemon refused or is unreachable).
- */
-static struct json_object *call(const struct opts *o, const char *op,
-				struct json_object *args, int *rc)
-{
-	struct json_object *req = json_object_new_object(), *reply, *ok, *v;
-	const char *text;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int fd = connect_to(o->socket);
+/* A connection to the daemon, reading line by line. */
+struct conn {
+	int fd;
+	char *buf;
+	size_t len, cap;
+};
 
-	*rc = 3;
-	if (fd < 0) {
-		json_object_put(args);
-		json_object_put(req);
-		return NULL;
+/* The next line from the daemon, parsed; NULL at EOF or on junk. */
+static struct json_object *next_line(struct conn *c)
+{
+	struct json_object *v;
+	char *nl;
+
+	while (!(nl = c->len ? memchr(c->buf, '\n', c->len) : NULL)) {
+		ssize_t n;
+
+		if (c->len + 4096 > c->cap) {
+			c->cap = c->cap ? c->cap * 2 : 65536;
+			c->buf = realloc(c->buf, c->cap);
+			if (!c->buf)
+				abort();
+		}
+		n = read(c->fd, c->buf + c->len, c->cap - c->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return NULL;
+		c->len += (size_t)n;
 	}
+	*nl = '\0';
+	v = json_tokener_parse(c->buf);
+	c->len -= (size_t)(nl + 1 - c->buf);
+	memmove(c->buf, nl + 1, c->len);
+	return v;
+}
+
+/* Connects and sends {"id": 1, "op": op, "args": args}; args is consumed. */
+static int send_request(const struct opts *o, struct conn *c, const char *op,
+			struct json_object *args)
+{
+	struct json_object *req = json_object_new_object();
+	int rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = connect_to(o->socket);
 	json_object_object_add(req, "id", json_object_new_int(1));
 	json_object_object_add(req, "op", json_object_new_string(op));
 	if (args)
 		json_object_object_add(req, "args", args);
-	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	if (dprintf(fd, "%s\n", text) < 0) {
+	if (c->fd < 0) {
+		rc = -1;
+	} else if (dprintf(c->fd, "%s\n", json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN)) < 0) {
 		fprintf(stderr, "vfioctl: cannot send to vfiod at %s: %s\n", o->socket,
 			strerror(errno));
-		goto fail;
+		rc = -1;
 	}
-	for (;;) {
-		ssize_t n;
+	json_object_put(req);
+	return rc;
+}
 
-		if (len + 4096 > cap) {
-			cap = cap ? cap * 2 : 65536;
-			buf = realloc(buf, cap);
-			if (!buf)
-				abort();
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (memchr(buf + len - n, '\n', (size_t)n))
-			break;
-	}
-	if (!buf || !len || !memchr(buf, '\n', len)) {
+static void conn_close(struct conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->buf);
+}
+
+/*
+ * Reads the reply to the request just sent: the result object, or NULL with
+ * *rc = 1 (refused: the error is printed) or 3 (no reply).
+ */
+static struct json_object *read_reply(const struct opts *o, struct conn *c, int *rc)
+{
+	struct json_object *reply = next_line(c), *ok, *v;
+
+	*rc = 3;
+	if (!reply) {
 		fprintf(stderr, "vfioctl: vfiod at %s closed the connection without a reply\n",
 			o->socket);
-		goto fail;
+		return NULL;
 	}
-	buf[len] = '\0';
-	reply = json_tokener_parse(buf);
-	if (!reply || !json_object_object_get_ex(reply, "ok", &ok)) {
+	if (!json_object_object_get_ex(reply, "ok", &ok)) {
 		fprintf(stderr, "vfioctl: unreadable reply from vfiod\n");
 		json_object_put(reply);
-		goto fail;
+		return NULL;
 	}
 	*rc = 0;
 	if (!json_object_get_boolean(ok)) {
@@ -138,15 +165,21 @@ static struct json_object *call(const struct opts *o, const char *op,
 			v = json_object_new_object();
 	}
 	json_object_put(reply);
-	json_object_put(req);
-	free(buf);
-	close(fd);
 	return v;
-fail:
-	json_object_put(req);
-	free(buf);
-	close(fd);
-	return NULL;
+}
+
+/* One request, one reply: the result, or NULL with *rc set. */
+static struct json_object *call(const struct opts *o, const char *op,
+				struct json_object *args, int *rc)
+{
+	struct json_object *v = NULL;
+	struct conn c;
+
+	*rc = 3;
+	if (send_request(o, &c, op, args) == 0)
+		v = read_reply(o, &c, rc);
+	conn_close(&c);
+	return v;
 }
 
 static void print_json(struct json_object *v)
@@ -316,6 +349,56 @@ static int cmd_status(const struct opts *o, int argc, char **argv)
 	return 0;
 }
 
+static void print_event(const struct opts *o, struct json_object *ev)
+{
+	if (o->json)
+		puts(json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
+							JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		printf("%s  %-11s %-12s  %s\n", str(ev, "time"), str(ev, "type"), str(ev, "bdf"),
+		       str(ev, "message"));
+	fflush(stdout);
+}
+
+static int cmd_events(const struct opts *o, int argc, char **argv)
+{
+	struct json_object *args = json_object_new_object(), *v, *list, *line, *ev;
+	bool follow = argc == 2 && strcmp(argv[1], "--follow") == 0;
+	struct conn c;
+	int rc;
+
+	if (argc > 2 || (argc == 2 && !follow)) {
+		fprintf(stderr, "vfioctl: usage: vfioctl events [--follow]\n");
+		json_object_put(args);
+		return 2;
+	}
+	json_object_object_add(args, "follow", json_object_new_boolean(follow));
+	if (send_request(o, &c, "events", args) < 0) {
+		conn_close(&c);
+		return 3;
+	}
+	v = read_reply(o, &c, &rc);
+	if (!v) {
+		conn_close(&c);
+		return rc;
+	}
+	json_object_object_get_ex(v, "events", &list);
+	for (size_t i = 0; i < json_object_array_length(list); i++)
+		print_event(o, json_object_array_get_idx(list, i));
+	json_object_put(v);
+	while (follow && (line = next_line(&c))) {
+		if (json_object_object_get_ex(line, "event", &ev))
+			print_event(o, ev);
+		json_object_put(line);
+	}
+	conn_close(&c);
+	if (follow) {
+		fprintf(stderr, "vfioctl: vfiod at %s closed the event stream\n", o->socket);
+		return 3;
+	}
+	return 0;
+}
+
 static int cmd_version(const struct opts *o, int argc, char **argv)
 {
 	(void)o;
@@ -334,6 +417,7 @@ static const struct verb verbs[] = {
 	{ "bind", cmd_bind, "BDF", "move a device (and its companions) to vfio-pci" },
 	{ "return", cmd_return, "BDF", "give a pooled device back to its host driver" },
 	{ "status", cmd_status, "", "the daemon: version, uptime, devices owned" },
+	{ "events", cmd_events, "[--follow]", "recent events; --follow keeps streaming them" },
 	{ "version", cmd_version, "", "print the version" },
 	{ "help", cmd_help, "", "this text" },
 };
@@ -345,7 +429,7 @@ static void usage(FILE *out)
 		     "  --socket PATH  vfiod's control socket (default " DEFAULT_SOCKET ")\n"
 		     "  --json         print results as JSON\n\nVerbs:\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(out, "  %-7s %-4s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
+		fprintf(out, "  %-7s %-10s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
 	fprintf(out, "\nExit status: 0 success, 1 refused or failed, 2 usage, "
 		     "3 vfiod unreachable.\n");
 }

@@ -25,6 +25,7 @@ struct client {
 	size_t out_len, out_off;
 	time_t last;
 	bool closing;       /* close once `out` is flushed */
+	bool subscribed;    /* receives events */
 };
 
 static time_t mono(void)
@@ -172,8 +173,11 @@ static void handle_lines(struct control *c, struct client *cl)
 	while (!cl->closing && (nl = memchr(cl->in + start, '\n', cl->in_len - start))) {
 		size_t len = (size_t)(nl - (cl->in + start));
 
+		struct control_req req = { .peer = &cl->peer };
+
 		*nl = '\0';
-		queue(cl, c->handle(c->ctx, &cl->peer, cl->in + start, len));
+		queue(cl, c->handle(c->ctx, &req, cl->in + start, len));
+		cl->subscribed |= req.subscribe;
 		start += len + 1;
 	}
 	memmove(cl->in, cl->in + start, cl->in_len - start);
@@ -257,6 +261,13 @@ void control_sweep(struct control *c)
 	time_t t = mono();
 
 	for (size_t i = c->n; i-- > 0;)
-		if (t - c->clients[i]->last > c->idle_sec)
+		if (!c->clients[i]->subscribed && t - c->clients[i]->last > c->idle_sec)
 			drop(c, i);
+}
+
+void control_broadcast(struct control *c, const char *line)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->clients[i]->subscribed && !c->clients[i]->closing)
+			queue(c->clients[i], vf_xstrdup(line));
 }

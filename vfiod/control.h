@@ -5,7 +5,8 @@
  * loop. Limits: CONTROL_MAX_CLIENTS at once (more are told "busy" and
  * closed), PROTO_MAX_LINE per request (a longer line is refused and the
  * client closed), CONTROL_MAX_OUT bytes of unread replies (a client that
- * does not read is closed), an idle timeout. File descriptors a client
+ * does not read is closed), an idle timeout (not for event subscribers,
+ * which wait by design). File descriptors a client
  * tries to pass are never received (plain read(), no SCM_RIGHTS).
  */
 #ifndef VFIOD_CONTROL_H
@@ -27,8 +28,14 @@ struct peer {
 	pid_t pid;
 };
 
+/* What the handler learns and may ask about the connection of a request. */
+struct control_req {
+	const struct peer *peer;
+	bool subscribe;     /* set by the handler: push events to this client */
+};
+
 /* Handles one request line; returns the reply line (malloc'd, with '\n'). */
-typedef char *(*control_handler)(void *ctx, const struct peer *peer, const char *line,
+typedef char *(*control_handler)(void *ctx, struct control_req *req, const char *line,
 				 size_t len);
 
 struct client;
@@ -54,6 +61,9 @@ void control_close(struct control *c);
 
 /* Fills pollfds for the listener and every client; returns the count. */
 size_t control_pollfds(const struct control *c, struct pollfd *pfd, size_t cap);
+/* Queues `line` (with its '\n') to every subscribed client. */
+void control_broadcast(struct control *c, const char *line);
+
 /* Drops clients idle for longer than idle_sec; call once per loop turn. */
 void control_sweep(struct control *c);
 /* Acts on the poll results of the fds control_pollfds gave. */

@@ -12,6 +12,8 @@
 
 #include "bind.h"
 #include "control.h"
+#include "events.h"
+#include "hotplug.h"
 #include "inventory.h"
 #include "log.h"
 #include "proto.h"
@@ -28,6 +30,8 @@ struct daemon {
 	struct pci_names *names;
 	struct engine engine;
 	struct control control;
+	struct events events;
+	struct hotplug hotplug;
 	time_t started;
 };
 
@@ -154,15 +158,23 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 	case OP_BIND:
 		if (engine_bind(&d->engine, req->bdf, &u, e) < 0)
 			return NULL;
-		vf_log(LOG_NOTICE, "bind %s by uid %u: pooled%s", req->bdf, (unsigned)peer->uid,
-		       u.already ? " already" : "");
+		if (!u.already)
+			events_emit(&d->events, "bound", req->bdf,
+				    "pooled on vfio-pci (unit of %zu) by uid %u", u.n,
+				    (unsigned)peer->uid);
 		return unit_json(&u, "pooled");
 	case OP_RETURN:
 		if (engine_return(&d->engine, req->bdf, &u, e) < 0)
 			return NULL;
-		vf_log(LOG_NOTICE, "return %s by uid %u: back on the host", req->bdf,
-		       (unsigned)peer->uid);
+		events_emit(&d->events, "returned", req->bdf,
+			    "back on its host driver (unit of %zu) by uid %u", u.n,
+			    (unsigned)peer->uid);
 		return unit_json(&u, "host");
+	case OP_EVENTS:
+		res = json_object_new_object();
+		json_object_object_add(res, "events", events_recent(&d->events));
+		json_object_object_add(res, "follow", json_object_new_boolean(req->follow));
+		return res;
 	default:
 		break;
 	}
@@ -178,8 +190,9 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 	return res;
 }
 
-static char *handle(void *ctx, const struct peer *peer, const char *line, size_t len)
+static char *handle(void *ctx, struct control_req *creq, const char *line, size_t len)
 {
+	const struct peer *peer = creq->peer;
 	struct daemon *d = ctx;
 	struct vf_err e = { 0 };
 	struct request req;
@@ -193,6 +206,7 @@ static char *handle(void *ctx, const struct peer *peer, const char *line, size_t
 	}
 	res = perform(d, &req, peer, &e);
 	if (res || !e.msg[0]) {
+		creq->subscribe = req.op == OP_EVENTS && req.follow;
 		reply = proto_reply_ok(req.id, res);
 	} else {
 		if (proto_op_mutates(req.op))
@@ -203,6 +217,49 @@ static char *handle(void *ctx, const struct peer *peer, const char *line, size_t
 	}
 	proto_request_free(&req);
 	return reply;
+}
+
+/* Reconciles the store with the kernel; every finding becomes an event. */
+static void reconcile(struct daemon *d)
+{
+	struct vf_err e = { 0 };
+
+	if (engine_reconcile(&d->engine, &e) < 0)
+		vf_log(LOG_ERR, "reconcile: %s", e.msg);
+	for (size_t i = 0; i < d->engine.report.n; i++) {
+		const char *line = d->engine.report.v[i];
+		char bdf[VF_BDF_LEN] = "";
+
+		/* most report lines start with the device they are about: "BDF: ..." */
+		if (strlen(line) > 14 && line[12] == ':')
+			snprintf(bdf, sizeof(bdf), "%.12s", line);
+		if (vf_is_canonical_bdf(bdf))
+			events_emit(&d->events, "reconciled", bdf, "%s", line + 14);
+		else
+			events_emit(&d->events, "reconciled", NULL, "%s", line);
+	}
+	vf_strv_free(&d->engine.report);
+}
+
+/* A PCI device came or went. */
+static void on_hotplug(struct daemon *d)
+{
+	char action[16], bdf[VF_BDF_LEN];
+	const struct dev_rec *r;
+
+	while (hotplug_next(&d->hotplug, action, bdf) > 0) {
+		r = store_find(&d->store, bdf);
+		if (strcmp(action, "remove") == 0 && r) {
+			events_emit(&d->events, "vanished", bdf,
+				    "an owned device (%s) was removed from the host",
+				    dev_state_name(r->state));
+		} else if (strcmp(action, "add") == 0) {
+			events_emit(&d->events, "appeared", bdf, "%s", r ? "an owned device came back"
+									: "a PCI device appeared");
+			if (r)
+				reconcile(d);
+		}
+	}
 }
 
 static int setup(struct daemon *d, struct vf_err *e)
@@ -227,12 +284,13 @@ static int setup(struct daemon *d, struct vf_err *e)
 		.udev_rules = d->o->udev_rules,
 		.fault_step = d->o->fault_step,
 	};
-	if (engine_reconcile(&d->engine, e) < 0)
-		vf_log(LOG_ERR, "reconcile: %s", e->msg);
-	for (size_t i = 0; i < d->engine.report.n; i++)
-		vf_log(LOG_WARNING, "reconcile: %s", d->engine.report.v[i]);
-	vf_strv_free(&d->engine.report);
-	return control_listen(&d->control, d->o->socket, (gid_t)-1, handle, d, e);
+	reconcile(d);
+	if (strcmp(d->o->sysroot, "/") == 0 && hotplug_open(&d->hotplug, e) < 0)
+		vf_log(LOG_WARNING, "no hotplug events: %s", e->msg);
+	if (control_listen(&d->control, d->o->socket, (gid_t)-1, handle, d, e) < 0)
+		return -1;
+	d->events.control = &d->control;
+	return 0;
 }
 
 static void reload_policy(struct daemon *d)
@@ -257,7 +315,7 @@ static void reload_policy(struct daemon *d)
 int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d = { .o = o, .h = { .rootfd = -1 }, .control = { .lfd = -1 } };
-	struct pollfd pfd[CONTROL_MAX_CLIENTS + 2];
+	struct pollfd pfd[CONTROL_MAX_CLIENTS + 3];
 	struct vf_err e = { 0 };
 	sigset_t mask;
 	int sfd, rc = 0;
@@ -280,10 +338,11 @@ int daemon_run(const struct daemon_opts *o)
 		       o->socket, d.store.n);
 	}
 	while (running) {
-		size_t n = control_pollfds(&d.control, pfd + 1, VF_ARRAY_SIZE(pfd) - 1);
+		size_t n = control_pollfds(&d.control, pfd + 2, VF_ARRAY_SIZE(pfd) - 2);
 
 		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		if (poll(pfd, n + 1, 1000) < 0 && errno != EINTR) {
+		pfd[1] = (struct pollfd){ .fd = hotplug_fd(&d.hotplug), .events = POLLIN };
+		if (poll(pfd, n + 2, 1000) < 0 && errno != EINTR) {
 			vf_log(LOG_ERR, "poll: %s", strerror(errno));
 			rc = 1;
 			break;
@@ -300,10 +359,14 @@ int daemon_run(const struct daemon_opts *o)
 				}
 			}
 		}
-		control_dispatch(&d.control, pfd + 1, n);
+		if (pfd[1].revents & POLLIN)
+			on_hotplug(&d);
+		control_dispatch(&d.control, pfd + 2, n);
 		control_sweep(&d.control);
 	}
 	control_close(&d.control);
+	hotplug_close(&d.hotplug);
+	events_free(&d.events);
 	store_close(&d.store);
 	names_close(d.names);
 	policy_free(&d.policy);

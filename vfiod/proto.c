@@ -7,16 +7,29 @@
 
 #include "util.h"
 
+enum arg { ARG_BDF = 1, ARG_FOLLOW = 2 };
+
 static const struct {
 	const char *name;
 	bool mutates;
-	bool takes_bdf;
+	unsigned args;      /* the args it takes (enum arg bits) */
+	unsigned required;  /* the args it must have */
 } ops[OP_COUNT_] = {
-	[OP_LIST] = { "list", false, false },
-	[OP_SHOW] = { "show", false, true },
-	[OP_BIND] = { "bind", true, true },
-	[OP_RETURN] = { "return", true, true },
-	[OP_STATUS] = { "status", false, false },
+	[OP_LIST] = { "list", false, 0, 0 },
+	[OP_SHOW] = { "show", false, ARG_BDF, ARG_BDF },
+	[OP_BIND] = { "bind", true, ARG_BDF, ARG_BDF },
+	[OP_RETURN] = { "return", true, ARG_BDF, ARG_BDF },
+	[OP_STATUS] = { "status", false, 0, 0 },
+	[OP_EVENTS] = { "events", false, ARG_FOLLOW, 0 },
+};
+
+static const struct {
+	const char *key;
+	enum arg bit;
+	json_type type;
+} arg_keys[] = {
+	{ "bdf", ARG_BDF, json_type_string },
+	{ "follow", ARG_FOLLOW, json_type_boolean },
 };
 
 const char *proto_op_name(enum proto_op op)
@@ -36,31 +49,40 @@ static int bad(struct vf_err *e, const char *msg)
 
 static int parse_args(struct json_object *args, struct request *req, struct vf_err *e)
 {
-	bool takes_bdf = ops[req->op].takes_bdf;
-	struct json_object *bdf = NULL;
+	unsigned seen = 0;
 	struct vf_bdf b;
 
-	if (!args) {
-		if (takes_bdf)
-			return bad(e, "args.bdf is required");
-		return 0;
-	}
-	if (!json_object_is_type(args, json_type_object))
+	if (args && !json_object_is_type(args, json_type_object))
 		return bad(e, "args must be an object");
-	json_object_object_foreach(args, key, val) {
-		if (!(takes_bdf && strcmp(key, "bdf") == 0))
-			return vf_err_refuse(e, "bad-request", "unknown argument \"%.64s\" for %s",
-					     key, ops[req->op].name);
-		bdf = val;
+	if (args) {
+		json_object_object_foreach(args, key, val) {
+			size_t k;
+
+			for (k = 0; k < VF_ARRAY_SIZE(arg_keys); k++)
+				if (strcmp(key, arg_keys[k].key) == 0 &&
+				    (ops[req->op].args & arg_keys[k].bit))
+					break;
+			if (k == VF_ARRAY_SIZE(arg_keys))
+				return vf_err_refuse(e, "bad-request",
+						     "unknown argument \"%.64s\" for %s", key,
+						     ops[req->op].name);
+			if (!json_object_is_type(val, arg_keys[k].type))
+				return vf_err_refuse(e, "bad-request", "args.%s has the wrong type",
+						     key);
+			seen |= arg_keys[k].bit;
+			if (arg_keys[k].bit == ARG_BDF) {
+				if (vf_parse_bdf(json_object_get_string(val), &b) < 0)
+					return bad(e, "args.bdf is not a PCI address (dddd:bb:dd.f)");
+				vf_bdf_format(&b, req->bdf);
+			} else if (arg_keys[k].bit == ARG_FOLLOW) {
+				req->follow = json_object_get_boolean(val);
+			}
+		}
 	}
-	if (!takes_bdf)
-		return 0;
-	if (!bdf)
-		return bad(e, "args.bdf is required");
-	if (!json_object_is_type(bdf, json_type_string) ||
-	    vf_parse_bdf(json_object_get_string(bdf), &b) < 0)
-		return bad(e, "args.bdf is not a PCI address (dddd:bb:dd.f)");
-	vf_bdf_format(&b, req->bdf);
+	for (size_t k = 0; k < VF_ARRAY_SIZE(arg_keys); k++)
+		if ((ops[req->op].required & arg_keys[k].bit) && !(seen & arg_keys[k].bit))
+			return vf_err_refuse(e, "bad-request", "args.%s is required",
+					     arg_keys[k].key);
 	return 0;
 }
 

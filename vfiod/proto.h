@@ -27,6 +27,7 @@ enum proto_op {
 	OP_BIND,
 	OP_RETURN,
 	OP_STATUS,
+	OP_EVENTS,
 	OP_COUNT_
 };
 
@@ -34,6 +35,7 @@ struct request {
 	enum proto_op op;
 	struct json_object *id;     /* string, integer or null; owned */
 	char bdf[VF_BDF_LEN];       /* canonical, for ops that take one */
+	bool follow;                /* events: keep the connection subscribed */
 };
 
 const char *proto_op_name(enum proto_op op);
