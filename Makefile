@@ -43,7 +43,7 @@ vfiod/vfiod: build/obj/vfiod/main.o $(LIB_OBJ)
 vfioctl/vfioctl: build/obj/vfioctl/vfioctl.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-build/asan/vfiod: build/asan/vfiod/main.o $(SAN_OBJ)
+build/vfiod-asan: build/asan/vfiod/main.o $(SAN_OBJ)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)
 
 build/tests/%: build/asan/tests/unit/%.o $(SAN_OBJ)
@@ -58,8 +58,8 @@ check: check-unit check-fixtures check-system check-testbed
 check-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
-check-fixtures: build/asan/vfiod
-	tests/fixtures/run build/asan/vfiod
+check-fixtures: build/vfiod-asan
+	tests/fixtures/run build/vfiod-asan
 
 check-system: all
 	tests/system/run
@@ -82,6 +82,6 @@ install: all
 		install -D -m 0644 policies/vfiod.conf $(DESTDIR)/etc/vfiod/vfiod.conf
 
 clean:
-	rm -rf build/obj build/asan build/tests vfiod/vfiod vfioctl/vfioctl
+	rm -rf build/obj build/asan build/tests build/vfiod-asan vfiod/vfiod vfioctl/vfioctl
 
 -include $(shell find build/obj build/asan -name '*.d' 2>/dev/null)

@@ -152,11 +152,19 @@ static void read_header(int fd, struct pci_dev_info *d)
 	}
 }
 
-static void read_driver(int fd, struct pci_dev_info *d)
+static void read_driver(const struct hostfs *h, const char *devpath, int fd,
+			struct pci_dev_info *d)
 {
-	char buf[VF_NAME_MAX];
+	char buf[VF_NAME_MAX], path[600];
 
-	read_link_name(fd, "driver", d, d->driver, sizeof(d->driver));
+	d->driver_bad = !read_link_name(fd, "driver", d, d->driver, sizeof(d->driver));
+	/* a link that leads nowhere says nothing about who holds the device */
+	if (d->driver[0] && (vf_path(path, sizeof(path), "%s/driver", devpath) < 0 ||
+			     !hostfs_exists(h, path))) {
+		vf_strv_addf(&d->errors, "driver: the link names driver \"%s\", which does not exist",
+			     d->driver);
+		d->driver_bad = true;
+	}
 	if (read_attr(fd, "driver_override", true, d, buf, sizeof(buf)) &&
 	    strcmp(buf, "(null)") != 0)
 		printable(d->driver_override, sizeof(d->driver_override), buf);
@@ -168,12 +176,17 @@ static void read_group(int fd, struct pci_dev_info *d)
 	uint64_t g;
 
 	d->iommu_group = -1;
-	if (!read_link_name(fd, "iommu_group", d, buf, sizeof(buf)) || !buf[0])
+	if (!read_link_name(fd, "iommu_group", d, buf, sizeof(buf))) {
+		d->group_bad = true;
+		return;
+	}
+	if (!buf[0])
 		return;
 	if (vf_parse_u64(buf, 10, INT_MAX, &g) < 0) {
 		printable(safe, sizeof(safe), buf);
 		vf_strv_addf(&d->errors, "iommu_group: link points at \"%s\", not a group number",
 			     safe);
+		d->group_bad = true;
 		return;
 	}
 	d->iommu_group = (int)g;
@@ -359,7 +372,7 @@ static void scan_device(const struct hostfs *h, const char *bdf,
 		parent_of(d->syspath, bdf, d->parent);
 	read_ids(fd, d);
 	read_header(fd, d);
-	read_driver(fd, d);
+	read_driver(h, path, fd, d);
 	read_group(fd, d);
 	read_topology(fd, d);
 	read_sriov(fd, d);
@@ -438,9 +451,14 @@ bool pci_is_bridge(const struct pci_dev_info *d)
 
 bool pci_is_endpoint(const struct pci_dev_info *d)
 {
-	if (pci_is_bridge(d))
+	if (d->header != VF_HDR_NORMAL || pci_is_bridge(d))
 		return false;
 	return !(d->ids_ok && (d->class >> 16) == PCI_CLASS_BASE_BRIDGE);
+}
+
+bool pci_facts_complete(const struct pci_dev_info *d)
+{
+	return d->ids_ok && d->header != VF_HDR_UNKNOWN && !d->driver_bad && !d->group_bad;
 }
 
 const char *pci_irq_mode_name(enum vf_irq_mode m)

@@ -50,6 +50,8 @@ struct pci_dev_info {
 	char class_name[VF_NAME_MAX];
 
 	char driver[VF_NAME_MAX];  /* "" when no driver is bound */
+	bool driver_bad;           /* a driver link that is unreadable or leads nowhere */
+	bool group_bad;            /* an iommu_group link that is not a group */
 	char driver_override[VF_NAME_MAX];
 	int iommu_group;           /* -1 when none */
 	int numa_node;             /* -1 when none or unknown */
@@ -85,11 +87,16 @@ int pci_scan(const struct hostfs *h, struct pci_inventory *inv,
 	     struct vf_err *e);
 void pci_inventory_free(struct pci_inventory *inv);
 
+/* Everything the safety rules need was read: ids, class, header type,
+ * and the driver and IOMMU group links (when present) make sense. */
+bool pci_facts_complete(const struct pci_dev_info *d);
+
 /* The device with this BDF, or NULL. */
 const struct pci_dev_info *pci_find(const struct pci_inventory *inv,
 				    const char *bdf);
 
-/* Endpoint: a type-0 header and not a bridge-class (0x06) function. */
+/* Endpoint: a type-0 header (known: an unreadable header is not one) and not
+ * a bridge-class (0x06) function. */
 bool pci_is_endpoint(const struct pci_dev_info *d);
 
 /* A PCI-to-PCI or CardBus bridge (type-1/2 header, or class 0x0604/0x0607). */

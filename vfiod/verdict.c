@@ -42,7 +42,7 @@ bool verdict_is_companion(const struct pci_dev_info *dev,
 			  const struct pci_dev_info *other)
 {
 	return dev != other && vf_bdf_same_slot(&dev->addr, &other->addr) &&
-	       pci_is_endpoint(other) && other->ids_ok;
+	       pci_is_endpoint(other) && pci_facts_complete(other);
 }
 
 /* "0000:00:03.0 (Intel Corporation 82574L Gigabit Network Connection)" */
@@ -143,7 +143,7 @@ static enum vf_reason judge_self(const struct host_facts *hf,
 	if (!hf->vfio)
 		return set(v, VF_REASON_VFIO_UNAVAILABLE,
 			   "vfio-pci is not available on this host (%s).", hf->vfio_why);
-	if (!d->ids_ok)
+	if (!pci_facts_complete(d))
 		return set(v, VF_REASON_UNREADABLE,
 			   "The kernel's facts about this device cannot be read (%s), so it cannot be judged safe.",
 			   d->errors.n ? d->errors.v[0] : "vendor, device or class missing");
@@ -200,7 +200,7 @@ static enum vf_reason judge_group(const struct pci_inventory *inv,
 		if (companion)
 			continue;
 		describe(m, who, sizeof(who));
-		if (!m->ids_ok)
+		if (!pci_facts_complete(m))
 			return set(v, VF_REASON_GROUP_NOT_VIABLE,
 				   "IOMMU group %d also holds %s, whose facts cannot be read; the group cannot be judged viable.",
 				   d->iommu_group, who);

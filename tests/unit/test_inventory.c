@@ -150,6 +150,9 @@ static void build_host(struct tree *t)
 			snprintf(target, sizeof(target), "../../../bus/pci/drivers/%s",
 				 devs[i].driver);
 			tree_link(t, p, target);
+			/* the link must lead somewhere, as in sysfs */
+			snprintf(p, sizeof(p), "sys/bus/pci/drivers/%s", devs[i].driver);
+			tree_mkdir(t, p);
 		}
 		snprintf(p, sizeof(p), "sys/bus/pci/devices/%s", devs[i].bdf);
 		snprintf(target, sizeof(target), "../../../devices/pci0000:00/%s", devs[i].bdf);

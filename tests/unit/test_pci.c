@@ -87,11 +87,12 @@ static void test_endpoint_and_bridge(void **state)
 		{ 0x060700, VF_HDR_NORMAL, true, false, true },
 		{ 0x020000, VF_HDR_BRIDGE, true, false, true },   /* by header alone */
 		{ 0x020000, VF_HDR_CARDBUS, true, false, true },
-		{ 0x020000, VF_HDR_UNKNOWN, true, true, false },
+		/* an unreadable header is not taken for an endpoint: fail closed */
+		{ 0x020000, VF_HDR_UNKNOWN, true, false, false },
 		/* class not read: only the header speaks */
 		{ 0x060400, VF_HDR_NORMAL, false, true, false },
 		{ 0, VF_HDR_BRIDGE, false, false, true },
-		{ 0, VF_HDR_UNKNOWN, false, true, false },
+		{ 0, VF_HDR_UNKNOWN, false, false, false },
 	};
 
 	(void)state;
@@ -190,6 +191,9 @@ static void build_tree(struct tree *t)
 
 	make_dev(t, P_NIC, "0x8086\n", "0x10d3\n", "0x020000\n", 0x80);
 	dev_link(t, P_NIC, "driver", "../../../../bus/pci/drivers/e1000e");
+	/* driver links lead to the drivers' directories, as in sysfs */
+	tree_mkdir(t, "sys/bus/pci/drivers/pcieport");
+	tree_mkdir(t, "sys/bus/pci/drivers/e1000e");
 	dev_link(t, P_NIC, "iommu_group", "../../../../kernel/iommu_groups/9");
 	dev_attr(t, P_NIC, "numa_node", "0\n");
 	dev_attr(t, P_NIC, "irq", "16\n");
