@@ -21,10 +21,12 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 LIB_SRC := $(filter-out vfiod/main.c,$(wildcard vfiod/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=build/obj/%.o)
 SAN_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=build/tools/%)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 
-.PHONY: all deps check check-unit check-fixtures check-system check-testbed \
+.PHONY: all deps check check-unit check-fixtures check-policy check-system check-testbed \
 	demo clean format install
 
 all: vfiod/vfiod vfioctl/vfioctl
@@ -50,10 +52,15 @@ build/tests/%: build/asan/tests/unit/%.o $(SAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS) $(CMOCKA)
 
+# test tools: clients that hammer the control socket
+build/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -pthread -o $@ $< $(shell pkg-config --libs json-c)
+
 deps:
 	scripts/deps
 
-check: check-unit check-fixtures check-system check-testbed
+check: check-unit check-fixtures check-policy check-system check-testbed
 
 check-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -61,10 +68,13 @@ check-unit: $(UNIT_BIN)
 check-fixtures: build/vfiod-asan
 	tests/fixtures/run build/vfiod-asan
 
-check-system: all
+check-policy: build/vfiod-asan
+	tests/policy/run build/vfiod-asan
+
+check-system: all $(TOOL_BIN)
 	tests/system/run
 
-check-testbed: all
+check-testbed: all $(TOOL_BIN)
 	tests/testbed/run-all
 
 demo: all

@@ -319,6 +319,77 @@ static int cmd_return(const struct opts *o, int argc, char **argv)
 	return move(o, "return", argc, argv);
 }
 
+static int cmd_release(const struct opts *o, int argc, char **argv)
+{
+	return move(o, "release", argc, argv);
+}
+
+static int cmd_quarantine(const struct opts *o, int argc, char **argv)
+{
+	return move(o, "quarantine", argc, argv);
+}
+
+static int cmd_unquarantine(const struct opts *o, int argc, char **argv)
+{
+	return move(o, "unquarantine", argc, argv);
+}
+
+/* assign BDF (--cdi | --vm DOMAIN | --pid PID) [--tenant T] */
+static int cmd_assign(const struct opts *o, int argc, char **argv)
+{
+	struct json_object *args = json_object_new_object(), *v, *unit;
+	char bdf[VF_BDF_LEN] = "";
+	struct vf_bdf b;
+	int consumers = 0, rc;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--cdi") == 0) {
+			json_object_object_add(args, "cdi", json_object_new_boolean(1));
+			consumers++;
+		} else if ((strcmp(a, "--tenant") == 0 || strcmp(a, "--vm") == 0) && i + 1 < argc) {
+			json_object_object_add(args, a + 2, json_object_new_string(argv[++i]));
+			consumers += strcmp(a, "--vm") == 0;
+		} else if (strcmp(a, "--pid") == 0 && i + 1 < argc) {
+			uint64_t pid;
+
+			if (vf_parse_u64(argv[++i], 10, INT32_MAX, &pid) < 0) {
+				fprintf(stderr, "vfioctl: --pid: not a process id: %s\n", argv[i]);
+				json_object_put(args);
+				return 2;
+			}
+			json_object_object_add(args, "pid", json_object_new_int64((int64_t)pid));
+			consumers++;
+		} else if (!bdf[0] && vf_parse_bdf(a, &b) == 0) {
+			vf_bdf_format(&b, bdf);
+		} else {
+			fprintf(stderr, "vfioctl: assign: unexpected \"%s\" (usage: vfioctl assign BDF --cdi|--vm DOMAIN|--pid PID [--tenant T])\n", a);
+			json_object_put(args);
+			return 2;
+		}
+	}
+	if (!bdf[0] || consumers != 1) {
+		fprintf(stderr, "vfioctl: usage: vfioctl assign BDF --cdi|--vm DOMAIN|--pid PID [--tenant T]\n");
+		json_object_put(args);
+		return 2;
+	}
+	json_object_object_add(args, "bdf", json_object_new_string(bdf));
+	v = call(o, "assign", args, &rc);
+	if (!v)
+		return rc;
+	if (o->json) {
+		print_json(v);
+	} else {
+		json_object_object_get_ex(v, "unit", &unit);
+		for (size_t i = 0; i < json_object_array_length(unit); i++)
+			printf("%s %s\n", json_object_get_string(json_object_array_get_idx(unit, i)),
+			       str(v, "state"));
+	}
+	json_object_put(v);
+	return 0;
+}
+
 static int cmd_status(const struct opts *o, int argc, char **argv)
 {
 	struct json_object *v, *owned;
@@ -416,6 +487,10 @@ static const struct verb verbs[] = {
 	{ "show", cmd_show, "BDF", "one device in full: facts, verdict, ownership" },
 	{ "bind", cmd_bind, "BDF", "move a device (and its companions) to vfio-pci" },
 	{ "return", cmd_return, "BDF", "give a pooled device back to its host driver" },
+	{ "assign", cmd_assign, "BDF --cdi [--tenant T]", "hand a pooled device to a container (CDI)" },
+	{ "release", cmd_release, "BDF", "take an assigned device back into the pool (reset)" },
+	{ "quarantine", cmd_quarantine, "BDF", "silence a device and hold it for an operator" },
+	{ "unquarantine", cmd_unquarantine, "BDF", "reset a quarantined device, back to the pool" },
 	{ "status", cmd_status, "", "the daemon: version, uptime, devices owned" },
 	{ "events", cmd_events, "[--follow]", "recent events; --follow keeps streaming them" },
 	{ "version", cmd_version, "", "print the version" },
@@ -429,7 +504,7 @@ static void usage(FILE *out)
 		     "  --socket PATH  vfiod's control socket (default " DEFAULT_SOCKET ")\n"
 		     "  --json         print results as JSON\n\nVerbs:\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(out, "  %-7s %-10s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
+		fprintf(out, "  %-12s %-22s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
 	fprintf(out, "\nExit status: 0 success, 1 refused or failed, 2 usage, "
 		     "3 vfiod unreachable.\n");
 }

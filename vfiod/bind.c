@@ -230,9 +230,9 @@ static int bind_intent(struct engine *en, int group, struct vf_err *e)
 		return -1;
 	}
 	for (size_t i = 0; i < in->n; i++) {
-		struct dev_rec r = { 0 };
+		struct dev_rec r;
 
-		snprintf(r.bdf, sizeof(r.bdf), "%s", in->devs[i].bdf);
+		dev_rec_init(&r, in->devs[i].bdf);
 		snprintf(r.original_driver, sizeof(r.original_driver), "%s",
 			 in->devs[i].original_driver);
 		r.state = DEV_POOLED;

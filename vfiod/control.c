@@ -159,7 +159,14 @@ static void accept_one(struct control *c)
 	}
 	cl = vf_xcalloc(1, sizeof(*cl));
 	cl->fd = fd;
-	cl->peer = (struct peer){ cred.uid, cred.gid, cred.pid };
+	cl->peer = (struct peer){ .uid = cred.uid, .gid = cred.gid, .pid = cred.pid };
+	{
+		socklen_t glen = sizeof(cl->peer.groups);
+
+		/* more groups than fit: keep none rather than a wrong subset */
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, cl->peer.groups, &glen) == 0)
+			cl->peer.ngroups = glen / sizeof(gid_t);
+	}
 	cl->last = mono();
 	c->clients[c->n++] = cl;
 }

@@ -22,10 +22,14 @@
 #define CONTROL_MAX_OUT (16u << 20)
 #define CONTROL_IDLE_SEC 300
 
+#define PEER_MAX_GROUPS 64
+
 struct peer {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
+	gid_t groups[PEER_MAX_GROUPS]; /* supplementary groups, from SO_PEERGROUPS */
+	size_t ngroups;
 };
 
 /* What the handler learns and may ask about the connection of a request. */

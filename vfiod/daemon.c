@@ -2,6 +2,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,9 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "authz.h"
 #include "bind.h"
+#include "contain.h"
 #include "control.h"
 #include "events.h"
+#include "handoff.h"
 #include "hotplug.h"
 #include "inventory.h"
 #include "log.h"
@@ -27,6 +31,7 @@ struct daemon {
 	struct hostfs h;
 	struct store store;
 	struct policy policy;
+	struct authz_groups groups;  /* the policy's group names, resolved */
 	struct pci_names *names;
 	struct engine engine;
 	struct control control;
@@ -142,18 +147,97 @@ static struct json_object *op_status(struct daemon *d, const struct inventory *i
 	return o;
 }
 
+static void to_authz_peer(const struct peer *in, struct authz_peer *out)
+{
+	out->uid = in->uid;
+	out->gid = in->gid;
+	out->ngroups = in->ngroups < AUTHZ_MAX_GROUPS ? in->ngroups : AUTHZ_MAX_GROUPS;
+	memcpy(out->groups, in->groups, out->ngroups * sizeof(gid_t));
+}
+
+/* Fills what authz needs to know about the device an assign or release is about. */
+static int describe_target(struct daemon *d, const struct request *req,
+			   struct authz_target *t, struct vf_err *e)
+{
+	const struct dev_rec *r = store_find(&d->store, req->bdf);
+	struct inventory inv;
+	int i;
+
+	t->bdf = req->bdf;
+	t->tenant = req->tenant;
+	t->container = req->cdi;
+	t->holder = r ? r->tenant : "";
+	t->unit_size = r ? r->n_unit : 1;
+	for (size_t k = 0; k < d->store.n; k++)
+		if (req->tenant[0] && d->store.devs[k].state != DEV_POOLED &&
+		    strcmp(d->store.devs[k].tenant, req->tenant) == 0)
+			t->held++;
+	if (inventory_gather(&inv, &d->h, &d->policy, d->names, e) < 0)
+		return -1;
+	i = inventory_find(&inv, req->bdf);
+	if (i >= 0 && inv.pci.devs[i].ids_ok) {
+		t->vendor = inv.pci.devs[i].vendor;
+		t->device = inv.pci.devs[i].device;
+		t->pci_class = inv.pci.devs[i].class;
+	}
+	inventory_free(&inv);
+	if (i < 0)
+		return vf_err_refuse(e, "not-found", "no PCI device %s on this host", req->bdf);
+	return 0;
+}
+
+/* assign: authorization needs the device, its holder and the tenant's count. */
+static struct json_object *do_assign(struct daemon *d, const struct request *req,
+				     const struct peer *peer, struct vf_err *e)
+{
+	const struct policy_tenant *ten = NULL;
+	struct authz_target t = { 0 };
+	struct authz_peer ap;
+	struct unit_result u;
+
+	to_authz_peer(peer, &ap);
+	if (describe_target(d, req, &t, e) < 0)
+		return NULL;
+	if (!req->tenant[0]) {
+		/* the caller's own tenant: count what that one holds */
+		const struct policy_tenant *mine[2];
+
+		if (policy_tenant_for_peer(&d->policy, ap.uid, ap.gid, ap.groups, ap.ngroups, mine, 2) == 1)
+			for (size_t k = 0; k < d->store.n; k++)
+				if (d->store.devs[k].state != DEV_POOLED &&
+				    strcmp(d->store.devs[k].tenant, mine[0]->name) == 0)
+					t.held++;
+	}
+	if (authz_check(&d->policy, &d->groups, &ap, OP_ASSIGN, &t, &ten, e) < 0)
+		return NULL;
+	if (engine_assign_cdi(&d->engine, req->bdf, ten ? ten->name : "",
+			      d->policy.daemon.cdi_dir, &u, e) < 0)
+		return NULL;
+	events_emit(&d->events, "assigned", req->bdf, "to a container through CDI%s%s (uid %u)",
+		    ten ? ", tenant " : "", ten ? ten->name : "", (unsigned)peer->uid);
+	return unit_json(&u, "assigned");
+}
+
 static struct json_object *perform(struct daemon *d, const struct request *req,
 				   const struct peer *peer, struct vf_err *e)
 {
 	struct json_object *res = NULL;
+	struct authz_target t = { 0 };
+	struct authz_peer ap;
 	struct unit_result u;
 	struct inventory inv;
 
-	if (proto_op_mutates(req->op) && peer->uid != 0) {
-		vf_err_refuse(e, "not-permitted", "%s needs root (uid %u is not permitted)",
-			      proto_op_name(req->op), (unsigned)peer->uid);
-		return NULL;
+	to_authz_peer(peer, &ap);
+	if (req->op == OP_ASSIGN)
+		return do_assign(d, req, peer, e);
+	if (req->op == OP_RELEASE) {
+		const struct dev_rec *r = store_find(&d->store, req->bdf);
+
+		t.bdf = req->bdf;
+		t.holder = r ? r->tenant : "";
 	}
+	if (authz_check(&d->policy, &d->groups, &ap, req->op, &t, NULL, e) < 0)
+		return NULL;
 	switch (req->op) {
 	case OP_BIND:
 		if (engine_bind(&d->engine, req->bdf, &u, e) < 0)
@@ -170,6 +254,25 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 			    "back on its host driver (unit of %zu) by uid %u", u.n,
 			    (unsigned)peer->uid);
 		return unit_json(&u, "host");
+	case OP_RELEASE:
+		if (engine_release(&d->engine, req->bdf, &u, e) < 0)
+			return NULL;
+		events_emit(&d->events, "released", req->bdf, "back to the pool (uid %u)",
+			    (unsigned)peer->uid);
+		return unit_json(&u, "pooled");
+	case OP_QUARANTINE:
+		if (engine_quarantine(&d->engine, req->bdf, &u, e) < 0)
+			return NULL;
+		if (!u.already)
+			events_emit(&d->events, "quarantined", req->bdf,
+				    "silenced and held by an operator (uid %u)", (unsigned)peer->uid);
+		return unit_json(&u, "quarantined");
+	case OP_UNQUARANTINE:
+		if (engine_unquarantine(&d->engine, req->bdf, &u, e) < 0)
+			return NULL;
+		events_emit(&d->events, "unquarantined", req->bdf,
+			    "reset and back to the pool (uid %u)", (unsigned)peer->uid);
+		return unit_json(&u, "pooled");
 	case OP_EVENTS:
 		res = json_object_new_object();
 		json_object_object_add(res, "events", events_recent(&d->events));
@@ -262,13 +365,42 @@ static void on_hotplug(struct daemon *d)
 	}
 }
 
+/* Resolves the policy's group names; fails when one does not exist. */
+static int resolve_groups(const struct policy *p, struct authz_groups *g, struct vf_err *e)
+{
+	struct group *gr;
+
+	memset(g, 0, sizeof(*g));
+	if (p->daemon.socket_group[0]) {
+		gr = getgrnam(p->daemon.socket_group);
+		if (!gr)
+			return vf_err_set(e, 0, "socket_group %s: no such group", p->daemon.socket_group);
+		g->has_socket = true;
+		g->socket = gr->gr_gid;
+	}
+	if (p->daemon.admin_group[0]) {
+		gr = getgrnam(p->daemon.admin_group);
+		if (!gr)
+			return vf_err_set(e, 0, "admin_group %s: no such group", p->daemon.admin_group);
+		g->has_admin = true;
+		g->admin = gr->gr_gid;
+	}
+	return 0;
+}
+
 static int setup(struct daemon *d, struct vf_err *e)
 {
 	int r;
 
 	if (hostfs_init(&d->h, d->o->sysroot, e) < 0)
 		return -1;
-	if (d->o->policy && policy_load(&d->policy, d->o->policy, e) < 0)
+	policy_init(&d->policy);
+	if (d->o->policy) {
+		policy_free(&d->policy);
+		if (policy_load(&d->policy, d->o->policy, e) < 0)
+			return -1;
+	}
+	if (resolve_groups(&d->policy, &d->groups, e) < 0)
 		return -1;
 	d->names = names_open(d->o->pci_ids);
 	r = store_open(&d->store, d->o->state_dir, e);
@@ -287,7 +419,8 @@ static int setup(struct daemon *d, struct vf_err *e)
 	reconcile(d);
 	if (strcmp(d->o->sysroot, "/") == 0 && hotplug_open(&d->hotplug, e) < 0)
 		vf_log(LOG_WARNING, "no hotplug events: %s", e->msg);
-	if (control_listen(&d->control, d->o->socket, (gid_t)-1, handle, d, e) < 0)
+	if (control_listen(&d->control, d->o->socket,
+			   d->groups.has_socket ? d->groups.socket : (gid_t)-1, handle, d, e) < 0)
 		return -1;
 	d->events.control = &d->control;
 	return 0;
@@ -302,13 +435,16 @@ static void reload_policy(struct daemon *d)
 		vf_log(LOG_INFO, "SIGHUP: no policy file to reload");
 		return;
 	}
-	if (policy_load(&fresh, d->o->policy, &e) < 0) {
+	struct authz_groups groups;
+
+	if (policy_load(&fresh, d->o->policy, &e) < 0 || resolve_groups(&fresh, &groups, &e) < 0) {
 		vf_log(LOG_ERR, "SIGHUP: keeping the old policy: %s", e.msg);
 		policy_free(&fresh);
 		return;
 	}
 	policy_free(&d->policy);
 	d->policy = fresh;
+	d->groups = groups;
 	vf_log(LOG_NOTICE, "SIGHUP: policy %s reloaded", d->o->policy);
 }
 

@@ -310,3 +310,21 @@ int hostfs_modprobe(const struct hostfs *h, const char *module, struct vf_err *e
 		return vf_err_set(e, 0, "modprobe %s failed (status %d)", module, rc);
 	return 0;
 }
+
+int hostfs_pwrite(const struct hostfs *h, const char *path, off_t offset, const void *buf,
+		  size_t len, struct vf_err *e)
+{
+	_cleanup_close_ int fd = open_in_root(h, path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return vf_err_set(e, errno, "%s: open for writing", path);
+	do
+		n = pwrite(fd, buf, len, offset);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return vf_err_set(e, errno, "%s: write at offset %lld", path, (long long)offset);
+	if ((size_t)n != len)
+		return vf_err_set(e, EIO, "%s: short write at offset %lld", path, (long long)offset);
+	return 0;
+}

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "err.h"
 #include "util.h"
@@ -47,6 +48,13 @@ void hostfs_fini(struct hostfs *h);
  */
 int hostfs_write(const struct hostfs *h, const char *path, const char *value,
 		 struct vf_err *e);
+
+/*
+ * Writes `len` bytes at `offset` of the existing file `path` (a device's
+ * config space). Tests' hooks do not see it: it lands in their tree.
+ */
+int hostfs_pwrite(const struct hostfs *h, const char *path, off_t offset, const void *buf,
+		  size_t len, struct vf_err *e);
 
 /* Loads a kernel module with modprobe; only on the real root. */
 int hostfs_modprobe(const struct hostfs *h, const char *module, struct vf_err *e);

@@ -17,7 +17,7 @@
 #define VFIOD_VERSION "0.1.0"
 #endif
 
-#define DEFAULT_POLICY "/etc/vfiod/vfiod.conf"
+#define DEFAULT_POLICY "/etc/vfiod"
 #define DEFAULT_STATE_DIR "/var/lib/vfiod"
 #define DEFAULT_SOCKET "/run/vfiod/vfiod.sock"
 #define DEFAULT_UDEV_RULES "/etc/udev/rules.d/70-vfiod.rules"
@@ -34,7 +34,9 @@ static void usage(FILE *out)
 		"\n"
 		"  --inventory        print the inventory as JSON and exit (writes nothing)\n"
 		"  --sysroot DIR      read /sys, /proc, /dev, /lib/modules under DIR (default /)\n"
-		"  --policy FILE      policy file (default " DEFAULT_POLICY " when it exists)\n"
+		"  --policy PATH      policy file, or directory of *.conf files (default\n"
+		"                     " DEFAULT_POLICY " when it exists)\n"
+		"  --check-config     print the normalized policy and exit (1 on an error)\n"
 		"  --pci-ids FILE     pci.ids database for names (default: libpci's)\n"
 		"  --state-dir DIR    the state store (default " DEFAULT_STATE_DIR ")\n"
 		"  --socket PATH      the control socket (default " DEFAULT_SOCKET ")\n"
@@ -82,7 +84,7 @@ static int print_inventory(const char *sysroot, const struct policy *pol,
 int main(int argc, char **argv)
 {
 	enum { OPT_SYSROOT = 256, OPT_POLICY, OPT_IDS, OPT_INVENTORY, OPT_STATE, OPT_SOCKET,
-	       OPT_UDEV, OPT_FAULT };
+	       OPT_UDEV, OPT_FAULT, OPT_CHECK };
 	static const struct option opts[] = {
 		{ "sysroot", required_argument, NULL, OPT_SYSROOT },
 		{ "state-dir", required_argument, NULL, OPT_STATE },
@@ -93,13 +95,14 @@ int main(int argc, char **argv)
 		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "pci-ids", required_argument, NULL, OPT_IDS },
 		{ "inventory", no_argument, NULL, OPT_INVENTORY },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	const char *sysroot = "/", *policy_path = NULL, *ids = NULL, *udev = NULL;
 	struct daemon_opts d = { .state_dir = DEFAULT_STATE_DIR, .socket = DEFAULT_SOCKET };
-	bool inventory = false;
+	bool inventory = false, check = false;
 	uint64_t fault;
 	struct policy pol = { 0 };
 	struct vf_err e = { 0 };
@@ -111,6 +114,7 @@ int main(int argc, char **argv)
 		case OPT_POLICY: policy_path = optarg; break;
 		case OPT_IDS: ids = optarg; break;
 		case OPT_INVENTORY: inventory = true; break;
+		case OPT_CHECK: check = true; break;
 		case OPT_STATE: d.state_dir = optarg; break;
 		case OPT_SOCKET: d.socket = optarg; break;
 		case OPT_UDEV: udev = optarg; break;
@@ -132,9 +136,30 @@ int main(int argc, char **argv)
 	}
 	if (!policy_path && access(DEFAULT_POLICY, F_OK) == 0)
 		policy_path = DEFAULT_POLICY;
-	if (policy_path && policy_load(&pol, policy_path, &e) < 0) {
-		vf_log(LOG_ERR, "%s", e.msg);
-		return 1;
+	policy_init(&pol);
+	if (policy_path) {
+		policy_free(&pol);
+		/* the host checks (CPU counts) belong to the daemon on its host:
+		 * a policy may be checked anywhere before it is deployed */
+		if (policy_load(&pol, policy_path, &e) < 0 ||
+		    (!check && !inventory &&
+		     policy_check_host(&pol, (unsigned)sysconf(_SC_NPROCESSORS_CONF), &e) < 0)) {
+			vf_log(LOG_ERR, "%s", e.msg);
+			policy_free(&pol);
+			return 1;
+		}
+	}
+	if (check) {
+		char *text = policy_format(&pol);
+
+		policy_free(&pol);
+		if (!text || fputs(text, stdout) < 0 || fflush(stdout) != 0) {
+			vf_log(LOG_ERR, "cannot print the policy");
+			free(text);
+			return 1;
+		}
+		free(text);
+		return 0;
 	}
 	if (inventory) {
 		rc = print_inventory(sysroot, &pol, ids);

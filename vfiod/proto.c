@@ -7,7 +7,7 @@
 
 #include "util.h"
 
-enum arg { ARG_BDF = 1, ARG_FOLLOW = 2 };
+enum arg { ARG_BDF = 1, ARG_FOLLOW = 2, ARG_TENANT = 4, ARG_CDI = 8, ARG_VM = 16, ARG_PID = 32 };
 
 static const struct {
 	const char *name;
@@ -21,6 +21,10 @@ static const struct {
 	[OP_RETURN] = { "return", true, ARG_BDF, ARG_BDF },
 	[OP_STATUS] = { "status", false, 0, 0 },
 	[OP_EVENTS] = { "events", false, ARG_FOLLOW, 0 },
+	[OP_ASSIGN] = { "assign", true, ARG_BDF | ARG_TENANT | ARG_CDI | ARG_VM | ARG_PID, ARG_BDF },
+	[OP_RELEASE] = { "release", true, ARG_BDF, ARG_BDF },
+	[OP_QUARANTINE] = { "quarantine", true, ARG_BDF, ARG_BDF },
+	[OP_UNQUARANTINE] = { "unquarantine", true, ARG_BDF, ARG_BDF },
 };
 
 static const struct {
@@ -30,6 +34,10 @@ static const struct {
 } arg_keys[] = {
 	{ "bdf", ARG_BDF, json_type_string },
 	{ "follow", ARG_FOLLOW, json_type_boolean },
+	{ "tenant", ARG_TENANT, json_type_string },
+	{ "cdi", ARG_CDI, json_type_boolean },
+	{ "vm", ARG_VM, json_type_string },
+	{ "pid", ARG_PID, json_type_int },
 };
 
 const char *proto_op_name(enum proto_op op)
@@ -76,6 +84,14 @@ static int parse_args(struct json_object *args, struct request *req, struct vf_e
 				vf_bdf_format(&b, req->bdf);
 			} else if (arg_keys[k].bit == ARG_FOLLOW) {
 				req->follow = json_object_get_boolean(val);
+			} else if (arg_keys[k].bit == ARG_TENANT) {
+				const char *t = json_object_get_string(val);
+
+				if (!vf_name_is_safe(t) || strlen(t) >= sizeof(req->tenant))
+					return bad(e, "args.tenant is not a tenant name");
+				snprintf(req->tenant, sizeof(req->tenant), "%s", t);
+			} else if (arg_keys[k].bit == ARG_CDI) {
+				req->cdi = json_object_get_boolean(val);
 			}
 		}
 	}
@@ -83,6 +99,12 @@ static int parse_args(struct json_object *args, struct request *req, struct vf_e
 		if ((ops[req->op].required & arg_keys[k].bit) && !(seen & arg_keys[k].bit))
 			return vf_err_refuse(e, "bad-request", "args.%s is required",
 					     arg_keys[k].key);
+	if (req->op == OP_ASSIGN) {
+		if (seen & (ARG_VM | ARG_PID))
+			return bad(e, "handoff to a VM (vm) or into a running process (pid) is not available in this version of vfiod; use cdi");
+		if (!req->cdi)
+			return bad(e, "assign needs a consumer: args.cdi = true");
+	}
 	return 0;
 }
 

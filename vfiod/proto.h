@@ -28,6 +28,10 @@ enum proto_op {
 	OP_RETURN,
 	OP_STATUS,
 	OP_EVENTS,
+	OP_ASSIGN,
+	OP_RELEASE,
+	OP_QUARANTINE,
+	OP_UNQUARANTINE,
 	OP_COUNT_
 };
 
@@ -36,10 +40,13 @@ struct request {
 	struct json_object *id;     /* string, integer or null; owned */
 	char bdf[VF_BDF_LEN];       /* canonical, for ops that take one */
 	bool follow;                /* events: keep the connection subscribed */
+	char tenant[64];            /* assign: the tenant it is for ("" none) */
+	bool cdi;                   /* assign: a container handoff through CDI */
 };
 
 const char *proto_op_name(enum proto_op op);
-/* Ops that change the host: bind, return. */
+/* Ops that change the host or a device's owner: all but list, show,
+ * status and events. */
 bool proto_op_mutates(enum proto_op op);
 
 /*

@@ -156,6 +156,15 @@ static bool parse_record(struct json_object *o, struct dev_rec *r, struct vf_err
 		vf_err_wrap(e, "device %s", r->bdf);
 		return false;
 	}
+	/* optional: stores written before quarantine existed lack it */
+	r->saved_command = -1;
+	if (json_object_object_get_ex(o, "saved_command", &st) &&
+	    !json_object_is_type(st, json_type_null)) {
+		if (!json_object_is_type(st, json_type_int) || json_object_get_int64(st) < 0 ||
+		    json_object_get_int64(st) > 0xffff)
+			return corrupt(e, "device %s: bad \"saved_command\"", r->bdf);
+		r->saved_command = json_object_get_int(st);
+	}
 	if (json_object_array_length(unit) == 0 ||
 	    json_object_array_length(unit) > STATE_UNIT_MAX)
 		return corrupt(e, "device %s: bad \"unit\"", r->bdf);
@@ -298,6 +307,9 @@ char *store_format(const struct store *s)
 		json_object_object_add(o, "reset_pending", json_object_new_boolean(r->reset_pending));
 		json_object_object_add(o, "no_reset_method", json_object_new_boolean(r->no_reset_method));
 		json_object_object_add(o, "since", json_object_new_int64(r->since));
+		json_object_object_add(o, "saved_command", r->saved_command >= 0
+								   ? json_object_new_int(r->saved_command)
+								   : NULL);
 		json_object_array_add(devs, o);
 	}
 	json_object_object_add(root, "devices", devs);
@@ -489,6 +501,13 @@ void store_put(struct store *s, const struct dev_rec *rec)
 		r = &s->devs[s->n++];
 	}
 	*r = *rec;
+}
+
+void dev_rec_init(struct dev_rec *r, const char *bdf)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->bdf, sizeof(r->bdf), "%s", bdf);
+	r->saved_command = -1;
 }
 
 void store_remove(struct store *s, const char *bdf)

@@ -40,6 +40,7 @@ struct dev_rec {
 	char tenant[64];            /* "" when none */
 	bool reset_pending;         /* released by a consumer, not yet reset */
 	bool no_reset_method;       /* the kernel offers no reset for it */
+	int saved_command;          /* PCI command register before silencing, -1: none */
 	int64_t since;              /* unix time of the last state change */
 };
 
@@ -92,6 +93,8 @@ int vf_write_atomic(const char *path, const char *text, mode_t mode, struct vf_e
 struct dev_rec *store_find(struct store *s, const char *bdf);
 /* Adds or replaces the record of rec->bdf. */
 void store_put(struct store *s, const struct dev_rec *rec);
+/* A record with every field at its neutral value (saved_command -1). */
+void dev_rec_init(struct dev_rec *r, const char *bdf);
 void store_remove(struct store *s, const char *bdf);
 
 const char *dev_state_name(enum dev_state st);

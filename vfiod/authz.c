@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "authz.h"
+
+#include <string.h>
+
+static bool in_group(const struct authz_peer *p, gid_t g)
+{
+	if (p->gid == g)
+		return true;
+	for (size_t i = 0; i < p->ngroups; i++)
+		if (p->groups[i] == g)
+			return true;
+	return false;
+}
+
+bool authz_is_admin(const struct authz_groups *g, const struct authz_peer *p)
+{
+	return p->uid == 0 || (g->has_admin && in_group(p, g->admin));
+}
+
+static bool is_tenant_member(const struct policy *pol, const struct authz_peer *p)
+{
+	return policy_tenant_for_peer(pol, p->uid, p->gid, p->groups, p->ngroups, NULL, 0) > 0;
+}
+
+/* The tenant an assign is for: the named one, or the caller's only one. */
+static int pick_tenant(const struct policy *pol, const struct authz_peer *p, bool admin,
+		       const char *name, const struct policy_tenant **out, struct vf_err *e)
+{
+	const struct policy_tenant *mine[2];
+	size_t n;
+
+	*out = NULL;
+	if (name && name[0]) {
+		*out = policy_tenant_find(pol, name);
+		if (!*out)
+			return vf_err_refuse(e, "not-found", "no tenant \"%.64s\" in the policy", name);
+		if (!admin && !policy_tenant_has_peer(*out, p->uid, p->gid, p->groups, p->ngroups))
+			return vf_err_refuse(e, "not-permitted",
+					     "uid %u is not a member of tenant %s",
+					     (unsigned)p->uid, (*out)->name);
+		return 0;
+	}
+	if (admin)
+		return 0; /* an administrator may assign on no tenant's account */
+	n = policy_tenant_for_peer(pol, p->uid, p->gid, p->groups, p->ngroups, mine, 2);
+	if (n == 0)
+		return vf_err_refuse(e, "not-permitted", "uid %u is no tenant's member",
+				     (unsigned)p->uid);
+	if (n > 1)
+		return vf_err_refuse(e, "bad-request",
+				     "uid %u is a member of several tenants: name one with --tenant",
+				     (unsigned)p->uid);
+	*out = mine[0];
+	return 0;
+}
+
+int authz_check(const struct policy *pol, const struct authz_groups *g,
+		const struct authz_peer *p, enum proto_op op, const struct authz_target *t,
+		const struct policy_tenant **tenant_out, struct vf_err *e)
+{
+	bool admin = authz_is_admin(g, p);
+	const struct policy_tenant *ten = NULL;
+
+	if (tenant_out)
+		*tenant_out = NULL;
+	switch (op) {
+	case OP_LIST:
+	case OP_SHOW:
+	case OP_STATUS:
+	case OP_EVENTS:
+		if (admin || (g->has_socket && in_group(p, g->socket)) || is_tenant_member(pol, p))
+			return 0;
+		return vf_err_refuse(e, "not-permitted",
+				     "uid %u may not read vfiod's state (not root, not in the socket or admin group, no tenant)",
+				     (unsigned)p->uid);
+	case OP_BIND:
+	case OP_RETURN:
+	case OP_QUARANTINE:
+	case OP_UNQUARANTINE:
+		if (admin)
+			return 0;
+		return vf_err_refuse(e, "not-permitted", "%s needs root or the admin group (uid %u)",
+				     proto_op_name(op), (unsigned)p->uid);
+	case OP_ASSIGN:
+		if (pick_tenant(pol, p, admin, t->tenant, &ten, e) < 0)
+			return -1;
+		if (tenant_out)
+			*tenant_out = ten;
+		if (!ten)
+			return 0;
+		if (!policy_tenant_may_use(pol, ten, t->bdf, t->vendor, t->device, t->pci_class))
+			return vf_err_refuse(e, "not-permitted",
+					     "tenant %s may not use %s (neither listed nor of a class it names)",
+					     ten->name, t->bdf);
+		if (t->container && !ten->trusted)
+			return vf_err_refuse(e, "not-permitted",
+					     "tenant %s is not trusted with containers: a container shares the host's kernel and the device's driver, so only trusted tenants get one",
+					     ten->name);
+		if (t->held + t->unit_size > ten->quota)
+			return vf_err_refuse(e, "quota-exceeded",
+					     "tenant %s holds %zu device(s); %zu more would pass its quota of %u",
+					     ten->name, t->held, t->unit_size, (unsigned)ten->quota);
+		return 0;
+	case OP_RELEASE:
+		if (admin)
+			return 0;
+		if (t->holder && t->holder[0]) {
+			ten = policy_tenant_find(pol, t->holder);
+			if (ten && policy_tenant_has_peer(ten, p->uid, p->gid, p->groups, p->ngroups))
+				return 0;
+			return vf_err_refuse(e, "not-permitted",
+					     "%s is held by tenant %s; uid %u may not release it",
+					     t->bdf, t->holder, (unsigned)p->uid);
+		}
+		return vf_err_refuse(e, "not-permitted", "release of %s needs root or the admin group",
+				     t->bdf);
+	default:
+		return vf_err_refuse(e, "not-permitted", "unknown operation");
+	}
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Who may do what: a pure decision over the caller's credentials, the
+ * operation, the policy, and (for tenant operations) the device and who
+ * holds it. The decision table (docs/protocol.md):
+ *
+ *   read-only (list, show, status, events): root, the admin group, the
+ *       socket group, any tenant's member
+ *   bind, return, quarantine, unquarantine: root and the admin group
+ *   assign: root and the admin group (for any tenant or none), or a member
+ *       of the tenant it is for, when the tenant may use the device (listed,
+ *       or its class named), stays within its quota, and, for a container
+ *       handoff, is trusted
+ *   release: root and the admin group, or a member of the tenant that holds
+ *       the device
+ */
+#ifndef VFIOD_AUTHZ_H
+#define VFIOD_AUTHZ_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "err.h"
+#include "policy.h"
+#include "proto.h"
+
+#define AUTHZ_MAX_GROUPS 64
+
+struct authz_peer {
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[AUTHZ_MAX_GROUPS];   /* supplementary groups (SO_PEERGROUPS) */
+	size_t ngroups;
+};
+
+/* The policy's group names, resolved to gids when the policy is loaded. */
+struct authz_groups {
+	bool has_socket;
+	gid_t socket;
+	bool has_admin;
+	gid_t admin;
+};
+
+/* What an assign or release is about. */
+struct authz_target {
+	const char *tenant;     /* assign: the tenant asked for ("" or NULL: none named) */
+	bool container;         /* assign: a container handoff */
+	const char *bdf;        /* the device */
+	uint16_t vendor, device;
+	uint32_t pci_class;
+	size_t unit_size;       /* devices the assign would take */
+	size_t held;            /* assign: devices the tenant holds now */
+	const char *holder;     /* release: the tenant that holds it ("" none) */
+};
+
+bool authz_is_admin(const struct authz_groups *g, const struct authz_peer *p);
+
+/*
+ * Decides. Returns 0 when allowed; otherwise fills `e` with code
+ * not-permitted, quota-exceeded or bad-request and a sentence. For assign,
+ * `*tenant_out` is the tenant the assign is for (NULL: none).
+ */
+int authz_check(const struct policy *pol, const struct authz_groups *g,
+		const struct authz_peer *p, enum proto_op op, const struct authz_target *t,
+		const struct policy_tenant **tenant_out, struct vf_err *e);
+
+#endif

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "contain.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "handoff.h"
+
+static int config_path(const char *bdf, char *buf, size_t cap)
+{
+	return vf_path(buf, cap, "sys/bus/pci/devices/%s/config", bdf);
+}
+
+static int read_command(struct engine *en, const char *bdf, unsigned *cmd, struct vf_err *e)
+{
+	_cleanup_close_ int fd = -1;
+	unsigned char cfg[PCI_COMMAND + 2];
+	char path[128];
+
+	vf_path(path, sizeof(path), "sys/bus/pci/devices/%s", bdf);
+	fd = hostfs_open(en->h, path, O_RDONLY | O_DIRECTORY, e);
+	if (fd < 0)
+		return vf_err_set(e, e->errnum, "device %s has disappeared", bdf);
+	if (hostfs_read_raw_at(fd, "config", cfg, sizeof(cfg), e) != (int)sizeof(cfg))
+		return vf_err_set(e, e->errnum, "%s: cannot read the command register", bdf);
+	*cmd = (unsigned)cfg[PCI_COMMAND] | (unsigned)cfg[PCI_COMMAND + 1] << 8;
+	return 0;
+}
+
+static int write_command(struct engine *en, const char *bdf, unsigned cmd, struct vf_err *e)
+{
+	unsigned char v[2] = { (unsigned char)(cmd & 0xff), (unsigned char)(cmd >> 8) };
+	char path[128];
+
+	config_path(bdf, path, sizeof(path));
+	return hostfs_pwrite(en->h, path, PCI_COMMAND, v, sizeof(v), e);
+}
+
+static int lead_of(struct engine *en, const char *bdf_in, struct dev_rec **lead,
+		   struct unit_result *out, struct vf_err *e)
+{
+	char bdf[VF_BDF_LEN];
+	struct dev_rec *rec;
+	struct vf_bdf b;
+
+	memset(out, 0, sizeof(*out));
+	if (vf_parse_bdf(bdf_in, &b) < 0)
+		return vf_err_refuse(e, "bad-request", "\"%.64s\" is not a PCI address", bdf_in);
+	vf_bdf_format(&b, bdf);
+	rec = store_find(en->store, bdf);
+	if (!rec)
+		return vf_err_refuse(e, "not-found", "%s is not owned by vfiod", bdf);
+	*lead = store_find(en->store, rec->unit[0]);
+	if (!*lead)
+		return vf_err_set(e, 0, "%s: unit without a lead record", bdf);
+	out->n = (*lead)->n_unit;
+	memcpy(out->bdf, (*lead)->unit, sizeof(out->bdf));
+	return 0;
+}
+
+int engine_quarantine(struct engine *en, const char *bdf, struct unit_result *out,
+		      struct vf_err *e)
+{
+	struct dev_rec *lead;
+
+	if (lead_of(en, bdf, &lead, out, e) < 0)
+		return -1;
+	if (lead->state == DEV_QUARANTINED) {
+		out->already = true;
+		return 0;
+	}
+	/* silence first: a storming device must stop before anything slower */
+	for (size_t i = 0; i < out->n; i++) {
+		struct dev_rec *m = store_find(en->store, out->bdf[i]);
+		unsigned cmd = 0;
+
+		if (!m || read_command(en, m->bdf, &cmd, e) < 0 ||
+		    write_command(en, m->bdf, silenced_command(cmd), e) < 0)
+			return vf_err_wrap(e, "quarantine %s: silencing", bdf);
+		if (m->saved_command < 0)
+			m->saved_command = (int)cmd;
+	}
+	if (handoff_detach(en, lead, e) < 0)
+		return vf_err_wrap(e, "quarantine %s: silenced, but detaching failed", bdf);
+	for (size_t i = 0; i < out->n; i++) {
+		struct dev_rec *m = store_find(en->store, out->bdf[i]);
+
+		m->state = DEV_QUARANTINED;
+		m->consumer[0] = '\0';
+		m->since = (int64_t)time(NULL);
+	}
+	return store_save(en->store, e);
+}
+
+int engine_unquarantine(struct engine *en, const char *bdf, struct unit_result *out,
+			struct vf_err *e)
+{
+	struct dev_rec *lead;
+
+	if (lead_of(en, bdf, &lead, out, e) < 0)
+		return -1;
+	if (lead->state != DEV_QUARANTINED)
+		return vf_err_refuse(e, "busy", "%s is %s, not quarantined", bdf,
+				     dev_state_name(lead->state));
+	for (size_t i = 0; i < out->n; i++) {
+		struct dev_rec *m = store_find(en->store, out->bdf[i]);
+
+		if (!m)
+			continue;
+		/* a reset first (when the kernel can), then the old register */
+		if (engine_reset(en, m->bdf, e) < 0)
+			return vf_err_wrap(e, "unquarantine %s", bdf);
+		m = store_find(en->store, out->bdf[i]);
+		if (m->saved_command >= 0 && write_command(en, m->bdf, (unsigned)m->saved_command, e) < 0)
+			return vf_err_wrap(e, "unquarantine %s: restoring the command register", bdf);
+		m->saved_command = -1;
+		m->state = DEV_POOLED;
+		m->tenant[0] = '\0';
+		m->since = (int64_t)time(NULL);
+	}
+	return store_save(en->store, e);
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Handing pooled devices to consumers and taking them back. Today's
+ * consumer: trusted containers through CDI (the Container Device Interface,
+ * spec 0.6.0): a JSON spec under the CDI directory names each device of
+ * the unit by its address, and the unit by a stable alias
+ * ("iommu-group-<N>"), with the device nodes /dev/vfio/vfio and
+ * /dev/vfio/<group>; podman, containerd and CRI-O inject them
+ * (`--device vfiod.io/pci=0000:3b:00.0`). The spec is written atomically
+ * and removed on release. VM handoff through libvirt is the next consumer.
+ */
+#ifndef VFIOD_HANDOFF_H
+#define VFIOD_HANDOFF_H
+
+#include <json-c/json.h>
+
+#include "bind.h"
+
+#define CDI_KIND "vfiod.io/pci"
+#define CDI_VERSION "0.6.0"
+
+/* The spec for a unit (pure). `group` is the unit's IOMMU group. */
+struct json_object *cdi_spec(const char (*bdfs)[VF_BDF_LEN], size_t n, int group);
+
+/* The spec's file name for a unit led by `bdf`: "vfiod-0000_3b_00.0.json". */
+void cdi_spec_name(const char *bdf, char *buf, size_t cap);
+
+/*
+ * pooled -> assigned to a container through CDI, for tenant `tenant` ("" for
+ * none). Writes the spec into `cdi_dir`.
+ */
+int engine_assign_cdi(struct engine *en, const char *bdf, const char *tenant,
+		      const char *cdi_dir, struct unit_result *out, struct vf_err *e);
+
+/* assigned -> pooled: detaches from the consumer, resets, records. */
+int engine_release(struct engine *en, const char *bdf, struct unit_result *out,
+		   struct vf_err *e);
+
+/* Detaches the unit from its consumer, whatever it is (quarantine uses it). */
+int handoff_detach(struct engine *en, struct dev_rec *rec, struct vf_err *e);
+
+#endif
