@@ -113,8 +113,9 @@ int authz_check(const struct policy *pol, const struct authz_groups *g,
 					     "%s is held by tenant %s; uid %u may not release it",
 					     t->bdf, t->holder, (unsigned)p->uid);
 		}
-		return vf_err_refuse(e, "not-permitted", "release of %s needs root or the admin group",
-				     t->bdf);
+		return vf_err_refuse(e, "not-permitted",
+				     "release of %s needs root or the admin group (uid %u)", t->bdf,
+				     (unsigned)p->uid);
 	default:
 		return vf_err_refuse(e, "not-permitted", "unknown operation");
 	}

@@ -55,6 +55,117 @@ static int bad(struct vf_err *e, const char *msg)
 	return vf_err_refuse(e, "bad-request", "%s", msg);
 }
 
+/* Length of the valid UTF-8 sequence at s (strict: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t left)
+{
+	unsigned c = s[0];
+	size_t n;
+	unsigned cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (left < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * What json-c's strict mode lets through and JSON does not have: invalid
+ * or overlong UTF-8, surrogates, raw control characters in strings, single
+ * quotes. Checked on the raw line before parsing. NULL when clean.
+ */
+static const char *raw_check(const char *line, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)line;
+	bool in_string = false;
+
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq(p + i, len - i);
+
+		if (!n)
+			return "invalid utf-8";
+		if (n == 1) {
+			unsigned char c = p[i];
+
+			if (in_string) {
+				if (c < 0x20)
+					return "a raw control character inside a string";
+				if (c == '\\') {
+					i += 2; /* the escaped character, checked by json-c */
+					continue;
+				}
+				if (c == '"')
+					in_string = false;
+			} else if (c == '"') {
+				in_string = true;
+			} else if (c == '\'') {
+				return "single quotes are not JSON";
+			} else if (c < 0x20 && c != '\t' && c != '\r' && c != '\n') {
+				return "a raw control character";
+			}
+		}
+		i += n;
+	}
+	return NULL;
+}
+
+/* Copies `s` for a message: at most `max` bytes, never cutting a UTF-8
+ * character, anything not printable as '?'. */
+static void quote(char *out, size_t cap, const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0, i = 0, len = strlen(s);
+
+	while (i < len && i < max && o + 5 < cap) {
+		size_t n = utf8_seq(p + i, len - i);
+
+		if (!n || i + n > max)
+			break;
+		if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))
+			out[o++] = '?';
+		else
+			for (size_t k = 0; k < n; k++)
+				out[o++] = (char)p[i + k];
+		i += n;
+	}
+	out[o] = '\0';
+}
+
+/* A string value with no NUL inside ("a\u0000b" is not "a"). */
+static bool whole_string(struct json_object *v)
+{
+	return (size_t)json_object_get_string_len(v) == strlen(json_object_get_string(v));
+}
+
+/* Tenant names as the policy spells them: [A-Za-z0-9._-], 1..32. */
+static bool tenant_name_ok(const char *t)
+{
+	size_t n = strlen(t);
+
+	return n >= 1 && n <= 32 &&
+	       strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+/* Integer ids: exactly representable everywhere (|id| < 2^53). */
+#define ID_INT_MAX 9007199254740991LL
+
 static int parse_args(struct json_object *args, struct request *req, struct vf_err *e)
 {
 	unsigned seen = 0;
@@ -70,13 +181,19 @@ static int parse_args(struct json_object *args, struct request *req, struct vf_e
 				if (strcmp(key, arg_keys[k].key) == 0 &&
 				    (ops[req->op].args & arg_keys[k].bit))
 					break;
-			if (k == VF_ARRAY_SIZE(arg_keys))
+			if (k == VF_ARRAY_SIZE(arg_keys)) {
+				char q[80];
+
+				quote(q, sizeof(q), key, 64);
 				return vf_err_refuse(e, "bad-request",
-						     "unknown argument \"%.64s\" for %s", key,
+						     "unknown argument \"%s\" for %s", q,
 						     ops[req->op].name);
+			}
 			if (!json_object_is_type(val, arg_keys[k].type))
 				return vf_err_refuse(e, "bad-request", "args.%s has the wrong type",
 						     key);
+			if (arg_keys[k].type == json_type_string && !whole_string(val))
+				return vf_err_refuse(e, "bad-request", "args.%s holds a NUL", key);
 			seen |= arg_keys[k].bit;
 			if (arg_keys[k].bit == ARG_BDF) {
 				if (vf_parse_bdf(json_object_get_string(val), &b) < 0)
@@ -87,8 +204,8 @@ static int parse_args(struct json_object *args, struct request *req, struct vf_e
 			} else if (arg_keys[k].bit == ARG_TENANT) {
 				const char *t = json_object_get_string(val);
 
-				if (!vf_name_is_safe(t) || strlen(t) >= sizeof(req->tenant))
-					return bad(e, "args.tenant is not a tenant name");
+				if (!tenant_name_ok(t) || !vf_name_is_safe(t))
+					return bad(e, "args.tenant is not a tenant name ([A-Za-z0-9._-], at most 32)");
 				snprintf(req->tenant, sizeof(req->tenant), "%s", t);
 			} else if (arg_keys[k].bit == ARG_CDI) {
 				req->cdi = json_object_get_boolean(val);
@@ -108,26 +225,69 @@ static int parse_args(struct json_object *args, struct request *req, struct vf_e
 	return 0;
 }
 
+/* Takes the request's id, first: a reply should echo it even when a later
+ * field is wrong. Returns 0, or <0 when the id itself is bad. */
+static int take_id(struct json_object *root, struct request *req, struct vf_err *e)
+{
+	struct json_object *val;
+
+	if (!json_object_object_get_ex(root, "id", &val))
+		return bad(e, "id is required");
+	if (json_object_is_type(val, json_type_string)) {
+		if (json_object_get_string_len(val) > PROTO_MAX_ID)
+			return bad(e, "id too long");
+		if (!whole_string(val))
+			return bad(e, "id holds a NUL");
+	} else if (json_object_is_type(val, json_type_int)) {
+		int64_t v = json_object_get_int64(val);
+
+		/* json-c saturates what it cannot hold: refuse the edges */
+		if (v > ID_INT_MAX || v < -ID_INT_MAX)
+			return bad(e, "an integer id must be within +/-(2^53 - 1)");
+	} else if (!json_object_is_type(val, json_type_null)) {
+		return bad(e, "id must be a string, an integer or null");
+	}
+	req->id = json_object_get(val);
+	return 0;
+}
+
 int proto_parse_request(const char *line, size_t len, struct request *req,
 			struct vf_err *e)
 {
 	struct json_tokener *tok;
 	struct json_object *root, *op = NULL, *args = NULL;
-	bool has_id = false;
+	enum json_tokener_error je;
+	const char *why;
+	char q[80];
 	int rc = -1;
 
 	memset(req, 0, sizeof(*req));
 	if (len >= PROTO_MAX_LINE)
 		return bad(e, "request too long");
+	why = raw_check(line, len);
+	if (why)
+		return vf_err_refuse(e, "bad-request", "not a JSON request: %s", why);
 	tok = json_tokener_new_ex(PROTO_MAX_DEPTH);
 	if (!tok)
 		abort();
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	root = json_tokener_parse_ex(tok, line, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
-	    (size_t)tok->char_offset != len) {
-		enum json_tokener_error je = json_tokener_get_error(tok);
-
+	je = json_tokener_get_error(tok);
+	if (je == json_tokener_continue) {
+		/* a bare number or literal waits for a terminator: give it one */
+		json_object_put(root);
+		root = json_tokener_parse_ex(tok, "", 1);
+		je = json_tokener_get_error(tok);
+		if (je == json_tokener_success) { /* a bare literal: not an object */
+			json_object_put(root);
+			json_tokener_free(tok);
+			return bad(e, "a request is a JSON object");
+		}
+		json_object_put(root);
+		json_tokener_free(tok);
+		return bad(e, "not a JSON request: incomplete JSON");
+	}
+	if (je != json_tokener_success || (size_t)tok->char_offset != len) {
 		json_object_put(root);
 		json_tokener_free(tok);
 		return vf_err_refuse(e, "bad-request", "not a JSON request: %s",
@@ -135,39 +295,26 @@ int proto_parse_request(const char *line, size_t len, struct request *req,
 								: json_tokener_error_desc(je));
 	}
 	json_tokener_free(tok);
-	if (!json_object_is_type(root, json_type_object)) {
+	if (!root || !json_object_is_type(root, json_type_object)) {
 		bad(e, "a request is a JSON object");
 		goto out;
 	}
+	if (take_id(root, req, e) < 0)
+		goto out;
 	json_object_object_foreach(root, key, val) {
 		if (strcmp(key, "id") == 0) {
-			has_id = true;
-			if (!json_object_is_type(val, json_type_string) &&
-			    !json_object_is_type(val, json_type_int) &&
-			    !json_object_is_type(val, json_type_null)) {
-				bad(e, "id must be a string, an integer or null");
-				goto out;
-			}
-			if (json_object_is_type(val, json_type_string) &&
-			    json_object_get_string_len(val) > PROTO_MAX_ID) {
-				bad(e, "id too long");
-				goto out;
-			}
-			req->id = json_object_get(val);
+			continue;
 		} else if (strcmp(key, "op") == 0) {
 			op = val;
 		} else if (strcmp(key, "args") == 0) {
 			args = val;
 		} else {
-			vf_err_refuse(e, "bad-request", "unknown field \"%.64s\"", key);
+			quote(q, sizeof(q), key, 64);
+			vf_err_refuse(e, "bad-request", "unknown field \"%s\"", q);
 			goto out;
 		}
 	}
-	if (!has_id) {
-		bad(e, "id is required");
-		goto out;
-	}
-	if (!op || !json_object_is_type(op, json_type_string)) {
+	if (!op || !json_object_is_type(op, json_type_string) || !whole_string(op)) {
 		bad(e, "op is required and must be a string");
 		goto out;
 	}
@@ -175,7 +322,8 @@ int proto_parse_request(const char *line, size_t len, struct request *req,
 		if (strcmp(json_object_get_string(op), ops[req->op].name) == 0)
 			break;
 	if (req->op == OP_COUNT_) {
-		vf_err_refuse(e, "bad-request", "unknown op \"%.64s\"", json_object_get_string(op));
+		quote(q, sizeof(q), json_object_get_string(op), 64);
+		vf_err_refuse(e, "bad-request", "unknown op \"%s\"", q);
 		goto out;
 	}
 	rc = parse_args(args, req, e);
