@@ -240,16 +240,21 @@ static int cmd_list(const struct opts *o, int argc, char **argv)
 	if (o->json) {
 		print_json(v);
 	} else {
-		printf("%-12s  %-9s  %-5s  %-14s  %-11s  %-18s  %s\n", "BDF", "ID", "GROUP",
-		       "DRIVER", "STATE", "VERDICT", "NAME");
+		printf("%-12s  %-9s  %-5s  %-14s  %-11s  %-10s  %-18s  %s\n", "BDF", "ID", "GROUP",
+		       "DRIVER", "STATE", "OWNER", "VERDICT", "NAME");
 		for (size_t i = 0; i < json_object_array_length(v); i++) {
 			struct json_object *d = json_object_array_get_idx(v, i);
 			const char *reason = str(d, "reason");
 			const char *name = str(d, "device_name");
 
-			printf("%-12s  %-9s  %-5s  %-14s  %-11s  %-18s  %s\n", str(d, "bdf"),
+			const char *owner = str(d, "tenant");
+
+			/* the tenant, or the kind of consumer when none */
+			if (!strcmp(owner, "-") && strcmp(str(d, "consumer"), "-"))
+				owner = strncmp(str(d, "consumer"), "cdi:", 4) ? "consumer" : "cdi";
+			printf("%-12s  %-9s  %-5s  %-14s  %-11s  %-10s  %-18s  %s\n", str(d, "bdf"),
 			       str(d, "id"), str(d, "iommu_group"), str(d, "driver"),
-			       str(d, "state"), strcmp(reason, "-") ? reason : "assignable",
+			       str(d, "state"), owner, strcmp(reason, "-") ? reason : "assignable",
 			       strcmp(name, "-") ? name : str(d, "class_name"));
 		}
 	}

@@ -86,6 +86,8 @@ static struct json_object *op_list(struct daemon *d, const struct inventory *inv
 		json_object_object_add(o, "driver", p->driver[0] ? json_object_new_string(p->driver) : NULL);
 		json_object_object_add(o, "iommu_group", p->iommu_group >= 0 ? json_object_new_int(p->iommu_group) : NULL);
 		json_object_object_add(o, "state", json_object_new_string(state_of(r)));
+		json_object_object_add(o, "tenant", r && r->tenant[0] ? json_object_new_string(r->tenant) : NULL);
+		json_object_object_add(o, "consumer", r && r->consumer[0] ? json_object_new_string(r->consumer) : NULL);
 		json_object_object_add(o, "assignable", json_object_new_boolean(v->reason == VF_REASON_NONE));
 		json_object_object_add(o, "reason", v->reason ? json_object_new_string(verdict_reason_code(v->reason)) : NULL);
 		json_object_array_add(a, o);

@@ -38,11 +38,13 @@ bool verdict_driver_is_group_safe(const char *driver)
 	return strstr(driver, "vfio_pci") || strstr(driver, "vfio-pci");
 }
 
-bool verdict_is_companion(const struct pci_dev_info *dev,
+bool verdict_is_companion(const struct policy *pol, const struct pci_dev_info *dev,
 			  const struct pci_dev_info *other)
 {
-	return dev != other && vf_bdf_same_slot(&dev->addr, &other->addr) &&
-	       pci_is_endpoint(other) && pci_facts_complete(other);
+	if (dev == other || !pci_is_endpoint(other) || !pci_facts_complete(other))
+		return false;
+	return vf_bdf_same_slot(&dev->addr, &other->addr) ||
+	       (pol && policy_companion_allowed(pol, dev->bdf, other->bdf));
 }
 
 /* "0000:00:03.0 (Intel Corporation 82574L Gigabit Network Connection)" */
@@ -108,8 +110,8 @@ static enum vf_reason set(struct verdict *v, enum vf_reason r, const char *fmt, 
 	return r;
 }
 
-static void find_members(const struct pci_inventory *inv, size_t self,
-			 struct verdict *v)
+static void find_members(const struct pci_inventory *inv, const struct policy *pol,
+			 size_t self, struct verdict *v)
 {
 	const struct pci_dev_info *d = &inv->devs[self];
 
@@ -121,7 +123,7 @@ static void find_members(const struct pci_inventory *inv, size_t self,
 		v->members = vf_xreallocarray(v->members, v->n_members + 1,
 					      sizeof(*v->members));
 		v->members[v->n_members++] = j;
-		if (verdict_is_companion(d, m)) {
+		if (verdict_is_companion(pol, d, m)) {
 			v->companions = vf_xreallocarray(v->companions,
 							 v->n_companions + 1,
 							 sizeof(*v->companions));
@@ -241,7 +243,7 @@ void verdict_compute(const struct pci_inventory *inv, const struct host_facts *h
 		struct verdict *v = &out[i];
 
 		memset(v, 0, sizeof(*v));
-		find_members(inv, i, v);
+		find_members(inv, hf->policy, i, v);
 		if (judge_self(hf, &inv->devs[i], v) != VF_REASON_NONE)
 			continue;
 		if (judge_group(inv, hf, i, v) != VF_REASON_NONE)

@@ -56,8 +56,13 @@ void verdict_free(struct verdict *v, size_t n);
  */
 bool verdict_driver_is_group_safe(const char *driver);
 
-/* The default companion rule: another endpoint function of the same slot. */
-bool verdict_is_companion(const struct pci_dev_info *dev,
+/*
+ * Companions move with a device as one unit: another readable endpoint of
+ * its IOMMU group that is a function of the same slot (the default rule: a
+ * GPU's audio function), or that the policy's [companions] pairs with it.
+ * `pol` may be NULL (the default rule alone).
+ */
+bool verdict_is_companion(const struct policy *pol, const struct pci_dev_info *dev,
 			  const struct pci_dev_info *other);
 
 #endif

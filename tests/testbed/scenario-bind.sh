@@ -33,6 +33,7 @@ jqt "store: NIC pooled, original driver e1000e" "$VST/state.json" \
 	".devices[] | select(.bdf == \"$nic\") | .state == \"pooled\" and .original_driver == \"e1000e\""
 check "udev rule written for the NIC" grep -q "KERNEL==\"$nic\", ATTR{driver_override}=\"vfio-pci\"" "$VST/70-vfiod.rules"
 ctl show "$nic" | grep -q "state         pooled" && ok "vfioctl show: pooled" || bad "vfioctl show: pooled"
+ctl --json status | jq -e '.owned.pooled == 1' >/dev/null && ok "vfioctl status: one pooled" || bad "vfioctl status"
 ctl return "$nic" || bad "vfioctl return $nic"
 check "NIC back on e1000e" test "$(driver_of "$nic")" = e1000e
 check "driver_override cleared" test "$(cat "/sys/bus/pci/devices/$nic/driver_override")" = "(null)"

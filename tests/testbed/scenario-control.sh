@@ -72,9 +72,10 @@ expect() { # NAME RC CODE-or-"" CMD...
 # --- who may read, who may change
 expect "a stranger cannot reach the socket" 3 "" as 1003 - list
 expect "the socket group may list" 0 "" as 1003 $U list
-for op in bind return quarantine unquarantine; do
+for op in bind return quarantine unquarantine release; do
 	expect "the socket group may not $op" 1 not-permitted as 1003 $U "$op" "$edu"
 done
+expect "the socket group may not assign (no tenant)" 1 not-permitted as 1003 $U assign "$edu" --cdi
 expect "root binds $edu" 0 "" ctl bind "$edu"
 expect "the admin group binds $edu2" 0 "" as 1004 $A bind "$edu2"
 expect "the admin group binds $nic" 0 "" as 1004 $A bind "$nic"
@@ -102,6 +103,7 @@ grep -q "shares the host's kernel" <<<"$out" && ok "... and is told why" || bad 
 expect "bob may not release alice's device" 1 not-permitted as 1002 $U release "$edu"
 expect "bob may not name alice as his tenant" 1 not-permitted as 1002 $U assign "$edu2" --cdi --tenant alice
 expect "a VM handoff is refused as not available yet" 1 bad-request ctl assign "$edu2" --vm guest1
+as 1001 $U list | grep -q "^$edu .* assigned .* alice " && ok "list shows alice as the owner" || bad "list owner"
 jqt "store: $edu assigned to alice" "$VST/state.json" \
 	".devices[] | select(.bdf == \"$edu\") | .state == \"assigned\" and .tenant == \"alice\""
 expect "alice releases it" 0 "" as 1001 $U release "$edu"

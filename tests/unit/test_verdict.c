@@ -403,6 +403,25 @@ static void test_group_not_viable(void **state)
 	EXPECT(f, 1, VF_REASON_NONE, "host driver e1000e will be unbound");
 }
 
+/* The policy's [companions] makes the edu and the NIC one unit. */
+static void test_group_policy_companions(void **state)
+{
+	struct fx *f = *state;
+	struct policy_companion pair = { .a = "0000:01:01.0", .b = "0000:01:00.0" };
+
+	f->pol.companions = &pair;
+	f->pol.n_companions = 1;
+	shared_group(f, "e1000e");
+	compute(f);
+	EXPECT(f, 2, VF_REASON_NONE, "together with companion 0000:01:00.0");
+	COMPANIONS(f, 2, 1);
+	EXPECT(f, 1, VF_REASON_NONE, "together with companion 0000:01:01.0",
+	       "host driver e1000e will be unbound");
+	COMPANIONS(f, 1, 2);
+	f->pol.companions = NULL;
+	f->pol.n_companions = 0;
+}
+
 static void test_group_viable_when_unbound(void **state)
 {
 	struct fx *f = *state;
@@ -551,15 +570,15 @@ static void test_is_companion(void **state)
 	add(f, "0000:00:07.0", 0x10de, 0x1e84, 0x030000, VF_HDR_NORMAL, NULL, 5);
 	add(f, "0001:00:06.0", 0x10de, 0x1e84, 0x030000, VF_HDR_NORMAL, NULL, 5);
 
-	assert_true(verdict_is_companion(&f->devs[0], &f->devs[1]));
-	assert_true(verdict_is_companion(&f->devs[1], &f->devs[0]));
-	assert_true(verdict_is_companion(&f->devs[0], &f->devs[2]));
-	assert_false(verdict_is_companion(&f->devs[0], &f->devs[0])); /* self */
-	assert_false(verdict_is_companion(&f->devs[0], &f->devs[3])); /* bridge, same slot */
-	assert_false(verdict_is_companion(&f->devs[0], &f->devs[4])); /* unreadable */
-	assert_false(verdict_is_companion(&f->devs[0], &f->devs[5])); /* bridge class */
-	assert_false(verdict_is_companion(&f->devs[0], &f->devs[6])); /* other slot */
-	assert_false(verdict_is_companion(&f->devs[0], &f->devs[7])); /* other domain */
+	assert_true(verdict_is_companion(NULL, &f->devs[0], &f->devs[1]));
+	assert_true(verdict_is_companion(NULL, &f->devs[1], &f->devs[0]));
+	assert_true(verdict_is_companion(NULL, &f->devs[0], &f->devs[2]));
+	assert_false(verdict_is_companion(NULL, &f->devs[0], &f->devs[0])); /* self */
+	assert_false(verdict_is_companion(NULL, &f->devs[0], &f->devs[3])); /* bridge, same slot */
+	assert_false(verdict_is_companion(NULL, &f->devs[0], &f->devs[4])); /* unreadable */
+	assert_false(verdict_is_companion(NULL, &f->devs[0], &f->devs[5])); /* bridge class */
+	assert_false(verdict_is_companion(NULL, &f->devs[0], &f->devs[6])); /* other slot */
+	assert_false(verdict_is_companion(NULL, &f->devs[0], &f->devs[7])); /* other domain */
 
 	/* in a verdict: the bridge function and the other slot are members, not companions */
 	compute(f);
@@ -585,6 +604,7 @@ int main(void)
 		T(test_reserved),
 		T(test_gpu_and_audio_companions),
 		T(test_group_not_viable),
+		T(test_group_policy_companions),
 		T(test_group_viable_when_unbound),
 		T(test_group_bridge_with_host_driver_ignored),
 		T(test_group_safe_drivers_viable),
