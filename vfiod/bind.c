@@ -393,6 +393,24 @@ int engine_return(struct engine *en, const char *bdf_in, struct unit_result *out
 	return 0;
 }
 
+int engine_lookup(struct engine *en, const char *bdf_in, struct dev_rec **rec,
+		  struct dev_rec **lead, struct unit_result *out, struct vf_err *e)
+{
+	char bdf[VF_BDF_LEN];
+
+	memset(out, 0, sizeof(*out));
+	if (canonical(bdf_in, bdf, e) < 0)
+		return -1;
+	*rec = store_find(en->store, bdf);
+	if (!*rec)
+		return vf_err_refuse(e, "not-found", "%s is not owned by vfiod", bdf);
+	*lead = store_find(en->store, (*rec)->unit[0]);
+	if (!*lead)
+		return vf_err_set(e, 0, "%s: unit without a lead record", bdf);
+	result_from_rec(*lead, out, false);
+	return 0;
+}
+
 int engine_reset(struct engine *en, const char *bdf_in, struct vf_err *e)
 {
 	char bdf[VF_BDF_LEN], path[128], methods[256];

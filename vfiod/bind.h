@@ -66,6 +66,14 @@ int engine_reset(struct engine *en, const char *bdf, struct vf_err *e);
  */
 int engine_reconcile(struct engine *en, struct vf_err *e);
 
+/*
+ * The record of an owned device and of its unit's lead (the first device,
+ * which names the unit), with the unit in `out`. Refuses a malformed
+ * address (bad-request) and a device vfiod does not own (not-found).
+ */
+int engine_lookup(struct engine *en, const char *bdf, struct dev_rec **rec,
+		  struct dev_rec **lead, struct unit_result *out, struct vf_err *e);
+
 /* Rewrites the udev rule file from the store (atomic). */
 int engine_persist(struct engine *en, struct vf_err *e);
 

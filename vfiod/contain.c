@@ -39,34 +39,12 @@ static int write_command(struct engine *en, const char *bdf, unsigned cmd, struc
 	return hostfs_pwrite(en->h, path, PCI_COMMAND, v, sizeof(v), e);
 }
 
-static int lead_of(struct engine *en, const char *bdf_in, struct dev_rec **lead,
-		   struct unit_result *out, struct vf_err *e)
-{
-	char bdf[VF_BDF_LEN];
-	struct dev_rec *rec;
-	struct vf_bdf b;
-
-	memset(out, 0, sizeof(*out));
-	if (vf_parse_bdf(bdf_in, &b) < 0)
-		return vf_err_refuse(e, "bad-request", "\"%.64s\" is not a PCI address", bdf_in);
-	vf_bdf_format(&b, bdf);
-	rec = store_find(en->store, bdf);
-	if (!rec)
-		return vf_err_refuse(e, "not-found", "%s is not owned by vfiod", bdf);
-	*lead = store_find(en->store, rec->unit[0]);
-	if (!*lead)
-		return vf_err_set(e, 0, "%s: unit without a lead record", bdf);
-	out->n = (*lead)->n_unit;
-	memcpy(out->bdf, (*lead)->unit, sizeof(out->bdf));
-	return 0;
-}
-
 int engine_quarantine(struct engine *en, const char *bdf, struct unit_result *out,
 		      struct vf_err *e)
 {
-	struct dev_rec *lead;
+	struct dev_rec *rec, *lead;
 
-	if (lead_of(en, bdf, &lead, out, e) < 0)
+	if (engine_lookup(en, bdf, &rec, &lead, out, e) < 0)
 		return -1;
 	if (lead->state == DEV_QUARANTINED) {
 		out->already = true;
@@ -98,9 +76,9 @@ int engine_quarantine(struct engine *en, const char *bdf, struct unit_result *ou
 int engine_unquarantine(struct engine *en, const char *bdf, struct unit_result *out,
 			struct vf_err *e)
 {
-	struct dev_rec *lead;
+	struct dev_rec *rec, *lead;
 
-	if (lead_of(en, bdf, &lead, out, e) < 0)
+	if (engine_lookup(en, bdf, &rec, &lead, out, e) < 0)
 		return -1;
 	if (lead->state != DEV_QUARANTINED)
 		return vf_err_refuse(e, "busy", "%s is %s, not quarantined", bdf,

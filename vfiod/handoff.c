@@ -98,28 +98,21 @@ int engine_assign_cdi(struct engine *en, const char *bdf_in, const char *tenant,
 		      const char *cdi_dir, struct unit_result *out, struct vf_err *e)
 {
 	struct json_object *spec;
-	struct dev_rec *rec;
-	char bdf[VF_BDF_LEN], name[64], path[4096], consumer[256];
-	struct vf_bdf b;
+	struct dev_rec *own, *rec;
+	char name[64], path[4096], consumer[256];
+	const char *bdf;
 	int group, rc;
 
-	memset(out, 0, sizeof(*out));
-	if (vf_parse_bdf(bdf_in, &b) < 0)
-		return vf_err_refuse(e, "bad-request", "\"%.64s\" is not a PCI address", bdf_in);
-	vf_bdf_format(&b, bdf);
-	rec = store_find(en->store, bdf);
-	if (!rec)
-		return vf_err_refuse(e, "not-found", "%s is not pooled (bind it first)", bdf);
+	if (engine_lookup(en, bdf_in, &own, &rec, out, e) < 0)
+		return vf_err_append(e, " (bind it first)");
+	bdf = own->bdf;
 	if (rec->state != DEV_POOLED)
 		return vf_err_refuse(e, "busy", "%s is %s%s%s", bdf, dev_state_name(rec->state),
 				     rec->tenant[0] ? " to tenant " : "", rec->tenant);
 	group = unit_group(en, bdf);
 	if (group < 0)
 		return vf_err_set(e, 0, "%s: its IOMMU group cannot be read", bdf);
-	/* the spec names the unit from its first device */
-	rec = store_find(en->store, rec->unit[0]);
-	if (!rec)
-		return vf_err_set(e, 0, "%s: unit without a lead record", bdf);
+	/* the spec is named after the unit's lead */
 	cdi_spec_name(rec->bdf, name, sizeof(name));
 	if (vf_path(path, sizeof(path), "%s/%s", cdi_dir, name) < 0)
 		return vf_err_set(e, ENAMETOOLONG, "CDI directory %s", cdi_dir);
@@ -140,8 +133,6 @@ int engine_assign_cdi(struct engine *en, const char *bdf_in, const char *tenant,
 		unlink(path);
 		return vf_err_wrap(e, "assign %s", bdf);
 	}
-	out->n = rec->n_unit;
-	memcpy(out->bdf, rec->unit, sizeof(out->bdf));
 	return 0;
 }
 
@@ -163,24 +154,17 @@ int handoff_detach(struct engine *en, struct dev_rec *rec, struct vf_err *e)
 int engine_release(struct engine *en, const char *bdf_in, struct unit_result *out,
 		   struct vf_err *e)
 {
-	struct dev_rec *rec;
-	char bdf[VF_BDF_LEN];
-	struct vf_bdf b;
+	struct dev_rec *own, *rec;
+	const char *bdf;
 
-	memset(out, 0, sizeof(*out));
-	if (vf_parse_bdf(bdf_in, &b) < 0)
-		return vf_err_refuse(e, "bad-request", "\"%.64s\" is not a PCI address", bdf_in);
-	vf_bdf_format(&b, bdf);
-	rec = store_find(en->store, bdf);
-	if (!rec || rec->state != DEV_ASSIGNED)
-		return vf_err_refuse(e, "not-found", "%s is not assigned", bdf);
-	rec = store_find(en->store, rec->unit[0]);
-	if (!rec)
-		return vf_err_set(e, 0, "%s: unit without a lead record", bdf);
+	if (engine_lookup(en, bdf_in, &own, &rec, out, e) < 0)
+		return -1;
+	bdf = own->bdf;
+	if (rec->state != DEV_ASSIGNED)
+		return vf_err_refuse(e, "not-found", "%s is not assigned (it is %s)", bdf,
+				     dev_state_name(rec->state));
 	if (handoff_detach(en, rec, e) < 0)
 		return vf_err_wrap(e, "release %s", bdf);
-	out->n = rec->n_unit;
-	memcpy(out->bdf, rec->unit, sizeof(out->bdf));
 	/* the consumer is gone: back to the pool, then a clean device */
 	set_unit(en, rec, DEV_POOLED, "", "");
 	for (size_t i = 0; i < out->n; i++) {
