@@ -90,6 +90,8 @@ install: all
 	@# an operator's policy is never overwritten
 	[ -e $(DESTDIR)/etc/vfiod/vfiod.conf ] || \
 		install -D -m 0644 policies/vfiod.conf $(DESTDIR)/etc/vfiod/vfiod.conf
+	install -d $(DESTDIR)/usr/share/vfiod/policies
+	install -m 0644 policies/*.conf $(DESTDIR)/usr/share/vfiod/policies/
 
 clean:
 	rm -rf build/obj build/asan build/tests build/vfiod-asan vfiod/vfiod vfioctl/vfioctl
