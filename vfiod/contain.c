@@ -39,10 +39,19 @@ static int write_command(struct engine *en, const char *bdf, unsigned cmd, struc
 	return hostfs_pwrite(en->h, path, PCI_COMMAND, v, sizeof(v), e);
 }
 
+/* Puts back the command registers of the first `n` members silenced. */
+static void unsilence(struct engine *en, const struct unit_result *u, size_t n,
+		      const unsigned *old)
+{
+	for (size_t i = 0; i < n; i++)
+		write_command(en, u->bdf[i], old[i], NULL);
+}
+
 int engine_quarantine(struct engine *en, const char *bdf, struct unit_result *out,
 		      struct vf_err *e)
 {
 	struct dev_rec *rec, *lead;
+	unsigned old[STATE_UNIT_MAX];
 
 	if (engine_lookup(en, bdf, &rec, &lead, out, e) < 0)
 		return -1;
@@ -52,22 +61,28 @@ int engine_quarantine(struct engine *en, const char *bdf, struct unit_result *ou
 	}
 	/* silence first: a storming device must stop before anything slower */
 	for (size_t i = 0; i < out->n; i++) {
-		struct dev_rec *m = store_find(en->store, out->bdf[i]);
-		unsigned cmd = 0;
-
-		if (!m || read_command(en, m->bdf, &cmd, e) < 0 ||
-		    write_command(en, m->bdf, silenced_command(cmd), e) < 0)
+		if (read_command(en, out->bdf[i], &old[i], e) < 0 ||
+		    write_command(en, out->bdf[i], silenced_command(old[i]), e) < 0) {
+			/* all or nothing: the ones silenced get their register back */
+			unsilence(en, out, i, old);
 			return vf_err_wrap(e, "quarantine %s: silencing", bdf);
-		if (m->saved_command < 0)
-			m->saved_command = (int)cmd;
+		}
 	}
-	if (handoff_detach(en, lead, e) < 0)
-		return vf_err_wrap(e, "quarantine %s: silenced, but detaching failed", bdf);
+	if (handoff_detach(en, lead, e) < 0) {
+		unsilence(en, out, out->n, old);
+		return vf_err_wrap(e, "quarantine %s: detaching failed", bdf);
+	}
 	for (size_t i = 0; i < out->n; i++) {
 		struct dev_rec *m = store_find(en->store, out->bdf[i]);
 
+		if (!m)
+			continue;
+		if (m->saved_command < 0)
+			m->saved_command = (int)old[i];
 		m->state = DEV_QUARANTINED;
+		/* no longer the consumer's, nor the tenant's (nor its quota's) */
 		m->consumer[0] = '\0';
+		m->tenant[0] = '\0';
 		m->since = (int64_t)time(NULL);
 	}
 	return store_save(en->store, e);
@@ -83,20 +98,24 @@ int engine_unquarantine(struct engine *en, const char *bdf, struct unit_result *
 	if (lead->state != DEV_QUARANTINED)
 		return vf_err_refuse(e, "busy", "%s is %s, not quarantined", bdf,
 				     dev_state_name(lead->state));
+	/* every reset first: a failure leaves the whole unit quarantined */
+	for (size_t i = 0; i < out->n; i++)
+		if (engine_reset(en, out->bdf[i], e) < 0)
+			return vf_err_wrap(e, "unquarantine %s", bdf);
+	for (size_t i = 0; i < out->n; i++) {
+		struct dev_rec *m = store_find(en->store, out->bdf[i]);
+
+		if (m && m->saved_command >= 0 &&
+		    write_command(en, m->bdf, (unsigned)m->saved_command, e) < 0)
+			return vf_err_wrap(e, "unquarantine %s: restoring the command register", bdf);
+	}
 	for (size_t i = 0; i < out->n; i++) {
 		struct dev_rec *m = store_find(en->store, out->bdf[i]);
 
 		if (!m)
 			continue;
-		/* a reset first (when the kernel can), then the old register */
-		if (engine_reset(en, m->bdf, e) < 0)
-			return vf_err_wrap(e, "unquarantine %s", bdf);
-		m = store_find(en->store, out->bdf[i]);
-		if (m->saved_command >= 0 && write_command(en, m->bdf, (unsigned)m->saved_command, e) < 0)
-			return vf_err_wrap(e, "unquarantine %s: restoring the command register", bdf);
 		m->saved_command = -1;
 		m->state = DEV_POOLED;
-		m->tenant[0] = '\0';
 		m->since = (int64_t)time(NULL);
 	}
 	return store_save(en->store, e);

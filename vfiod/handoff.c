@@ -99,7 +99,7 @@ int engine_assign_cdi(struct engine *en, const char *bdf_in, const char *tenant,
 {
 	struct json_object *spec;
 	struct dev_rec *own, *rec;
-	char name[64], path[4096], consumer[256];
+	char name[64], path[4096], consumer[sizeof(rec->consumer)];
 	const char *bdf;
 	int group, rc;
 
@@ -126,7 +126,12 @@ int engine_assign_cdi(struct engine *en, const char *bdf_in, const char *tenant,
 	json_object_put(spec);
 	if (rc < 0)
 		return vf_err_wrap(e, "assign %s", bdf);
-	snprintf(consumer, sizeof(consumer), CDI_PREFIX "%s", path);
+	/* release unlinks this very path: it must be whole */
+	if (vf_path(consumer, sizeof(consumer), CDI_PREFIX "%s", path) < 0) {
+		unlink(path);
+		return vf_err_set(e, ENAMETOOLONG, "assign %s: the CDI path %s is too long", bdf,
+				  path);
+	}
 	set_unit(en, rec, DEV_ASSIGNED, consumer, tenant);
 	if (store_save(en->store, e) < 0) {
 		set_unit(en, rec, DEV_POOLED, "", "");

@@ -46,7 +46,13 @@ static int open_in_root(const struct hostfs *h, const char *path, int flags)
 		path++;
 	if (*path == '\0')
 		path = ".";
-	fd = syscall(SYS_openat2, h->rootfd, path, &how, sizeof(how));
+	/* RESOLVE_IN_ROOT fails with EAGAIN when a rename anywhere races a ".."
+	 * step (sysfs links are full of them): try again, a bounded number */
+	for (int tries = 0; tries < 64; tries++) {
+		fd = syscall(SYS_openat2, h->rootfd, path, &how, sizeof(how));
+		if (fd >= 0 || errno != EAGAIN)
+			break;
+	}
 	return fd < 0 ? -1 : (int)fd;
 }
 

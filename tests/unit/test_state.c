@@ -453,11 +453,11 @@ static void test_reject_bad_values(void **state)
 
 static void test_reject_long_strings(void **state)
 {
-	char value[600];
+	char value[700];
 
 	(void)state;
-	/* consumer[256], tenant[64]: a value that does not fit is not cut */
-	snprintf(value, sizeof(value), "\"%0300d\"", 0);
+	/* consumer[512], tenant[64]: a value that does not fit is not cut */
+	snprintf(value, sizeof(value), "\"%0600d\"", 0);
 	reject_mutation("devices.0.consumer", value);
 	snprintf(value, sizeof(value), "\"%070d\"", 0);
 	reject_mutation("devices.0.tenant", value);

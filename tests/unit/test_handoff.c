@@ -1,0 +1,1154 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Unit tests of handoff.c and contain.c: the CDI spec (pure), handing a
+ * pooled unit to a container through CDI and taking it back, and quarantine
+ * (silencing through the PCI command register) and unquarantine, over the
+ * in-process model of the kernel's driver core (kmodel.h). Config space
+ * writes are not hooked: they land in the model tree's 64-byte `config`
+ * file, which the tests read back. After every step the store on disk must
+ * say what the store in memory says.
+ */
+#include "kmodel.h"
+
+#include <dirent.h>
+
+#include <json-c/json.h>
+
+#include "bind.h"
+#include "contain.h"
+#include "handoff.h"
+#include "state.h"
+
+#define NIC "0000:00:03.0"   /* e1000e, group 3, flr */
+#define EDU "0000:00:04.0"   /* no driver, group 4, no reset method */
+#define GPU "0000:00:06.0"   /* no driver, group 6, no reset method */
+#define AUD "0000:00:06.1"   /* snd_hda_intel, group 6, flr */
+#define NIC_GROUP 3
+#define EDU_GROUP 4
+#define GPU_GROUP 6
+
+#define NIC_SPEC "vfiod-0000_00_03.0.json"
+#define GPU_SPEC "vfiod-0000_00_06.0.json"
+
+struct fx {
+	struct kmodel m;
+	struct hostfs h;
+	struct tree st;             /* the state dir and the CDI dir live here */
+	char dir[PATH_MAX];         /* the state directory */
+	char cdi[PATH_MAX];         /* the CDI directory (not created up front) */
+	struct store s;
+	struct engine en;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct vf_err e = { 0 };
+
+	assert_non_null(f);
+	km_init(&f->m);
+	assert_int_equal(hostfs_init(&f->h, f->m.t.root, &e), 0);
+	km_attach(&f->m, &f->h);
+	tree_init(&f->st);
+	snprintf(f->dir, sizeof(f->dir), "%s/state", f->st.root);
+	snprintf(f->cdi, sizeof(f->cdi), "%s/cdi", f->st.root);
+	assert_int_equal(store_open(&f->s, f->dir, &e), 0);
+	f->en.h = &f->h;
+	f->en.store = &f->s;
+	f->en.udev_rules = NULL;
+	f->en.fault_step = 0; /* it would SIGKILL the test */
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	vf_strv_free(&f->en.report);
+	store_close(&f->s);
+	hostfs_fini(&f->h);
+	km_destroy(&f->m);
+	tree_destroy(&f->st);
+	free(f);
+	return 0;
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static char *read_text(const char *path)
+{
+	FILE *fp = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+
+	if (!fp)
+		return NULL;
+	n = getdelim(&buf, &len, '\0', fp);
+	fclose(fp);
+	if (n < 0) {
+		free(buf);
+		return calloc(1, 1);
+	}
+	return buf;
+}
+
+static char *state_file_text(const struct fx *f)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/" STATE_FILE, f->dir);
+	return read_text(path);
+}
+
+static bool path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* Entries of a directory (. and .. left out); -1 when it cannot be opened. */
+static int dir_count(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void spec_path(const struct fx *f, const char *name, char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap, "%s/%s", f->cdi, name);
+
+	assert_true(n > 0 && (size_t)n < cap);
+}
+
+static void add_nic(struct fx *f)
+{
+	km_add_driver(&f->m, "e1000e", 0x8086, 0x10d3);
+	km_add_dev(&f->m, NIC, 0x8086, 0x10d3, 0x020000, NIC_GROUP, "e1000e", "flr");
+}
+
+static void add_edu(struct fx *f)
+{
+	km_add_dev(&f->m, EDU, 0x1234, 0x11e8, 0x00ff00, EDU_GROUP, NULL, NULL);
+}
+
+static void add_gpu_unit(struct fx *f)
+{
+	km_add_driver(&f->m, "snd_hda_intel", 0x8086, 0x293e);
+	km_add_dev(&f->m, GPU, 0x1234, 0x1111, 0x030000, GPU_GROUP, NULL, NULL);
+	km_add_dev(&f->m, AUD, 0x8086, 0x293e, 0x040300, GPU_GROUP, "snd_hda_intel", "flr");
+}
+
+static void bind_ok(struct fx *f, const char *bdf, struct unit_result *res)
+{
+	struct vf_err e = { 0 };
+
+	if (engine_bind(&f->en, bdf, res, &e) < 0) {
+		km_log_dump(&f->m);
+		fail_msg("bind %s: %s", bdf, e.msg);
+	}
+}
+
+static void assign_ok(struct fx *f, const char *bdf, const char *tenant,
+		      struct unit_result *res)
+{
+	struct vf_err e = { 0 };
+
+	if (engine_assign_cdi(&f->en, bdf, tenant, f->cdi, res, &e) < 0)
+		fail_msg("assign %s: %s", bdf, e.msg);
+}
+
+static void release_ok(struct fx *f, const char *bdf, struct unit_result *res)
+{
+	struct vf_err e = { 0 };
+
+	if (engine_release(&f->en, bdf, res, &e) < 0) {
+		km_log_dump(&f->m);
+		fail_msg("release %s: %s", bdf, e.msg);
+	}
+}
+
+static void quarantine_ok(struct fx *f, const char *bdf, struct unit_result *res)
+{
+	struct vf_err e = { 0 };
+
+	if (engine_quarantine(&f->en, bdf, res, &e) < 0)
+		fail_msg("quarantine %s: %s", bdf, e.msg);
+}
+
+static void unquarantine_ok(struct fx *f, const char *bdf, struct unit_result *res)
+{
+	struct vf_err e = { 0 };
+
+	if (engine_unquarantine(&f->en, bdf, res, &e) < 0) {
+		km_log_dump(&f->m);
+		fail_msg("unquarantine %s: %s", bdf, e.msg);
+	}
+}
+
+/* The store on disk, opened as a second store, says what the one in memory says. */
+static void assert_disk_agrees(struct fx *f)
+{
+	struct store disk = { 0 };
+	struct vf_err e = { 0 };
+	char *mem, *ondisk;
+
+	assert_int_equal(store_open(&disk, f->dir, &e), 0);
+	mem = store_format(&f->s);
+	ondisk = store_format(&disk);
+	assert_string_equal(ondisk, mem);
+	free(mem);
+	free(ondisk);
+	store_close(&disk);
+}
+
+/* ---- the config space in the model tree --------------------------------- */
+
+static void config_abs(const struct fx *f, const char *bdf, char *buf, size_t cap)
+{
+	char rel[256];
+
+	snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/config", bdf);
+	tree_abs(&f->m.t, rel, buf, cap);
+}
+
+/* The 64 bytes of the device's config space as the tree holds them. */
+static void config_read(const struct fx *f, const char *bdf, unsigned char cfg[64])
+{
+	char p[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	config_abs(f, bdf, p, sizeof(p));
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, 64);
+	assert_int_equal(pread(fd, cfg, 64, 0), 64);
+	close(fd);
+}
+
+static unsigned command_of(const struct fx *f, const char *bdf)
+{
+	unsigned char cfg[64];
+
+	config_read(f, bdf, cfg);
+	return (unsigned)cfg[PCI_COMMAND] | (unsigned)cfg[PCI_COMMAND + 1] << 8;
+}
+
+/* What firmware and the driver left in the command register. */
+static void set_command(struct fx *f, const char *bdf, unsigned cmd)
+{
+	unsigned char v[2] = { (unsigned char)(cmd & 0xff), (unsigned char)(cmd >> 8) };
+	char p[PATH_MAX];
+	int fd;
+
+	config_abs(f, bdf, p, sizeof(p));
+	fd = open(p, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, v, 2, PCI_COMMAND), 2);
+	close(fd);
+	assert_int_equal(command_of(f, bdf), cmd);
+}
+
+/* Every byte of the config space but the command register is as it was. */
+static void assert_config_rest(const struct fx *f, const char *bdf,
+			       const unsigned char before[64])
+{
+	unsigned char now[64];
+
+	config_read(f, bdf, now);
+	for (size_t i = 0; i < 64; i++)
+		if (i != PCI_COMMAND && i != PCI_COMMAND + 1)
+			assert_int_equal(now[i], before[i]);
+}
+
+/* ---- records -------------------------------------------------------------- */
+
+static void assert_pooled_rec(struct fx *f, const char *bdf)
+{
+	const struct dev_rec *r = store_find(&f->s, bdf);
+
+	assert_non_null(r);
+	assert_int_equal(r->state, DEV_POOLED);
+	assert_string_equal(r->consumer, "");
+	assert_string_equal(r->tenant, "");
+	assert_int_equal(r->saved_command, -1);
+	assert_string_equal(km_driver(&f->m, bdf), "vfio-pci");
+}
+
+static void assert_assigned_rec(struct fx *f, const char *bdf, const char *spec,
+				const char *tenant)
+{
+	const struct dev_rec *r = store_find(&f->s, bdf);
+	char consumer[PATH_MAX + 64];
+
+	assert_non_null(r);
+	assert_int_equal(r->state, DEV_ASSIGNED);
+	snprintf(consumer, sizeof(consumer), "cdi:%s", spec);
+	assert_string_equal(r->consumer, consumer);
+	assert_string_equal(r->tenant, tenant);
+	assert_true(r->since > 0);
+	assert_string_equal(km_driver(&f->m, bdf), "vfio-pci");
+}
+
+/* What a refusal must leave alone: the store in memory and on disk, the CDI dir. */
+struct snap {
+	char *mem, *disk;
+	int cdi_entries;
+};
+
+static struct snap snap_take(const struct fx *f)
+{
+	struct snap s = { store_format(&f->s), state_file_text(f), dir_count(f->cdi) };
+
+	return s;
+}
+
+static void snap_check(const struct fx *f, struct snap *s)
+{
+	struct snap now = snap_take(f);
+
+	assert_string_equal(now.mem, s->mem);
+	if (s->disk)
+		assert_string_equal(now.disk, s->disk);
+	else
+		assert_null(now.disk);
+	assert_int_equal(now.cdi_entries, s->cdi_entries);
+	free(now.mem);
+	free(now.disk);
+	free(s->mem);
+	free(s->disk);
+}
+
+/* ---- CDI device names ------------------------------------------------------ */
+
+static bool cdi_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/*
+ * The CDI device-name rule: letters, digits, '_', '-', ':', '.', starting
+ * (and, as the reference parser also wants, ending) with a letter or digit.
+ */
+static bool cdi_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || !cdi_alnum(name[0]) || !cdi_alnum(name[len - 1]))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!cdi_alnum(name[i]) && !strchr("_-:.", name[i]))
+			return false;
+	return true;
+}
+
+static void test_cdi_name_rule(void **state)
+{
+	(void)state;
+	assert_true(cdi_name_valid("0000:3b:00.0"));
+	assert_true(cdi_name_valid("iommu-group-12"));
+	assert_true(cdi_name_valid("a"));
+	assert_false(cdi_name_valid(""));
+	assert_false(cdi_name_valid("-a"));
+	assert_false(cdi_name_valid(":0000"));
+	assert_false(cdi_name_valid("a/b"));
+	assert_false(cdi_name_valid("a b"));
+	assert_false(cdi_name_valid("a="));
+}
+
+/* Every device of a spec has a valid, distinct name; returns how many. */
+static size_t check_spec_names(struct json_object *spec)
+{
+	struct json_object *devs, *d, *name;
+	size_t n;
+
+	assert_true(json_object_object_get_ex(spec, "devices", &devs));
+	assert_true(json_object_is_type(devs, json_type_array));
+	n = json_object_array_length(devs);
+	for (size_t i = 0; i < n; i++) {
+		d = json_object_array_get_idx(devs, i);
+		assert_true(json_object_object_get_ex(d, "name", &name));
+		assert_true(json_object_is_type(name, json_type_string));
+		if (!cdi_name_valid(json_object_get_string(name)))
+			fail_msg("CDI device name \"%s\" is not valid", json_object_get_string(name));
+		for (size_t k = 0; k < i; k++) {
+			struct json_object *o = json_object_array_get_idx(devs, k), *on;
+
+			assert_true(json_object_object_get_ex(o, "name", &on));
+			assert_string_not_equal(json_object_get_string(on),
+						json_object_get_string(name));
+		}
+	}
+	return n;
+}
+
+static const char *plain(struct json_object *o)
+{
+	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						       JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+/* ---- pure functions --------------------------------------------------------- */
+
+static void test_silenced_command(void **state)
+{
+	(void)state;
+	assert_int_equal(silenced_command(0x0000), 0x0400);
+	assert_int_equal(silenced_command(0x0007), 0x0403);
+	assert_int_equal(silenced_command(0x0507), 0x0503);
+	assert_int_equal(silenced_command(0x0107), 0x0503);
+	assert_int_equal(silenced_command(0x0403), 0x0403);
+	assert_int_equal(silenced_command(0x0004), 0x0400);
+	assert_int_equal(silenced_command(0xffff), 0xfffb);
+	assert_int_equal(silenced_command(silenced_command(0x0146)), silenced_command(0x0146));
+}
+
+#define NODES(g)                                                                  \
+	"\"containerEdits\":{\"deviceNodes\":[{\"path\":\"/dev/vfio/vfio\"},"     \
+	"{\"path\":\"/dev/vfio/" g "\"}]}"
+
+static void test_cdi_spec_one(void **state)
+{
+	static const char bdfs[1][VF_BDF_LEN] = { "0000:3b:00.0" };
+	struct json_object *spec;
+
+	(void)state;
+	spec = cdi_spec(bdfs, 1, 42);
+	assert_non_null(spec);
+	assert_string_equal(plain(spec),
+			    "{\"cdiVersion\":\"0.6.0\",\"kind\":\"vfiod.io/pci\",\"devices\":["
+			    "{\"name\":\"0000:3b:00.0\"," NODES("42") "},"
+			    "{\"name\":\"iommu-group-42\"," NODES("42") "}]}");
+	assert_int_equal(check_spec_names(spec), 2);
+	json_object_put(spec);
+}
+
+static void test_cdi_spec_two(void **state)
+{
+	static const char bdfs[2][VF_BDF_LEN] = { "0000:3b:00.0", "0000:3b:00.1" };
+	struct json_object *spec;
+
+	(void)state;
+	spec = cdi_spec(bdfs, 2, 7);
+	assert_non_null(spec);
+	assert_string_equal(plain(spec),
+			    "{\"cdiVersion\":\"0.6.0\",\"kind\":\"vfiod.io/pci\",\"devices\":["
+			    "{\"name\":\"0000:3b:00.0\"," NODES("7") "},"
+			    "{\"name\":\"0000:3b:00.1\"," NODES("7") "},"
+			    "{\"name\":\"iommu-group-7\"," NODES("7") "}]}");
+	assert_int_equal(check_spec_names(spec), 3);
+	json_object_put(spec);
+
+	/* group 0 and a large group number are names too */
+	spec = cdi_spec(bdfs, 1, 0);
+	assert_non_null(strstr(plain(spec), "\"name\":\"iommu-group-0\""));
+	assert_non_null(strstr(plain(spec), "\"/dev/vfio/0\""));
+	check_spec_names(spec);
+	json_object_put(spec);
+	spec = cdi_spec(bdfs, 2, 2147483647);
+	assert_non_null(strstr(plain(spec), "\"name\":\"iommu-group-2147483647\""));
+	assert_non_null(strstr(plain(spec), "\"/dev/vfio/2147483647\""));
+	check_spec_names(spec);
+	json_object_put(spec);
+}
+
+static void test_cdi_spec_name(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	cdi_spec_name("0000:3b:00.0", buf, sizeof(buf));
+	assert_string_equal(buf, "vfiod-0000_3b_00.0.json");
+	cdi_spec_name("ffff:ff:1f.7", buf, sizeof(buf));
+	assert_string_equal(buf, "vfiod-ffff_ff_1f.7.json");
+	assert_null(strchr(buf, ':'));
+	/* a short buffer truncates, terminated */
+	cdi_spec_name("0000:3b:00.0", buf, 12);
+	assert_string_equal(buf, "vfiod-0000_");
+}
+
+/* ---- assign ------------------------------------------------------------------ */
+
+/* The spec file: there, mode 0644, parses, equals cdi_spec() of the unit. */
+static void check_spec_file(const char *path, const char (*bdfs)[VF_BDF_LEN], size_t n,
+			    int group)
+{
+	struct json_object *disk, *want;
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0644);
+	disk = json_object_from_file(path);
+	if (!disk)
+		fail_msg("%s does not parse", path);
+	want = cdi_spec(bdfs, n, group);
+	if (!json_object_equal(disk, want))
+		fail_msg("%s:\n%s\nwanted:\n%s", path, plain(disk), plain(want));
+	assert_int_equal(check_spec_names(disk), n + 1);
+	json_object_put(want);
+	json_object_put(disk);
+}
+
+static void test_assign_nic(void **state)
+{
+	static const char bdfs[1][VF_BDF_LEN] = { NIC };
+	struct fx *f = *state;
+	struct unit_result res;
+	char path[PATH_MAX];
+
+	add_nic(f);
+	bind_ok(f, NIC, &res);
+	assert_false(path_exists(f->cdi));
+	km_log_reset(&f->m);
+	assign_ok(f, "00:03.0", "team-a", &res);
+	assert_int_equal(res.n, 1);
+	assert_string_equal(res.bdf[0], NIC);
+	assert_false(res.already);
+	/* the directory was created, holds the spec and nothing else */
+	spec_path(f, NIC_SPEC, path, sizeof(path));
+	check_spec_file(path, bdfs, 1, NIC_GROUP);
+	assert_int_equal(dir_count(f->cdi), 1);
+	assert_assigned_rec(f, NIC, path, "team-a");
+	assert_int_equal(store_find(&f->s, NIC)->saved_command, -1);
+	/* the kernel is not touched */
+	assert_int_equal(f->m.n_writes, 0);
+	assert_string_equal(km_override(&f->m, NIC), "vfio-pci");
+	assert_disk_agrees(f);
+}
+
+static void test_assign_no_tenant(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	char path[PATH_MAX];
+
+	add_edu(f);
+	bind_ok(f, EDU, &res);
+	/* the CDI dir exists already */
+	assert_int_equal(mkdir(f->cdi, 0755), 0);
+	assign_ok(f, EDU, "", &res);
+	spec_path(f, "vfiod-0000_00_04.0.json", path, sizeof(path));
+	assert_true(path_exists(path));
+	assert_assigned_rec(f, EDU, path, "");
+	assert_disk_agrees(f);
+}
+
+static void test_assign_unit(void **state)
+{
+	static const char bdfs[2][VF_BDF_LEN] = { GPU, AUD };
+	struct fx *f = *state;
+	struct unit_result res;
+	char path[PATH_MAX];
+
+	add_gpu_unit(f);
+	bind_ok(f, GPU, &res);
+	assert_int_equal(res.n, 2);
+	/* asked through the second member: the spec is the unit's, named by its lead */
+	assign_ok(f, AUD, "team-b", &res);
+	assert_int_equal(res.n, 2);
+	assert_string_equal(res.bdf[0], GPU);
+	assert_string_equal(res.bdf[1], AUD);
+	spec_path(f, GPU_SPEC, path, sizeof(path));
+	check_spec_file(path, bdfs, 2, GPU_GROUP);
+	assert_int_equal(dir_count(f->cdi), 1);
+	assert_assigned_rec(f, GPU, path, "team-b");
+	assert_assigned_rec(f, AUD, path, "team-b");
+	assert_disk_agrees(f);
+}
+
+/* Expects a refusal with `code` that changed nothing. */
+static void assert_assign_refused(struct fx *f, const char *bdf, const char *code)
+{
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	struct snap s = snap_take(f);
+
+	km_log_reset(&f->m);
+	assert_int_equal(engine_assign_cdi(&f->en, bdf, "team-x", f->cdi, &res, &e), -1);
+	assert_non_null(e.code);
+	assert_string_equal(e.code, code);
+	assert_true(e.msg[0]);
+	assert_int_equal(f->m.n_writes, 0);
+	snap_check(f, &s);
+}
+
+static void test_assign_refusals(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	char path[PATH_MAX];
+	struct dev_rec *r;
+
+	add_nic(f);
+	add_edu(f);
+	add_gpu_unit(f);
+	/* nothing owned yet */
+	assert_assign_refused(f, NIC, "not-found");
+	assert_assign_refused(f, "0000:00:1f.0", "not-found");
+	assert_assign_refused(f, "not-a-bdf", "bad-request");
+	bind_ok(f, NIC, &res);
+	bind_ok(f, GPU, &res);
+	/* a device on the host is not vfiod's to hand out */
+	assert_assign_refused(f, EDU, "not-found");
+
+	/* assigned: busy, also through another member of the unit */
+	assign_ok(f, NIC, "team-a", &res);
+	assert_assign_refused(f, NIC, "busy");
+	assign_ok(f, GPU, "team-a", &res);
+	assert_assign_refused(f, AUD, "busy");
+	assert_assign_refused(f, GPU, "busy");
+	spec_path(f, NIC_SPEC, path, sizeof(path));
+	assert_assigned_rec(f, NIC, path, "team-a");
+
+	/* quarantined: busy */
+	release_ok(f, NIC, &res);
+	quarantine_ok(f, NIC, &res);
+	assert_int_equal(store_find(&f->s, NIC)->state, DEV_QUARANTINED);
+	assert_assign_refused(f, NIC, "busy");
+	r = store_find(&f->s, NIC);
+	assert_int_equal(r->state, DEV_QUARANTINED);
+	assert_string_equal(r->consumer, "");
+	assert_false(path_exists(path));
+	assert_disk_agrees(f);
+}
+
+static void test_assign_cdi_dir_blocked(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	char sub[PATH_MAX + 16];
+	struct snap s;
+
+	add_gpu_unit(f);
+	bind_ok(f, GPU, &res);
+	/* a file where the CDI directory should be */
+	tree_write(&f->st, "cdi", "not a directory\n");
+	s = snap_take(f);
+	assert_int_equal(engine_assign_cdi(&f->en, GPU, "team-a", f->cdi, &res, &e), -1);
+	assert_true(e.msg[0]);
+	assert_null(e.code); /* a failure, not a refusal */
+	snap_check(f, &s);
+	assert_pooled_rec(f, GPU);
+	assert_pooled_rec(f, AUD);
+	assert_disk_agrees(f);
+	/* the file in the way is left alone */
+	{
+		char *text = read_text(f->cdi);
+
+		assert_non_null(text);
+		assert_string_equal(text, "not a directory\n");
+		free(text);
+	}
+
+	/* a file in the way of the directory's parent */
+	snprintf(sub, sizeof(sub), "%s/cdi", f->cdi);
+	s = snap_take(f);
+	vf_err_clear(&e);
+	assert_int_equal(engine_assign_cdi(&f->en, AUD, "team-a", sub, &res, &e), -1);
+	assert_true(e.msg[0]);
+	assert_null(e.code);
+	snap_check(f, &s);
+	assert_pooled_rec(f, GPU);
+	assert_pooled_rec(f, AUD);
+	assert_disk_agrees(f);
+
+	/* once the way is clear it works */
+	assert_int_equal(unlink(f->cdi), 0);
+	assign_ok(f, GPU, "team-a", &res);
+	assert_int_equal(store_find(&f->s, AUD)->state, DEV_ASSIGNED);
+}
+
+/* ---- release ----------------------------------------------------------------- */
+
+static void test_release_nic(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	const struct dev_rec *r;
+	char path[PATH_MAX];
+
+	add_nic(f);
+	bind_ok(f, NIC, &res);
+	assign_ok(f, NIC, "team-a", &res);
+	spec_path(f, NIC_SPEC, path, sizeof(path));
+	assert_true(path_exists(path));
+	km_log_reset(&f->m);
+	release_ok(f, "00:03.0", &res);
+	assert_int_equal(res.n, 1);
+	assert_string_equal(res.bdf[0], NIC);
+	assert_false(path_exists(path));
+	assert_int_equal(dir_count(f->cdi), 0);
+	assert_pooled_rec(f, NIC);
+	r = store_find(&f->s, NIC);
+	assert_false(r->reset_pending);
+	assert_false(r->no_reset_method);
+	/* one write: the reset */
+	if (f->m.n_writes != 1)
+		km_log_dump(&f->m);
+	assert_int_equal(f->m.n_writes, 1);
+	assert_string_equal(f->m.log[0].path, "sys/bus/pci/devices/" NIC "/reset");
+	assert_string_equal(f->m.log[0].value, "1");
+	assert_int_equal(f->m.log[0].err, 0);
+	assert_disk_agrees(f);
+
+	/* released again: not assigned */
+	km_log_reset(&f->m);
+	{
+		struct snap s = snap_take(f);
+
+		assert_int_equal(engine_release(&f->en, NIC, &res, &e), -1);
+		assert_non_null(e.code);
+		assert_string_equal(e.code, "not-found");
+		snap_check(f, &s);
+	}
+	assert_int_equal(f->m.n_writes, 0);
+
+	/* and it can be assigned again */
+	assign_ok(f, NIC, "team-b", &res);
+	assert_assigned_rec(f, NIC, path, "team-b");
+	assert_disk_agrees(f);
+}
+
+static void test_release_unit(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	char path[PATH_MAX];
+
+	add_gpu_unit(f);
+	bind_ok(f, GPU, &res);
+	/* make the records say the opposite of what the kernel offers */
+	store_find(&f->s, GPU)->no_reset_method = false;
+	store_find(&f->s, AUD)->no_reset_method = true;
+	assign_ok(f, GPU, "team-a", &res);
+	spec_path(f, GPU_SPEC, path, sizeof(path));
+	km_log_reset(&f->m);
+	release_ok(f, AUD, &res);
+	assert_int_equal(res.n, 2);
+	assert_false(path_exists(path));
+	assert_pooled_rec(f, GPU);
+	assert_pooled_rec(f, AUD);
+	/* AUD has flr: reset; the GPU offers none: recorded */
+	assert_int_equal(km_log_count(&f->m, AUD "/reset", "1"), 1);
+	assert_int_equal(km_log_count(&f->m, GPU, NULL), 0);
+	assert_int_equal(f->m.n_writes, 1);
+	assert_true(store_find(&f->s, GPU)->no_reset_method);
+	assert_false(store_find(&f->s, AUD)->no_reset_method);
+	assert_false(store_find(&f->s, GPU)->reset_pending);
+	assert_false(store_find(&f->s, AUD)->reset_pending);
+	assert_disk_agrees(f);
+}
+
+static void test_release_refusals(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	struct snap s;
+
+	add_nic(f);
+	add_edu(f);
+	/* not owned */
+	s = snap_take(f);
+	assert_int_equal(engine_release(&f->en, EDU, &res, &e), -1);
+	assert_string_equal(e.code, "not-found");
+	snap_check(f, &s);
+	/* pooled */
+	bind_ok(f, NIC, &res);
+	km_log_reset(&f->m);
+	s = snap_take(f);
+	assert_int_equal(engine_release(&f->en, NIC, &res, &e), -1);
+	assert_non_null(e.code);
+	assert_string_equal(e.code, "not-found");
+	snap_check(f, &s);
+	assert_int_equal(f->m.n_writes, 0);
+	/* quarantined: not assigned either */
+	quarantine_ok(f, NIC, &res);
+	s = snap_take(f);
+	assert_int_equal(engine_release(&f->en, NIC, &res, &e), -1);
+	assert_string_equal(e.code, "not-found");
+	snap_check(f, &s);
+	assert_int_equal(f->m.n_writes, 0);
+}
+
+/* ---- quarantine ---------------------------------------------------------------- */
+
+static void test_quarantine_pooled(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	unsigned char before[64];
+	const struct dev_rec *r;
+	struct snap s;
+
+	add_nic(f);
+	bind_ok(f, NIC, &res);
+	/* I/O, memory, bus master, SERR# */
+	set_command(f, NIC, 0x0107);
+	config_read(f, NIC, before);
+	km_log_reset(&f->m);
+	quarantine_ok(f, "00:03.0", &res);
+	assert_int_equal(res.n, 1);
+	assert_string_equal(res.bdf[0], NIC);
+	assert_false(res.already);
+	assert_int_equal(command_of(f, NIC), 0x0503);
+	assert_false(command_of(f, NIC) & PCI_COMMAND_MASTER);
+	assert_true(command_of(f, NIC) & PCI_COMMAND_INTX_DISABLE);
+	assert_config_rest(f, NIC, before);
+	r = store_find(&f->s, NIC);
+	assert_int_equal(r->state, DEV_QUARANTINED);
+	assert_int_equal(r->saved_command, 0x0107);
+	assert_string_equal(r->consumer, "");
+	assert_true(r->since > 0);
+	/* silencing is a config write, not a sysfs attribute write */
+	assert_int_equal(f->m.n_writes, 0);
+	assert_string_equal(km_driver(&f->m, NIC), "vfio-pci");
+	assert_disk_agrees(f);
+
+	/* again: already, and the old register is not overwritten */
+	set_command(f, NIC, 0x0507); /* whatever it reads now */
+	assert_int_equal(engine_quarantine(&f->en, NIC, &res, &e), 0);
+	assert_true(res.already);
+	assert_int_equal(res.n, 1);
+	assert_int_equal(store_find(&f->s, NIC)->saved_command, 0x0107);
+	assert_int_equal(command_of(f, NIC), 0x0507);
+	assert_disk_agrees(f);
+	set_command(f, NIC, 0x0503);
+
+	/* unquarantine: reset, then the register exactly as it was */
+	km_log_reset(&f->m);
+	unquarantine_ok(f, NIC, &res);
+	assert_int_equal(res.n, 1);
+	assert_int_equal(f->m.n_writes, 1);
+	assert_string_equal(f->m.log[0].path, "sys/bus/pci/devices/" NIC "/reset");
+	assert_string_equal(f->m.log[0].value, "1");
+	assert_int_equal(command_of(f, NIC), 0x0107);
+	assert_config_rest(f, NIC, before);
+	assert_pooled_rec(f, NIC);
+	assert_false(store_find(&f->s, NIC)->reset_pending);
+	assert_disk_agrees(f);
+
+	/* unquarantine of a pooled device: busy, nothing done */
+	km_log_reset(&f->m);
+	s = snap_take(f);
+	vf_err_clear(&e);
+	assert_int_equal(engine_unquarantine(&f->en, NIC, &res, &e), -1);
+	assert_non_null(e.code);
+	assert_string_equal(e.code, "busy");
+	snap_check(f, &s);
+	assert_int_equal(f->m.n_writes, 0);
+	assert_int_equal(command_of(f, NIC), 0x0107);
+
+	/* a second round records the register anew */
+	set_command(f, NIC, 0x0006);
+	quarantine_ok(f, NIC, &res);
+	assert_int_equal(command_of(f, NIC), 0x0402);
+	assert_int_equal(store_find(&f->s, NIC)->saved_command, 0x0006);
+	unquarantine_ok(f, NIC, &res);
+	assert_int_equal(command_of(f, NIC), 0x0006);
+	assert_disk_agrees(f);
+}
+
+static void test_quarantine_already_silent(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+
+	add_edu(f);
+	bind_ok(f, EDU, &res);
+	/* bus master off, INTx disabled: nothing changes, zero is kept as zero */
+	set_command(f, EDU, 0x0000);
+	quarantine_ok(f, EDU, &res);
+	assert_int_equal(command_of(f, EDU), 0x0400);
+	assert_int_equal(store_find(&f->s, EDU)->saved_command, 0);
+	assert_disk_agrees(f);
+	/* no reset method: none written, recorded */
+	km_log_reset(&f->m);
+	unquarantine_ok(f, EDU, &res);
+	assert_int_equal(f->m.n_writes, 0);
+	assert_true(store_find(&f->s, EDU)->no_reset_method);
+	assert_int_equal(command_of(f, EDU), 0x0000);
+	assert_pooled_rec(f, EDU);
+	assert_disk_agrees(f);
+
+	set_command(f, EDU, 0x0403);
+	quarantine_ok(f, EDU, &res);
+	assert_int_equal(command_of(f, EDU), 0x0403);
+	assert_int_equal(store_find(&f->s, EDU)->saved_command, 0x0403);
+	unquarantine_ok(f, EDU, &res);
+	assert_int_equal(command_of(f, EDU), 0x0403);
+	assert_pooled_rec(f, EDU);
+}
+
+static void test_quarantine_assigned(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	const struct dev_rec *r;
+	char path[PATH_MAX];
+
+	add_nic(f);
+	bind_ok(f, NIC, &res);
+	assign_ok(f, NIC, "team-a", &res);
+	spec_path(f, NIC_SPEC, path, sizeof(path));
+	assert_true(path_exists(path));
+	set_command(f, NIC, 0x0146);
+	km_log_reset(&f->m);
+	quarantine_ok(f, NIC, &res);
+	assert_false(res.already);
+	/* detached: the spec is gone */
+	assert_false(path_exists(path));
+	assert_int_equal(dir_count(f->cdi), 0);
+	assert_int_equal(command_of(f, NIC), 0x0542);
+	r = store_find(&f->s, NIC);
+	assert_int_equal(r->state, DEV_QUARANTINED);
+	assert_int_equal(r->saved_command, 0x0146);
+	assert_string_equal(r->consumer, "");
+	assert_int_equal(f->m.n_writes, 0);
+	assert_disk_agrees(f);
+
+	/* again: already */
+	assert_int_equal(engine_quarantine(&f->en, NIC, &res, &e), 0);
+	assert_true(res.already);
+	assert_int_equal(store_find(&f->s, NIC)->saved_command, 0x0146);
+	assert_int_equal(command_of(f, NIC), 0x0542);
+
+	km_log_reset(&f->m);
+	unquarantine_ok(f, NIC, &res);
+	assert_int_equal(km_log_count(&f->m, NIC "/reset", "1"), 1);
+	assert_int_equal(command_of(f, NIC), 0x0146);
+	assert_pooled_rec(f, NIC);
+	assert_false(path_exists(path));
+	assert_disk_agrees(f);
+}
+
+static void test_quarantine_unit(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	unsigned char gpu_before[64], aud_before[64];
+	char path[PATH_MAX];
+
+	add_gpu_unit(f);
+	bind_ok(f, GPU, &res);
+	assign_ok(f, GPU, "team-a", &res);
+	spec_path(f, GPU_SPEC, path, sizeof(path));
+	set_command(f, GPU, 0x0007);
+	set_command(f, AUD, 0x0106);
+	config_read(f, GPU, gpu_before);
+	config_read(f, AUD, aud_before);
+	/* through the second member */
+	quarantine_ok(f, AUD, &res);
+	assert_int_equal(res.n, 2);
+	assert_false(path_exists(path));
+	assert_int_equal(command_of(f, GPU), 0x0403);
+	assert_int_equal(command_of(f, AUD), 0x0502);
+	assert_config_rest(f, GPU, gpu_before);
+	assert_config_rest(f, AUD, aud_before);
+	for (int i = 0; i < 2; i++) {
+		const struct dev_rec *r = store_find(&f->s, i ? AUD : GPU);
+
+		assert_int_equal(r->state, DEV_QUARANTINED);
+		assert_string_equal(r->consumer, "");
+		assert_int_equal(r->saved_command, i ? 0x0106 : 0x0007);
+	}
+	assert_disk_agrees(f);
+
+	/* through either member: already */
+	assert_int_equal(engine_quarantine(&f->en, GPU, &res, &e), 0);
+	assert_true(res.already);
+	assert_int_equal(store_find(&f->s, GPU)->saved_command, 0x0007);
+	assert_int_equal(store_find(&f->s, AUD)->saved_command, 0x0106);
+
+	/* neither can be assigned now */
+	assert_assign_refused(f, GPU, "busy");
+	assert_assign_refused(f, AUD, "busy");
+
+	km_log_reset(&f->m);
+	unquarantine_ok(f, GPU, &res);
+	assert_int_equal(res.n, 2);
+	/* the audio function has flr, the GPU has no method */
+	assert_int_equal(km_log_count(&f->m, AUD "/reset", "1"), 1);
+	assert_int_equal(km_log_count(&f->m, GPU, NULL), 0);
+	assert_true(store_find(&f->s, GPU)->no_reset_method);
+	assert_int_equal(command_of(f, GPU), 0x0007);
+	assert_int_equal(command_of(f, AUD), 0x0106);
+	assert_config_rest(f, GPU, gpu_before);
+	assert_config_rest(f, AUD, aud_before);
+	assert_pooled_rec(f, GPU);
+	assert_pooled_rec(f, AUD);
+	assert_disk_agrees(f);
+
+	/* unquarantine again: busy, through either member */
+	vf_err_clear(&e);
+	assert_int_equal(engine_unquarantine(&f->en, AUD, &res, &e), -1);
+	assert_string_equal(e.code, "busy");
+}
+
+static void test_quarantine_refusals(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	unsigned char before[64];
+	struct snap s;
+
+	add_nic(f);
+	set_command(f, NIC, 0x0007);
+	config_read(f, NIC, before);
+	s = snap_take(f);
+	/* not owned: nothing silenced */
+	assert_int_equal(engine_quarantine(&f->en, NIC, &res, &e), -1);
+	assert_string_equal(e.code, "not-found");
+	assert_int_equal(command_of(f, NIC), 0x0007);
+	vf_err_clear(&e);
+	assert_int_equal(engine_quarantine(&f->en, "zz:zz", &res, &e), -1);
+	assert_string_equal(e.code, "bad-request");
+	vf_err_clear(&e);
+	assert_int_equal(engine_unquarantine(&f->en, NIC, &res, &e), -1);
+	assert_string_equal(e.code, "not-found");
+	snap_check(f, &s);
+	assert_config_rest(f, NIC, before);
+}
+
+/* ---- regressions: bugs these tests found, fixed in vfiod/ ---------------------- */
+
+/*
+ * engine_assign_cdi() records the consumer "cdi:<cdi_dir>/<spec>" in
+ * dev_rec.consumer[256], truncating it silently when cdi_dir is longer than
+ * about 227 characters (the policy accepts up to 255). engine_release()
+ * then unlinks the truncated path (ENOENT, ignored) and reports success,
+ * while the spec stays in the CDI directory: the container can still be
+ * given the device.
+ */
+static void test_bug_long_cdi_dir_leaves_spec(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	char path[PATH_MAX];
+	size_t len;
+
+	add_nic(f);
+	bind_ok(f, NIC, &res);
+	/* an absolute directory of 235 characters, as the policy allows */
+	assert_int_equal(mkdir(f->cdi, 0755), 0);
+	for (len = strlen(f->cdi); len < 235; len = strlen(f->cdi)) {
+		strncat(f->cdi, "/dddddddddddddddddddd", 235 - len);
+		assert_int_equal(mkdir(f->cdi, 0755), 0);
+	}
+	spec_path(f, NIC_SPEC, path, sizeof(path));
+	assign_ok(f, NIC, "team-a", &res);
+	assert_true(path_exists(path));
+	release_ok(f, NIC, &res);
+	assert_false(path_exists(path));
+}
+
+/*
+ * engine_unquarantine() resets and restores the unit one device at a time:
+ * when the reset of a later member fails, the earlier ones are already
+ * pooled (and saved so by engine_reset's store_save), the failing one stays
+ * quarantined, and every retry is refused "busy" because the lead is pooled.
+ * The unit is split for good.
+ */
+static void test_bug_unquarantine_splits_unit(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	struct vf_err e = { 0 };
+
+	add_gpu_unit(f);
+	bind_ok(f, GPU, &res);
+	set_command(f, GPU, 0x0007);
+	set_command(f, AUD, 0x0106);
+	quarantine_ok(f, GPU, &res);
+	/* the audio function's reset attribute is gone for a moment */
+	km_unlink(&f->m, "sys/devices/pci0000:00/" AUD "/reset");
+	assert_int_equal(engine_unquarantine(&f->en, GPU, &res, &e), -1);
+	assert_int_equal(store_find(&f->s, GPU)->state, DEV_QUARANTINED);
+	assert_int_equal(store_find(&f->s, AUD)->state, DEV_QUARANTINED);
+	assert_disk_agrees(f);
+	/* and a retry finishes it */
+	tree_write(&f->m.t, "sys/devices/pci0000:00/" AUD "/reset", "");
+	unquarantine_ok(f, GPU, &res);
+	assert_int_equal(command_of(f, GPU), 0x0007);
+	assert_int_equal(command_of(f, AUD), 0x0106);
+	assert_pooled_rec(f, GPU);
+	assert_pooled_rec(f, AUD);
+}
+
+/*
+ * engine_quarantine() silences the unit one device at a time and records
+ * saved_command in memory only; when a later member cannot be silenced it
+ * returns without saving the store: the earlier member stays silenced while
+ * pooled, and its old command register is lost at the next start.
+ */
+static void test_bug_quarantine_failure_loses_saved_command(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	struct vf_err e = { 0 };
+
+	add_gpu_unit(f);
+	bind_ok(f, GPU, &res);
+	set_command(f, GPU, 0x0007);
+	km_unlink(&f->m, "sys/devices/pci0000:00/" AUD "/config");
+	assert_int_equal(engine_quarantine(&f->en, GPU, &res, &e), -1);
+	/* either the GPU was given its register back, or what it had is on disk */
+	if (command_of(f, GPU) != 0x0007) {
+		assert_int_equal(store_find(&f->s, GPU)->saved_command, 0x0007);
+		assert_disk_agrees(f);
+	}
+}
+
+
+/* ---- main ------------------------------------------------------------------------ */
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cdi_name_rule),
+		cmocka_unit_test(test_silenced_command),
+		cmocka_unit_test(test_cdi_spec_one),
+		cmocka_unit_test(test_cdi_spec_two),
+		cmocka_unit_test(test_cdi_spec_name),
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(test_assign_nic),
+		T(test_assign_no_tenant),
+		T(test_assign_unit),
+		T(test_assign_refusals),
+		T(test_assign_cdi_dir_blocked),
+		T(test_release_nic),
+		T(test_release_unit),
+		T(test_release_refusals),
+		T(test_quarantine_pooled),
+		T(test_quarantine_already_silent),
+		T(test_quarantine_assigned),
+		T(test_quarantine_unit),
+		T(test_quarantine_refusals),
+		T(test_bug_long_cdi_dir_leaves_spec),
+		T(test_bug_unquarantine_splits_unit),
+		T(test_bug_quarantine_failure_loses_saved_command),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
