@@ -30,6 +30,7 @@ nic=$("$VFIOD" --inventory | jq -r '.devices[] | select(.class == "020000") | .b
 ifc=$(ls "/sys/bus/pci/devices/$nic/net" | head -n1)
 echo
 echo "== the host starts using NIC $nic ($ifc) for its default route"
+sysctl -qw "net.ipv6.conf.$ifc.accept_ra=0"  # only the IPv4 route below
 ip link set "$ifc" up
 ip addr add 10.0.2.15/24 dev "$ifc"
 ip route add default via 10.0.2.2 dev "$ifc"

@@ -130,7 +130,7 @@ check "command register restored ($(cmd "$edu"))" test "$(cmd "$edu")" = "$befor
 if [ -x build/tools/vfiod-stress ]; then
 	( for i in 1 2 3 4 5; do ctl return "$nic" >/dev/null; ctl bind "$nic" >/dev/null; done ) &
 	mover=$!
-	out=$(build/tools/vfiod-stress --socket "$SOCK" --clients 100 --requests 20 2>&1) && ok "stress: $out" || bad "stress: $out"
+	out=$(build/tools/vfiod-stress --socket "$SOCK" --clients 100 --requests 5 2>&1) && ok "stress: $out" || bad "stress: $out"
 	wait "$mover" && ok "binds and returns during the stress all succeeded" || bad "moves during stress"
 else
 	bad "build/tools/vfiod-stress missing (make builds it)"

@@ -35,10 +35,12 @@ consistent() {
 	echo "$side"
 }
 
-# crash_at OP STEP BDF UNIT...: op with a fault at STEP, restart, check
+# crash_at OP STEP NORMALIZE-TO BDF UNIT...: the op with a fault at STEP,
+# a restart (its reconcile repairs), the check, then (same daemon) back to
+# the starting side for the next step
 crash_at() {
-	local op=$1 n=$2 target=$3 got
-	shift 3
+	local op=$1 n=$2 want=$3 target=$4 got
+	shift 4
 	start_vfiod --fault-step "$n" || { bad "start vfiod"; return; }
 	ctl "$op" "$target" >/dev/null 2>&1
 	# exit 3: the daemon went away without a reply (a dead process can
@@ -46,31 +48,28 @@ crash_at() {
 	if [ $? = 3 ]; then
 		wait "$VFIOD_PID" 2>/dev/null
 		died=yes
+		start_vfiod || { bad "restart vfiod"; return; }
 	else
-		stop_vfiod  # the move had fewer steps: it completed
-		died=no
+		died=no  # the move had fewer steps: it completed
 	fi
-	start_vfiod || { bad "restart vfiod"; return; }
-	stop_vfiod
 	if got=$(consistent "$@"); then
 		ok "$op $target, killed after step $n (died: $died): whole unit $got"
 	else
 		bad "$op $target, killed after step $n: $got"
 	fi
-	last=$got
+	if [ "$died" = yes ] && [ "$got" != "$want" ]; then
+		ctl "$([ "$want" = host ] && echo return || echo bind)" "$target" >/dev/null ||
+			bad "back to $want"
+	fi
+	stop_vfiod
 }
 
-run_op() { # OP TARGET NORMALIZE-TO UNIT...: for every step until the op completes
+run_op() { # OP TARGET START-SIDE UNIT...: for every step until the op completes
 	local op=$1 target=$2 want=$3 n
 	shift 3
 	for n in $(seq 1 12); do
-		crash_at "$op" "$n" "$target" "$@"
+		crash_at "$op" "$n" "$want" "$target" "$@"
 		[ "$died" = yes ] || break
-		# back to the starting side for the next step
-		if [ "$last" != "$want" ]; then
-			start_vfiod && ctl "$([ "$want" = host ] && echo return || echo bind)" "$target" >/dev/null
-			stop_vfiod
-		fi
 	done
 	[ "$died" = no ] && ok "$op $target completes once the fault step is past its last step ($n)"
 }

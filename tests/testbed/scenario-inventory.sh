@@ -82,6 +82,9 @@ jqt "e1000e $nic bound, no default route: assignable, driver named" "$inv" "
   .devices[] | select(.bdf == \"$nic\") | .driver == \"e1000e\" and .assignable and (.message | test(\"host driver e1000e will be unbound\"))"
 ifc=$(ls "/sys/bus/pci/devices/$nic/net" 2>/dev/null | head -n1)
 if [ -n "$ifc" ]; then
+	# no router advertisements: QEMU's user network sends them, and an
+	# IPv6 default route learnt from one would (rightly) keep the NIC critical
+	sysctl -qw "net.ipv6.conf.$ifc.accept_ra=0" "net.ipv6.conf.$ifc.autoconf=0"
 	ip link set "$ifc" up && ip addr add 10.0.2.15/24 dev "$ifc" && ip route add default via 10.0.2.2 dev "$ifc" ||
 		bad "cannot set a default route on $ifc"
 	inventory
@@ -91,6 +94,13 @@ if [ -n "$ifc" ]; then
 	ip route del default
 	inventory
 	jqt "route removed: assignable again" "$inv" ".devices[] | select(.bdf == \"$nic\") | .assignable"
+	ip -6 route add default via fe80::2 dev "$ifc" || bad "cannot set an IPv6 default route"
+	inventory
+	jqt "with an IPv6 default route: host-critical" "$inv" \
+		".devices[] | select(.bdf == \"$nic\") | .reason == \"host-critical\""
+	ip -6 route del default via fe80::2 dev "$ifc"
+	inventory
+	jqt "IPv6 route removed: assignable again" "$inv" ".devices[] | select(.bdf == \"$nic\") | .assignable"
 else
 	bad "e1000e $nic has no network interface"
 fi
