@@ -14,7 +14,7 @@ WARN := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wformat=2 -Wstrict-prototyp
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -DVFIOD_VERSION='"$(VERSION)"' $(WARN) \
 	-Ivfiod $(shell pkg-config --cflags $(PKGS)) $(CFLAGS) -MMD -MP
-LIBS = $(shell pkg-config --libs $(PKGS))
+LIBS = $(shell pkg-config --libs $(PKGS)) -pthread
 CMOCKA = $(shell pkg-config --libs cmocka)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -73,6 +73,7 @@ check-policy: build/vfiod-asan
 
 check-system: all $(TOOL_BIN)
 	tests/system/run
+	tests/system/socket-tests
 
 check-testbed: all $(TOOL_BIN)
 	tests/testbed/run-all

@@ -21,8 +21,8 @@ struct client {
 	struct peer peer;
 	char *in;           /* bytes received, not yet a whole line */
 	size_t in_len;
-	char *out;          /* reply bytes not yet written */
-	size_t out_len, out_off;
+	char *out;          /* reply bytes; out[out_off..out_len) not yet written */
+	size_t out_len, out_off, out_cap;
 	time_t last;
 	bool closing;       /* close once `out` is flushed */
 	bool subscribed;    /* receives events */
@@ -130,7 +130,21 @@ static void queue(struct client *cl, char *reply)
 		free(reply);
 		return;
 	}
-	cl->out = vf_xreallocarray(cl->out, cl->out_len + len, 1);
+	/* drop what was sent, then grow geometrically: a reader that keeps
+	 * up, however slowly, never makes the buffer grow without bound */
+	if (cl->out_off) {
+		memmove(cl->out, cl->out + cl->out_off, cl->out_len - cl->out_off);
+		cl->out_len -= cl->out_off;
+		cl->out_off = 0;
+	}
+	if (cl->out_len + len > cl->out_cap) {
+		size_t cap = cl->out_cap ? cl->out_cap : 4096;
+
+		while (cap < cl->out_len + len)
+			cap *= 2;
+		cl->out = vf_xreallocarray(cl->out, cap, 1);
+		cl->out_cap = cap;
+	}
 	memcpy(cl->out + cl->out_len, reply, len);
 	cl->out_len += len;
 	free(reply);
@@ -231,9 +245,7 @@ static bool write_client(struct client *cl)
 		cl->out_off += (size_t)n;
 		cl->last = mono();
 	}
-	free(cl->out);
-	cl->out = NULL;
-	cl->out_len = cl->out_off = 0;
+	cl->out_len = cl->out_off = 0; /* keep the buffer for the next replies */
 	return !cl->closing;
 }
 

@@ -20,6 +20,7 @@
 #include "hotplug.h"
 #include "inventory.h"
 #include "log.h"
+#include "monitor.h"
 #include "proto.h"
 
 #ifndef VFIOD_VERSION
@@ -37,6 +38,7 @@ struct daemon {
 	struct control control;
 	struct events events;
 	struct hotplug hotplug;
+	struct monitor monitor;
 	time_t started;
 };
 
@@ -64,6 +66,8 @@ static struct json_object *record_json(const struct dev_rec *r)
 	json_object_object_add(o, "reset_pending", json_object_new_boolean(r->reset_pending));
 	json_object_object_add(o, "no_reset_method", json_object_new_boolean(r->no_reset_method));
 	json_object_object_add(o, "since", json_object_new_int64(r->since));
+	json_object_object_add(o, "containment",
+			       r->containment[0] ? json_object_new_string(r->containment) : NULL);
 	return o;
 }
 
@@ -109,6 +113,18 @@ static struct json_object *op_show(struct daemon *d, const struct inventory *inv
 	o = inventory_device_json(inv, (size_t)i);
 	json_object_object_add(o, "state", json_object_new_string(state_of(r)));
 	json_object_object_add(o, "owned", record_json(r));
+	{
+		enum storm_level lvl;
+		uint64_t rate;
+		struct json_object *st = NULL;
+
+		if (monitor_device(&d->monitor, bdf, &lvl, &rate)) {
+			st = json_object_new_object();
+			json_object_object_add(st, "level", json_object_new_string(storm_level_name(lvl)));
+			json_object_object_add(st, "rate", json_object_new_int64((int64_t)rate));
+		}
+		json_object_object_add(o, "interrupts_watch", st);
+	}
 	return o;
 }
 
@@ -146,7 +162,118 @@ static struct json_object *op_status(struct daemon *d, const struct inventory *i
 	json_object_object_add(o, "vfio", json_object_new_string(inv->facts.vfio_why));
 	json_object_object_add(o, "devices", json_object_new_int((int)inv->pci.n));
 	json_object_object_add(o, "owned", owned);
+	{
+		struct monitor_stats ms = monitor_stats(&d->monitor);
+		struct json_object *mo = json_object_new_object();
+
+		json_object_object_add(mo, "interval_ms", json_object_new_int((int)ms.interval_ms));
+		json_object_object_add(mo, "samples", json_object_new_int64((int64_t)ms.samples));
+		json_object_object_add(mo, "late", json_object_new_int64((int64_t)ms.late));
+		json_object_object_add(mo, "max_late_us", json_object_new_int64((int64_t)ms.max_late_us));
+		json_object_object_add(o, "monitor", mo);
+	}
 	return o;
+}
+
+/* The monitor watches every owned device, with its policy class. */
+static void sync_monitor(struct daemon *d)
+{
+	char (*bdfs)[VF_BDF_LEN] = vf_xcalloc(d->store.n, sizeof(*bdfs));
+	const struct policy_class **cls = vf_xcalloc(d->store.n, sizeof(*cls));
+	bool *held = vf_xcalloc(d->store.n, sizeof(*held));
+	struct inventory inv;
+	struct vf_err e = { 0 };
+	bool have_inv = inventory_gather(&inv, &d->h, &d->policy, d->names, &e) == 0;
+
+	for (size_t i = 0; i < d->store.n; i++) {
+		const struct dev_rec *r = &d->store.devs[i];
+		int k = have_inv ? inventory_find(&inv, r->bdf) : -1;
+		const struct pci_dev_info *p = k >= 0 ? &inv.pci.devs[k] : NULL;
+
+		snprintf(bdfs[i], VF_BDF_LEN, "%s", r->bdf);
+		cls[i] = p && p->ids_ok ? policy_class_for(&d->policy, p->vendor, p->device, p->class)
+					: &policy_default_class;
+		held[i] = r->state == DEV_QUARANTINED;
+	}
+	monitor_set(&d->monitor, (const char(*)[VF_BDF_LEN])bdfs, cls, held, d->store.n);
+	if (have_inv)
+		inventory_free(&inv);
+	free(bdfs);
+	free(cls);
+	free(held);
+}
+
+static void set_containment(struct daemon *d, const char *bdf, const char *what, int old_cmd)
+{
+	struct dev_rec *r = store_find(&d->store, bdf);
+	struct vf_err e = { 0 };
+
+	if (!r)
+		return;
+	snprintf(r->containment, sizeof(r->containment), "%s", what);
+	if (old_cmd >= 0 && r->saved_command < 0)
+		r->saved_command = old_cmd;
+	if (store_save(&d->store, &e) < 0)
+		vf_log(LOG_ERR, "%s: cannot record containment: %s", bdf, e.msg);
+}
+
+/* What the monitor did and asks for. */
+static void on_monitor(struct daemon *d)
+{
+	struct monitor_msg msgs[64];
+	size_t n;
+
+	while ((n = monitor_drain(&d->monitor, msgs, VF_ARRAY_SIZE(msgs))) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			const struct monitor_msg *m = &msgs[i];
+			struct unit_result u;
+			struct vf_err e = { 0 };
+
+			if (m->failed) {
+				events_emit(&d->events, storm_action_name(m->action), m->bdf,
+					    "FAILED at %llu interrupts/s (%s)",
+					    (unsigned long long)m->rate, m->detail);
+				continue;
+			}
+			switch (m->action) {
+			case STORM_THROTTLE:
+				set_containment(d, m->bdf, "throttled", -1);
+				events_emit(&d->events, "throttled", m->bdf,
+					    "interrupt storm at %llu/s, %s: CPU caps tightened, IRQs steered to housekeeping CPUs",
+					    (unsigned long long)m->rate, m->detail);
+				break;
+			case STORM_UNTHROTTLE:
+				set_containment(d, m->bdf, "", -1);
+				events_emit(&d->events, "unthrottled", m->bdf,
+					    "rate back to %llu/s: caps and affinity restored",
+					    (unsigned long long)m->rate);
+				break;
+			case STORM_SILENCE:
+				set_containment(d, m->bdf, "silenced", m->old_command);
+				events_emit(&d->events, "silenced", m->bdf,
+					    "storm outlasted the escalation delay at %llu/s: Bus Master off, INTx disabled",
+					    (unsigned long long)m->rate);
+				break;
+			case STORM_QUARANTINE:
+				if (engine_quarantine(&d->engine, m->bdf, &u, &e) < 0)
+					events_emit(&d->events, "quarantine", m->bdf, "FAILED: %s", e.msg);
+				else
+					events_emit(&d->events, "quarantined", m->bdf,
+						    "escalation delay past its silencing (now %llu/s): detached and held for an operator",
+						    (unsigned long long)m->rate);
+				sync_monitor(d);
+				break;
+			case STORM_DETECTED:
+			case STORM_CLEARED:
+				events_emit(&d->events, storm_action_name(m->action), m->bdf,
+					    "%llu interrupts/s (watch only: the class's ladder is empty)",
+					    (unsigned long long)m->rate);
+				break;
+			default:
+				break;
+			}
+		}
+	}
 }
 
 static void to_authz_peer(const struct peer *in, struct authz_peer *out)
@@ -310,6 +437,13 @@ static char *handle(void *ctx, struct control_req *creq, const char *line, size_
 		return reply;
 	}
 	res = perform(d, &req, peer, &e);
+	if (res && proto_op_mutates(req.op)) {
+		if (req.op == OP_UNQUARANTINE)
+			for (size_t i = 0; i < d->store.n; i++)
+				if (d->store.devs[i].state == DEV_POOLED)
+					monitor_release(&d->monitor, d->store.devs[i].bdf);
+		sync_monitor(d);
+	}
 	if (res || !e.msg[0]) {
 		creq->subscribe = req.op == OP_EVENTS && req.follow;
 		reply = proto_reply_ok(req.id, res);
@@ -419,6 +553,9 @@ static int setup(struct daemon *d, struct vf_err *e)
 		.fault_step = d->o->fault_step,
 	};
 	reconcile(d);
+	if (monitor_start(&d->monitor, &d->h, d->policy.daemon.sample_interval_ms, NULL, d, e) < 0)
+		return -1;
+	sync_monitor(d);
 	if (strcmp(d->o->sysroot, "/") == 0 && hotplug_open(&d->hotplug, e) < 0)
 		vf_log(LOG_WARNING, "no hotplug events: %s", e->msg);
 	if (control_listen(&d->control, d->o->socket,
@@ -447,13 +584,14 @@ static void reload_policy(struct daemon *d)
 	policy_free(&d->policy);
 	d->policy = fresh;
 	d->groups = groups;
+	sync_monitor(d);
 	vf_log(LOG_NOTICE, "SIGHUP: policy %s reloaded", d->o->policy);
 }
 
 int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d = { .o = o, .h = { .rootfd = -1 }, .control = { .lfd = -1 } };
-	struct pollfd pfd[CONTROL_MAX_CLIENTS + 3];
+	struct pollfd pfd[CONTROL_MAX_CLIENTS + 4];
 	struct vf_err e = { 0 };
 	sigset_t mask;
 	int sfd, rc = 0;
@@ -476,11 +614,13 @@ int daemon_run(const struct daemon_opts *o)
 		       o->socket, d.store.n);
 	}
 	while (running) {
-		size_t n = control_pollfds(&d.control, pfd + 2, VF_ARRAY_SIZE(pfd) - 2);
+		size_t n = control_pollfds(&d.control, pfd + 3, VF_ARRAY_SIZE(pfd) - 3);
 
 		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = hotplug_fd(&d.hotplug), .events = POLLIN };
-		if (poll(pfd, n + 2, 1000) < 0 && errno != EINTR) {
+		pfd[2] = (struct pollfd){ .fd = d.monitor.running ? d.monitor.wake_fd : -1,
+					  .events = POLLIN };
+		if (poll(pfd, n + 3, 1000) < 0 && errno != EINTR) {
 			vf_log(LOG_ERR, "poll: %s", strerror(errno));
 			rc = 1;
 			break;
@@ -499,9 +639,12 @@ int daemon_run(const struct daemon_opts *o)
 		}
 		if (pfd[1].revents & POLLIN)
 			on_hotplug(&d);
-		control_dispatch(&d.control, pfd + 2, n);
+		if (pfd[2].revents & POLLIN)
+			on_monitor(&d);
+		control_dispatch(&d.control, pfd + 3, n);
 		control_sweep(&d.control);
 	}
+	monitor_stop(&d.monitor);
 	control_close(&d.control);
 	hotplug_close(&d.hotplug);
 	events_free(&d.events);

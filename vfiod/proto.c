@@ -91,37 +91,109 @@ static size_t utf8_seq(const unsigned char *s, size_t left)
  * or overlong UTF-8, surrogates, raw control characters in strings, single
  * quotes. Checked on the raw line before parsing. NULL when clean.
  */
-static const char *raw_check(const char *line, size_t len)
+#define RAW_MAX_KEYS 32
+
+/* The keys seen in one open object, as raw byte ranges of the line. */
+struct raw_obj {
+	bool is_object;
+	size_t n;
+	struct { const char *p; size_t len; } key[RAW_MAX_KEYS];
+};
+
+/* Strict UTF-8 with no control characters: safe to echo any part of. */
+static bool clean_text(const char *line, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)line;
-	bool in_string = false;
+
+	for (size_t i = 0, n; i < len; i += n) {
+		n = utf8_seq(p + i, len - i);
+		if (!n || (n == 1 && p[i] < 0x20))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * `*encoding` is set when the line is not even well-encoded text (then no
+ * part of it may be echoed back); otherwise a refusal may still carry the
+ * request's id.
+ */
+static const char *raw_check(const char *line, size_t len, bool *encoding)
+{
+	const unsigned char *p = (const unsigned char *)line;
+	struct raw_obj stack[PROTO_MAX_DEPTH + 1];
+	size_t depth = 0, deeper = 0, str_start = 0;
+	bool in_string = false, escaped_in_string = false;
 
 	for (size_t i = 0; i < len;) {
 		size_t n = utf8_seq(p + i, len - i);
 
+		*encoding = true;
 		if (!n)
 			return "invalid utf-8";
-		if (n == 1) {
-			unsigned char c = p[i];
-
-			if (in_string) {
-				if (c < 0x20)
-					return "a raw control character inside a string";
-				if (c == '\\') {
-					i += 2; /* the escaped character, checked by json-c */
-					continue;
-				}
-				if (c == '"')
-					in_string = false;
-			} else if (c == '"') {
-				in_string = true;
-			} else if (c == '\'') {
-				return "single quotes are not JSON";
-			} else if (c < 0x20 && c != '\t' && c != '\r' && c != '\n') {
-				return "a raw control character";
-			}
+		if (n > 1) {
+			i += n;
+			continue;
 		}
-		i += n;
+		if (in_string) {
+			if (p[i] < 0x20)
+				return "a raw control character inside a string";
+			*encoding = false;
+			if (p[i] == '\\') {
+				/* json-c cuts strings at a NUL escape: none may get in */
+				if (i + 5 < len && memcmp(p + i + 1, "u0000", 5) == 0)
+					return "a NUL escape inside a string";
+				escaped_in_string = true;
+				i += 2;
+				continue;
+			}
+			if (p[i] == '"') {
+				size_t j = i + 1;
+
+				in_string = false;
+				while (j < len && (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' || p[j] == '\n'))
+					j++;
+				/* a key: no escapes (so bytes compare), no repeats */
+				if (j < len && p[j] == ':' && depth && stack[depth - 1].is_object) {
+					struct raw_obj *o = &stack[depth - 1];
+					size_t klen = i - str_start;
+
+					if (escaped_in_string)
+						return "escapes in a key";
+					for (size_t k = 0; k < o->n; k++)
+						if (o->key[k].len == klen &&
+						    memcmp(o->key[k].p, line + str_start, klen) == 0)
+							return "a key given twice";
+					if (o->n == RAW_MAX_KEYS)
+						return "too many keys in an object";
+					o->key[o->n].p = line + str_start;
+					o->key[o->n++].len = klen;
+				}
+			}
+		} else if (p[i] == '"') {
+			in_string = true;
+			escaped_in_string = false;
+			str_start = i + 1;
+		} else if (p[i] == '{' || p[i] == '[') {
+			/* past the depth json-c allows, json-c says no itself */
+			if (depth == VF_ARRAY_SIZE(stack)) {
+				deeper++;
+			} else {
+				stack[depth].is_object = p[i] == '{';
+				stack[depth++].n = 0;
+			}
+		} else if (p[i] == '}' || p[i] == ']') {
+			if (deeper)
+				deeper--;
+			else if (depth)
+				depth--;
+		} else if (p[i] == '\'') {
+			return "single quotes are not JSON";
+		} else if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\r' && p[i] != '\n') {
+			*encoding = true;
+			return "a raw control character";
+		}
+		i++;
 	}
 	return NULL;
 }
@@ -257,6 +329,7 @@ int proto_parse_request(const char *line, size_t len, struct request *req,
 	struct json_tokener *tok;
 	struct json_object *root, *op = NULL, *args = NULL;
 	enum json_tokener_error je;
+	bool encoding = false;
 	const char *why;
 	char q[80];
 	int rc = -1;
@@ -264,9 +337,19 @@ int proto_parse_request(const char *line, size_t len, struct request *req,
 	memset(req, 0, sizeof(*req));
 	if (len >= PROTO_MAX_LINE)
 		return bad(e, "request too long");
-	why = raw_check(line, len);
-	if (why)
+	why = raw_check(line, len, &encoding);
+	if (why) {
+		/* well-encoded but not strict JSON: echo its id when one is there */
+		if (!encoding && clean_text(line, len)) {
+			struct json_object *o = json_tokener_parse(line);
+			struct vf_err ignore = { 0 };
+
+			if (o && json_object_is_type(o, json_type_object))
+				take_id(o, req, &ignore);
+			json_object_put(o);
+		}
 		return vf_err_refuse(e, "bad-request", "not a JSON request: %s", why);
+	}
 	tok = json_tokener_new_ex(PROTO_MAX_DEPTH);
 	if (!tok)
 		abort();

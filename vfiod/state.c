@@ -156,7 +156,15 @@ static bool parse_record(struct json_object *o, struct dev_rec *r, struct vf_err
 		vf_err_wrap(e, "device %s", r->bdf);
 		return false;
 	}
-	/* optional: stores written before quarantine existed lack it */
+	/* optional: stores written before containment existed lack these */
+	if (json_object_object_get_ex(o, "containment", &st) &&
+	    !json_object_is_type(st, json_type_null)) {
+		const char *c = json_object_is_type(st, json_type_string) ? json_object_get_string(st) : "";
+
+		if (strcmp(c, "throttled") != 0 && strcmp(c, "silenced") != 0)
+			return corrupt(e, "device %s: bad \"containment\"", r->bdf);
+		snprintf(r->containment, sizeof(r->containment), "%s", c);
+	}
 	r->saved_command = -1;
 	if (json_object_object_get_ex(o, "saved_command", &st) &&
 	    !json_object_is_type(st, json_type_null)) {
@@ -307,6 +315,7 @@ char *store_format(const struct store *s)
 		json_object_object_add(o, "reset_pending", json_object_new_boolean(r->reset_pending));
 		json_object_object_add(o, "no_reset_method", json_object_new_boolean(r->no_reset_method));
 		json_object_object_add(o, "since", json_object_new_int64(r->since));
+		json_object_object_add(o, "containment", str_or_null(r->containment));
 		json_object_object_add(o, "saved_command", r->saved_command >= 0
 								   ? json_object_new_int(r->saved_command)
 								   : NULL);

@@ -41,6 +41,7 @@ struct dev_rec {
 	bool reset_pending;         /* released by a consumer, not yet reset */
 	bool no_reset_method;       /* the kernel offers no reset for it */
 	int saved_command;          /* PCI command register before silencing, -1: none */
+	char containment[16];       /* what the storm ladder did: "" (none), "throttled", "silenced" */
 	int64_t since;              /* unix time of the last state change */
 };
 

@@ -190,6 +190,11 @@ uint64_t storm_since_ms(const struct storm *s)
 	return s->since_ms;
 }
 
+uint64_t storm_high_since_ms(const struct storm *s)
+{
+	return (s->flags & STORM_F_HIGH) ? s->high_since : 0;
+}
+
 bool storm_active(const struct storm *s)
 {
 	return s->flags & STORM_F_ACTIVE;

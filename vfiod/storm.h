@@ -108,6 +108,10 @@ uint64_t storm_rate(const struct storm *s);
  * the step, or of the first sample after init or release (0 before it).
  */
 uint64_t storm_since_ms(const struct storm *s);
+
+/* When the current run of samples above the storm threshold began (ms);
+ * 0 when the rate is not above it. */
+uint64_t storm_high_since_ms(const struct storm *s);
 /*
  * True from a storm's detection until a low run of cooldown_ms (the same
  * rule on every level; on SILENCED and QUARANTINED the level stays), or

@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * CPU containment of a device's threads (design: "Containment ladder").
+ *
+ * Every owned device gets two cgroups with CPU caps, made through libcgroup:
+ *   vfiod.slice/<BDF with ':' -> '_'>/irq   the kernel's IRQ threads of its vectors
+ *   vfiod.slice/<BDF with ':' -> '_'>/vmm   every thread of the processes that
+ *                                           hold /dev/vfio/<group> open
+ * A cap is a percent of one CPU: quota = pct * 100000 / 100 us per 100000 us
+ * period (pct > 100 spans several CPUs); "max" is never written. On cgroup
+ * v2 that is cpu.max "QUOTA 100000", on v1 cpu.cfs_period_us 100000 and
+ * cpu.cfs_quota_us QUOTA. Every value written is read back.
+ *
+ * Hierarchy: vfiod uses whichever hierarchy holds the cpu controller, read
+ * from the real /proc/self/mountinfo (not through hostfs: libcgroup itself
+ * works on the real mounts, and both must agree): a cgroup2 mount whose
+ * cgroup.controllers lists "cpu" (pure v2, or hybrid with cpu on v2), else a
+ * cgroup v1 mount with the cpu controller (hybrid hosts, cpu or cpu,cpuacct).
+ * libcgroup 2.0.2 has no cgroup_setup_mode(); its view is re-read with
+ * cgroup_init() whenever the detected hierarchy changes.
+ *
+ * IRQ threads (irq/<N>-vfio-..., SCHED_FIFO 50 under threadirqs) are not
+ * throttled by a CPU quota while they are real-time: each is demoted to
+ * SCHED_OTHER first (measured on the testbed: a FIFO thread in a 5% cgroup
+ * kept 63% of a CPU, demoted it fell to 6%), then moved into the irq cgroup.
+ * A kernel that refuses the move (newer kernels refuse IRQ threads; v2
+ * refuses some kernel threads with EINVAL) gets the fallback: demoted, nice
+ * 19, and pinned to the housekeeping CPUs (c->policy). The report says per
+ * thread what took effect.
+ *
+ * Restoration: the cgroup every task came from, and the scheduling policy,
+ * priority, nice value and affinity of every IRQ thread touched, are
+ * remembered; devcg_teardown() puts them back (tasks whose origin is unknown,
+ * after a daemon restart, go to the root cgroup), removes the device's
+ * cgroups and vfiod.slice when it is empty. On v2 a move is per process
+ * (cgroup.procs): a process whose threads sat in different threaded
+ * sub-cgroups returns whole to its main thread's cgroup.
+ *
+ * Host facts (/proc, /sys) are read through the hostfs; cgroup actions,
+ * sched_setscheduler() and friends act on the real host, so the attach calls
+ * refuse a hostfs that is not rooted at "/". Not thread-safe per struct devcg;
+ * different devices may be handled from different threads.
+ */
+#ifndef VFIOD_CGROUP_H
+#define VFIOD_CGROUP_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+#include "hostfs.h"
+#include "parse.h"
+#include "policy.h"
+
+#define DEVCG_SLICE "vfiod.slice"
+#define DEVCG_PERIOD_US 100000u
+/* Highest CPU count handled in masks (the kernel's largest NR_CPUS). */
+#define DEVCG_CPU_MAX POLICY_CPU_MAX
+/* task_struct.flags bit of a kernel thread (field 9 of /proc/<pid>/stat) */
+#define DEVCG_PF_KTHREAD 0x00200000ul
+/* Longest comm kept from /proc/<pid>/stat (6.1 shows a kthread's whole name). */
+#define DEVCG_COMM_MAX 128
+
+enum devcg_hier {
+	DEVCG_HIER_NONE = 0,
+	DEVCG_HIER_V1,  /* cgroup v1, cpu controller */
+	DEVCG_HIER_V2,  /* cgroup v2 with cpu in cgroup.controllers */
+};
+
+/* "none", "v1", "v2" */
+const char *devcg_hier_name(enum devcg_hier h);
+
+/* What containment took effect for one IRQ thread. */
+enum devcg_how {
+	DEVCG_MOVED_DEMOTED,  /* SCHED_OTHER and in the irq cgroup: capped */
+	DEVCG_DEMOTED_ONLY,   /* move refused: SCHED_OTHER, nice 19, housekeeping CPUs */
+	DEVCG_FAILED,         /* not even demoted (err) */
+};
+
+/* "moved+demoted", "demoted-only", "failed" */
+const char *devcg_how_name(enum devcg_how how);
+
+struct devcg_thread_report {
+	pid_t tid;
+	unsigned vector;
+	char comm[DEVCG_COMM_MAX];
+	enum devcg_how how;
+	bool already;      /* it was contained so by an earlier call */
+	bool was_rt;       /* it ran SCHED_FIFO/SCHED_RR before vfiod demoted it */
+	int move_err;      /* errno of the refused move (DEMOTED_ONLY) */
+	bool nice_set;     /* fallback: nice 19 took effect */
+	bool affinity_set; /* fallback: pinned to the housekeeping CPUs */
+	int err;           /* FAILED: errno; DEMOTED_ONLY: errno of a fallback step that failed */
+};
+
+struct devcg_holder_report {
+	pid_t pid;
+	char comm[DEVCG_COMM_MAX];
+	size_t threads;   /* threads seen */
+	size_t moved;     /* moved into the vmm cgroup by this call */
+	size_t failed;    /* could not be moved (err: the first errno) */
+	int err;
+};
+
+struct devcg_report {
+	enum devcg_hier hier;
+	struct devcg_thread_report *threads;
+	size_t n_threads;
+	struct devcg_holder_report *holders;
+	size_t n_holders;
+};
+
+/* Frees the arrays of a report and zeroes it (a zeroed report may be reused). */
+void devcg_report_free(struct devcg_report *r);
+
+/* Remembered state, private to cgroup.c. */
+struct devcg_origin;
+struct devcg_saved_sched;
+struct devcg_saved_affinity;
+
+/*
+ * One device's containment. Zero-initialise it; set `policy` (optional, the
+ * caller's, must outlive the struct) for the fallback's housekeeping CPUs.
+ * devcg_free() releases memory without touching the host.
+ */
+struct devcg {
+	char bdf[VF_BDF_LEN];
+	char base[64];              /* "vfiod.slice/0000_00_02.0" */
+	enum devcg_hier hier;       /* the hierarchy used */
+	char mount[PATH_MAX];       /* where it is mounted ("/sys/fs/cgroup/cpu") */
+	unsigned irq_pct, vmm_pct;  /* caps in effect */
+	bool ready;
+	const struct policy *policy;
+	const struct hostfs *h;     /* of the last attach/steer call, for teardown */
+	struct devcg_origin *orig;  /* cgroup each moved task came from */
+	size_t n_orig;
+	struct devcg_saved_sched *sched; /* IRQ threads' scheduling before vfiod */
+	size_t n_sched;
+	struct devcg_saved_affinity *aff; /* vectors' smp_affinity_list before steering */
+	size_t n_aff;
+};
+
+/*
+ * Creates (or re-applies: idempotent) vfiod.slice/<dev>/irq and /vmm with
+ * the caps irq_pct and vmm_pct (1..POLICY_CAP_MAX percent of one CPU) on the
+ * host's cpu hierarchy, via libcgroup. `bdf` is canonical; a struct already
+ * set up for another device is refused. c->hier tells which hierarchy.
+ */
+int devcg_setup(struct devcg *c, const char *bdf, unsigned irq_pct, unsigned vmm_pct,
+		struct vf_err *e);
+
+/* Changes both caps (throttle tighter, unthrottle back). */
+int devcg_set_caps(struct devcg *c, unsigned irq_pct, unsigned vmm_pct, struct vf_err *e);
+
+/*
+ * Finds the IRQ threads of `vectors` (one scan of /proc/[0-9]* per call;
+ * kernel threads only), demotes each to SCHED_OTHER and moves it into the
+ * irq cgroup, or applies the fallback when the move is refused. r (zeroed
+ * or freed) gets one entry per thread found. Returns 0 when every thread was
+ * at least demoted, <0 otherwise (the report is filled either way).
+ */
+int devcg_attach_irq_threads(struct devcg *c, const struct hostfs *h, const unsigned *vectors,
+			     size_t n, struct devcg_report *r, struct vf_err *e);
+
+/*
+ * Finds every process holding /dev/vfio/<group> open (a scan of every
+ * /proc/<pid>/fd: costly on big hosts, run it at a slow pace) other than
+ * vfiod itself, and moves all its threads into the vmm cgroup; threads
+ * started later are caught by the next call. r gets the holders. Returns 0
+ * when every thread is in the vmm cgroup, <0 otherwise.
+ */
+int devcg_attach_holders(struct devcg *c, const struct hostfs *h, int group,
+			 struct devcg_report *r, struct vf_err *e);
+
+/*
+ * Writes the housekeeping CPUs (policy_housekeeping_cpu() among the online
+ * ones) to /proc/irq/<N>/smp_affinity_list of each vector, remembering the
+ * list each had before its first steering. Nothing is written when every
+ * online CPU is a housekeeping CPU. All vectors are tried; <0 if one failed.
+ */
+int devcg_steer_irqs(struct devcg *c, const struct hostfs *h, const unsigned *vectors,
+		     size_t n, const struct policy *p, struct vf_err *e);
+
+/* Writes back the remembered lists and forgets them; a vector freed since is skipped. */
+int devcg_restore_irqs(struct devcg *c, const struct hostfs *h, struct vf_err *e);
+
+/*
+ * Moves every task out of the device's cgroups (to where it came from, else
+ * the root cgroup), restores the IRQ threads' scheduling and the vectors'
+ * affinity (through the hostfs of the last attach or steer call), removes
+ * irq, vmm, the device's cgroup and vfiod.slice when no other device uses
+ * it. A struct never set up is a no-op. Returns <0 if something was left
+ * behind; the struct is then still set up, and teardown may be retried.
+ */
+int devcg_teardown(struct devcg *c, struct vf_err *e);
+
+/* Frees remembered state (no host access) and zeroes the struct. */
+void devcg_free(struct devcg *c);
+
+/* ---- pure helpers (no I/O), unit-tested ---- */
+
+/* quota in us for pct percent of one CPU: pct * DEVCG_PERIOD_US / 100. 0 or -EINVAL (pct 0 or > POLICY_CAP_MAX). */
+int devcg_quota_us(unsigned pct, uint64_t *quota);
+
+/* v2 cpu.max value "QUOTA PERIOD". Returns the length, -EINVAL or -ENAMETOOLONG. */
+int devcg_cpu_max(unsigned pct, char *buf, size_t cap);
+
+/* v1 cpu.cfs_quota_us and cpu.cfs_period_us values. 0 or -EINVAL/-ENAMETOOLONG. */
+int devcg_cfs_values(unsigned pct, char *quota, size_t qcap, char *period, size_t pcap);
+
+/*
+ * The cgroup name of a device (`leaf` NULL) or of one of its groups (`leaf`
+ * "irq" or "vmm"), relative to the hierarchy's root: "vfiod.slice/0000_00_02.0/irq".
+ * `bdf` must be canonical. Returns the length, -EINVAL or -ENAMETOOLONG.
+ */
+int devcg_name(const char *bdf, const char *leaf, char *buf, size_t cap);
+
+/* One /proc/<pid>/stat line. */
+struct devcg_stat {
+	pid_t pid;
+	char comm[DEVCG_COMM_MAX]; /* cut at DEVCG_COMM_MAX - 1 bytes */
+	char state;
+	unsigned long flags;       /* field 9 */
+	unsigned long long utime, stime; /* fields 14, 15, clock ticks */
+	long nice;                 /* field 19 */
+	unsigned long long starttime; /* field 22: identity of the task with pid */
+	unsigned rt_priority;      /* field 40 */
+	unsigned policy;           /* field 41: SCHED_* */
+};
+
+/*
+ * Parses a stat line. comm may hold spaces and parentheses: it runs from the
+ * first '(' to the last ')'. Returns 0 or -EINVAL (too few fields, junk).
+ */
+int devcg_parse_stat(const char *line, struct devcg_stat *st);
+
+static inline bool devcg_stat_is_kthread(const struct devcg_stat *st)
+{
+	return (st->flags & DEVCG_PF_KTHREAD) != 0;
+}
+
+/*
+ * True when `comm` names vfio's IRQ thread of `vector`:
+ * irqmon_is_irq_thread() and the action is vfio's ("irq/30-vfio-msi[0](BDF)",
+ * "irq/30-s-vfio-intx(BDF)"; a name cut at 15 characters by an older kernel
+ * must still be a prefix of it). Other handlers sharing an INTx line are not.
+ */
+bool devcg_is_vfio_irq_thread(const char *comm, unsigned vector);
+
+/* A cgroup filesystem mount, from one /proc/self/mountinfo line. */
+struct devcg_mount {
+	enum devcg_hier hier;   /* V2 for cgroup2, V1 for cgroup */
+	bool v1_cpu;            /* v1: the cpu controller is bound there */
+	char path[PATH_MAX];    /* mount point, unescaped */
+	char root[PATH_MAX];    /* root of the mount within its hierarchy */
+};
+
+/*
+ * Parses one mountinfo line (without its newline). Returns 1 for a cgroup or
+ * cgroup2 mount (m filled), 0 for another filesystem, -EINVAL for junk.
+ */
+int devcg_parse_mountinfo_line(const char *line, struct devcg_mount *m);
+
+/*
+ * Scans mountinfo text: the first cgroup2 mount into *v2, the first v1 mount
+ * with the cpu controller into *v1cpu. Returns a mask: 1 when v2 was found,
+ * 2 when v1cpu was; -EINVAL on a malformed line.
+ */
+int devcg_scan_mountinfo(const char *text, struct devcg_mount *v2, struct devcg_mount *v1cpu);
+
+/* True when the space-separated list (cgroup.controllers) has `name`. */
+bool devcg_list_has(const char *list, const char *name);
+
+/*
+ * The task's cgroup on hierarchy `hier` from /proc/<pid>/cgroup text: the
+ * "0::/path" line on v2, the line whose controllers include cpu on v1.
+ * Returns 0, -ENOENT (no such line), -EINVAL or -ENAMETOOLONG.
+ */
+int devcg_parse_proc_cgroup(const char *text, enum devcg_hier hier, char *path, size_t cap);
+
+/*
+ * Parses a CPU list ("0-3,8,10-11", "" is none; one trailing newline allowed)
+ * into a bitmap of `nbits` bits (set bits are added). Returns the number of
+ * CPUs named, -EINVAL or -ERANGE (a CPU >= nbits).
+ */
+int devcg_parse_cpulist(const char *s, uint64_t *mask, size_t nbits);
+
+/*
+ * Formats a bitmap of `nbits` bits as a CPU list, ranges merged
+ * ("0-3,8,10-11"; "" for none). Returns the length or -ENAMETOOLONG.
+ */
+int devcg_format_cpulist(const uint64_t *mask, size_t nbits, char *buf, size_t cap);
+
+/* ---- read-only discovery (through hostfs; tested on trees) ---- */
+
+struct devcg_task {
+	pid_t tid;
+	unsigned vector;
+	struct devcg_stat st;
+};
+
+/*
+ * Lists the kernel threads named as vfio's IRQ threads of `vectors` (one
+ * scan of proc/[0-9]*). A user process with such a name is ignored; tasks
+ * that vanish mid-scan are skipped. *out (malloc'd) gets them in pid order.
+ */
+int devcg_find_irq_threads(const struct hostfs *h, const unsigned *vectors, size_t n,
+			   struct devcg_task **out, size_t *nout, struct vf_err *e);
+
+/*
+ * Lists the pids (increasing) with an fd whose link is /dev/vfio/<group>,
+ * except `self` (vfiod's own pid, or 0). *out is malloc'd.
+ */
+int devcg_find_holders(const struct hostfs *h, int group, pid_t self, pid_t **out,
+		       size_t *nout, struct vf_err *e);
+
+#endif

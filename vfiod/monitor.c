@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "monitor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "contain.h"
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Called with the mutex held. */
+static void post(struct monitor *m, const struct monitor_dev *d, enum storm_action a,
+		 int old_command, bool failed, const char *detail)
+{
+	struct monitor_msg *msg;
+	uint64_t one = 1;
+
+	if (m->q_len == MONITOR_QUEUE) {
+		m->dropped++;
+		return;
+	}
+	msg = &m->queue[(m->q_head + m->q_len++) % MONITOR_QUEUE];
+	memset(msg, 0, sizeof(*msg));
+	snprintf(msg->bdf, sizeof(msg->bdf), "%s", d->bdf);
+	msg->action = a;
+	msg->level = storm_level(&d->storm);
+	msg->rate = storm_rate(&d->storm);
+	msg->old_command = old_command;
+	msg->failed = failed;
+	snprintf(msg->detail, sizeof(msg->detail), "%s", detail ? detail : "");
+	(void)!write(m->wake_fd, &one, sizeof(one));
+}
+
+/* Bus Master off, INTx disabled: the fastest way to stop a storm. */
+static int silence(struct monitor *m, const char *bdf, int *old, struct vf_err *e)
+{
+	_cleanup_close_ int fd = -1;
+	unsigned char cfg[PCI_COMMAND + 2], v[2];
+	char path[128];
+	unsigned cmd;
+
+	*old = -1;
+	vf_path(path, sizeof(path), "sys/bus/pci/devices/%s", bdf);
+	fd = hostfs_open(m->h, path, O_RDONLY | O_DIRECTORY, e);
+	if (fd < 0)
+		return -1;
+	if (hostfs_read_raw_at(fd, "config", cfg, sizeof(cfg), e) != (int)sizeof(cfg))
+		return vf_err_set(e, e->errnum, "%s: cannot read the command register", bdf);
+	cmd = (unsigned)cfg[PCI_COMMAND] | (unsigned)cfg[PCI_COMMAND + 1] << 8;
+	*old = (int)cmd;
+	cmd = silenced_command(cmd);
+	v[0] = (unsigned char)(cmd & 0xff);
+	v[1] = (unsigned char)(cmd >> 8);
+	vf_path(path, sizeof(path), "sys/bus/pci/devices/%s/config", bdf);
+	return hostfs_pwrite(m->h, path, PCI_COMMAND, v, sizeof(v), e);
+}
+
+/* One device, one sample. Called with the mutex held. */
+static void sample_one(struct monitor *m, struct monitor_dev *d, uint64_t t_ms)
+{
+	unsigned vec[256];
+	size_t nv;
+	uint64_t total;
+	struct vf_err e = { 0 };
+	enum storm_action a;
+	int old = -1, rc = 0;
+
+	if (!d->discovered_ms || irqmon_rediscover_needed(&d->irq) ||
+	    t_ms - d->discovered_ms >= MONITOR_REDISCOVER_MS) {
+		if (irqmon_discover(&d->irq, m->h, d->bdf, &e) < 0)
+			return; /* gone for now: the daemon hears of it from hotplug */
+		d->discovered_ms = t_ms ? t_ms : 1;
+	}
+	if (irqmon_sample(&d->irq, &total, &e) < 0)
+		return;
+	a = storm_feed(&d->storm, t_ms, total);
+	if (d->quarantined)
+		return;
+	/*
+	 * Silence stops a storm at once, so the rate no longer says whether the
+	 * device is dangerous: a silenced device whose ladder goes on is
+	 * quarantined (detached) once the escalation delay has passed anyway.
+	 */
+	if (a == STORM_NONE && d->silenced_ms && !d->quarantine_asked &&
+	    t_ms - d->silenced_ms >= d->cls.escalation_ms) {
+		for (size_t k = 0; k < d->cls.n_ladder; k++)
+			if (d->cls.ladder[k] == POLICY_STEP_QUARANTINE)
+				a = STORM_QUARANTINE;
+		d->quarantine_asked = a == STORM_QUARANTINE;
+	}
+	if (a == STORM_NONE)
+		return;
+	nv = irqmon_vectors(&d->irq, vec, VF_ARRAY_SIZE(vec));
+	switch (a) {
+	case STORM_THROTTLE:
+	case STORM_UNTHROTTLE:
+		if (!m->ops || !m->ops->throttle || !m->ops->unthrottle)
+			rc = vf_err_set(&e, 0, "no CPU containment is set up on this host");
+		else if (a == STORM_THROTTLE)
+			rc = m->ops->throttle(m->ops_ctx, d->bdf, &d->cls, vec, nv, &e);
+		else
+			rc = m->ops->unthrottle(m->ops_ctx, d->bdf, &d->cls, vec, nv, &e);
+		break;
+	case STORM_SILENCE:
+		rc = silence(m, d->bdf, &old, &e);
+		if (rc == 0)
+			d->silenced_ms = t_ms;
+		break;
+	default:
+		break; /* detected, cleared, quarantine: the main loop's */
+	}
+	if (a == STORM_THROTTLE || a == STORM_DETECTED || (a == STORM_SILENCE && !d->silenced_ms)) {
+		uint64_t since = storm_high_since_ms(&d->storm);
+		char why[160];
+
+		/* how long it took: the figure an operator wants */
+		snprintf(why, sizeof(why), "above the threshold for %llu ms (%llu samples)",
+			 (unsigned long long)(since ? t_ms - since : 0),
+			 (unsigned long long)(since && m->interval_ms ? (t_ms - since) / m->interval_ms : 0));
+		post(m, d, a, old, rc < 0, rc < 0 ? e.msg : why);
+		return;
+	}
+	post(m, d, a, old, rc < 0, rc < 0 ? e.msg : NULL);
+}
+
+static void *run(void *arg)
+{
+	struct monitor *m = arg;
+	uint64_t period = (uint64_t)m->interval_ms * 1000u, next = now_us() + period;
+
+	for (;;) {
+		struct timespec ts = { (time_t)(next / 1000000u), (long)(next % 1000000u) * 1000 };
+		uint64_t start, late;
+
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+		start = now_us();
+		pthread_mutex_lock(&m->mu);
+		if (m->stop) {
+			pthread_mutex_unlock(&m->mu);
+			break;
+		}
+		late = start > next ? start - next : 0;
+		m->stats.samples++;
+		if (late * 10 > period)
+			m->stats.late++;
+		if (late > m->stats.max_late_us)
+			m->stats.max_late_us = late;
+		for (size_t i = 0; i < m->n; i++)
+			sample_one(m, m->devs[i], start / 1000u);
+		pthread_mutex_unlock(&m->mu);
+		next += period;
+		/* fell far behind (suspend, a stalled host): do not burst to catch up */
+		if (now_us() > next + period)
+			next = now_us() + period;
+	}
+	return NULL;
+}
+
+int monitor_start(struct monitor *m, const struct hostfs *h, unsigned interval_ms,
+		  const struct monitor_ops *ops, void *ops_ctx, struct vf_err *e)
+{
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	m->h = h;
+	m->interval_ms = interval_ms ? interval_ms : 100;
+	m->stats.interval_ms = m->interval_ms;
+	m->ops = ops;
+	m->ops_ctx = ops_ctx;
+	m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (m->wake_fd < 0)
+		return vf_err_set(e, errno, "eventfd");
+	pthread_mutex_init(&m->mu, NULL);
+	r = pthread_create(&m->thread, NULL, run, m);
+	if (r) {
+		close(m->wake_fd);
+		m->wake_fd = -1;
+		return vf_err_set(e, r, "cannot start the interrupt monitor");
+	}
+	m->running = true;
+	return 0;
+}
+
+void monitor_stop(struct monitor *m)
+{
+	if (!m->running)
+		return;
+	pthread_mutex_lock(&m->mu);
+	m->stop = true;
+	pthread_mutex_unlock(&m->mu);
+	pthread_join(m->thread, NULL);
+	for (size_t i = 0; i < m->n; i++) {
+		irqmon_close(&m->devs[i]->irq);
+		free(m->devs[i]);
+	}
+	m->n = 0;
+	close(m->wake_fd);
+	pthread_mutex_destroy(&m->mu);
+	m->running = false;
+}
+
+void monitor_set(struct monitor *m, const char (*bdfs)[VF_BDF_LEN],
+		 const struct policy_class *const *classes, const bool *quarantined, size_t n)
+{
+	struct monitor_dev *next[MONITOR_MAX_DEVS];
+	size_t k = 0;
+
+	if (!m->running)
+		return;
+	pthread_mutex_lock(&m->mu);
+	for (size_t i = 0; i < n && k < MONITOR_MAX_DEVS; i++) {
+		struct monitor_dev *d = NULL;
+
+		for (size_t j = 0; j < m->n; j++) {
+			if (m->devs[j] && strcmp(m->devs[j]->bdf, bdfs[i]) == 0) {
+				d = m->devs[j];
+				m->devs[j] = NULL;
+				break;
+			}
+		}
+		if (!d) {
+			d = vf_xcalloc(1, sizeof(*d));
+			snprintf(d->bdf, sizeof(d->bdf), "%s", bdfs[i]);
+			storm_init(&d->storm, classes[i]);
+		} else {
+			storm_set_class(&d->storm, classes[i]);
+		}
+		d->cls = *classes[i];
+		d->cls.match = NULL; /* the copy must not point into the policy */
+		d->cls.n_match = 0;
+		d->quarantined = quarantined[i];
+		next[k++] = d;
+	}
+	for (size_t j = 0; j < m->n; j++) {
+		if (m->devs[j]) {
+			irqmon_close(&m->devs[j]->irq);
+			free(m->devs[j]);
+		}
+	}
+	memcpy(m->devs, next, k * sizeof(*next));
+	m->n = k;
+	pthread_mutex_unlock(&m->mu);
+}
+
+void monitor_release(struct monitor *m, const char *bdf)
+{
+	if (!m->running)
+		return;
+	pthread_mutex_lock(&m->mu);
+	for (size_t i = 0; i < m->n; i++) {
+		if (strcmp(m->devs[i]->bdf, bdf) == 0) {
+			storm_operator_release(&m->devs[i]->storm);
+			m->devs[i]->silenced_ms = 0;
+			m->devs[i]->quarantine_asked = false;
+		}
+	}
+	pthread_mutex_unlock(&m->mu);
+}
+
+size_t monitor_drain(struct monitor *m, struct monitor_msg *out, size_t cap)
+{
+	uint64_t v;
+	size_t n = 0;
+
+	if (!m->running)
+		return 0;
+	(void)!read(m->wake_fd, &v, sizeof(v));
+	pthread_mutex_lock(&m->mu);
+	while (m->q_len && n < cap) {
+		out[n++] = m->queue[m->q_head];
+		m->q_head = (m->q_head + 1) % MONITOR_QUEUE;
+		m->q_len--;
+	}
+	if (m->q_len) {
+		uint64_t one = 1;
+
+		(void)!write(m->wake_fd, &one, sizeof(one)); /* more to come */
+	}
+	pthread_mutex_unlock(&m->mu);
+	return n;
+}
+
+bool monitor_device(struct monitor *m, const char *bdf, enum storm_level *level,
+		    uint64_t *rate)
+{
+	bool found = false;
+
+	if (!m->running)
+		return false;
+	pthread_mutex_lock(&m->mu);
+	for (size_t i = 0; i < m->n && !found; i++) {
+		if (strcmp(m->devs[i]->bdf, bdf) == 0) {
+			*level = storm_level(&m->devs[i]->storm);
+			*rate = storm_rate(&m->devs[i]->storm);
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&m->mu);
+	return found;
+}
+
+struct monitor_stats monitor_stats(struct monitor *m)
+{
+	struct monitor_stats s = { 0 };
+
+	if (!m->running)
+		return s;
+	pthread_mutex_lock(&m->mu);
+	s = m->stats;
+	pthread_mutex_unlock(&m->mu);
+	return s;
+}
