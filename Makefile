@@ -78,7 +78,7 @@ check-system: all $(TOOL_BIN)
 check-testbed: all $(TOOL_BIN)
 	tests/testbed/run-all
 
-demo: all
+demo: all $(TOOL_BIN)
 	scripts/testbed run tests/testbed/demo.sh
 
 format:

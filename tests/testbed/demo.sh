@@ -59,6 +59,28 @@ ctl return "$nic"
 ctl return "$disp"
 echo "  $nic driver: $(basename "$(readlink "/sys/bus/pci/devices/$nic/driver")"), netdev: $(ls "/sys/bus/pci/devices/$nic/net")"
 kill "$pid"; wait "$pid"
+
+echo
+echo "== an interrupt storm: a VMM-like owner storms the edu through VFIO"
+mkdir -p /tmp/demo-pol
+printf '[class edu]\nmatch = id=1234:11e8\nstorm_threshold = 3000\nsustain_ms = 300\nescalation_ms = 1500\n' >/tmp/demo-pol/edu.conf
+"$VFIOD" --policy /tmp/demo-pol --state-dir "$st" --socket "$st/vfiod.sock" --udev-rules "$st/70-vfiod.rules" 2>>"$st/log" &
+pid=$!
+for _ in $(seq 50); do [ -S "$st/vfiod.sock" ] && break; sleep 0.1; done
+edu=$("$VFIOD" --inventory | jq -r '[.devices[] | select(.vendor == "1234" and .device == "11e8")][0].bdf')
+ctl bind "$edu"
+vfioctl/vfioctl --socket "$st/vfiod.sock" events --follow >/tmp/demo-ev.txt 2>/dev/null &
+evp=$!
+build/tools/edu-storm "$edu" --seconds 15 >/dev/null 2>&1 &
+storm=$!
+for _ in $(seq 40); do grep -q "quarantined *$edu" /tmp/demo-ev.txt && break; sleep 0.5; done
+echo "  what vfiod did, as its event stream told it:"
+sed 's/^/    /' /tmp/demo-ev.txt
+kill "$storm" "$evp" 2>/dev/null; wait "$storm" "$evp" 2>/dev/null
+ctl show "$edu"
+ctl unquarantine "$edu"
+ctl return "$edu"
+kill "$pid"; wait "$pid"
 echo
 echo "== the daemon's log"
 cat "$st/log"
