@@ -34,8 +34,25 @@ mnt sysfs /sys
 mnt devtmpfs /dev mode=0755
 mnt devpts /dev/pts gid=5,mode=620,ptmxmode=000
 mnt tmpfs /dev/shm mode=1777
+# A checkout under /tmp or /run (CI clones anywhere) would vanish under the
+# guest's own tmpfs: hold it aside and put it back on top.
+checkout=
+for w in $(cat /proc/cmdline); do
+	case "$w" in testbed_checkout=*) checkout=${w#testbed_checkout=} ;; esac
+done
+case "$checkout" in
+/tmp/* | /run/*)
+	mkdir -p /.testbed-checkout && mount --bind "$checkout" /.testbed-checkout ||
+		fail "cannot hold the checkout $checkout"
+	;;
+*) checkout= ;;
+esac
 mnt tmpfs /run mode=0755
 mnt tmpfs /tmp mode=1777
+if [ -n "$checkout" ]; then
+	mkdir -p "$checkout" && mount --move /.testbed-checkout "$checkout" ||
+		fail "cannot put the checkout back at $checkout"
+fi
 mnt cgroup2 /sys/fs/cgroup
 [ -e /dev/ptmx ] || ln -s pts/ptmx /dev/ptmx
 [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
