@@ -860,7 +860,9 @@ static int apply_cap(struct devcg *c, const char *leaf, unsigned pct, bool creat
 	cg = cg_build(name, c->hier, pct, e);
 	if (!cg)
 		return -1;
-	ret = create ? cgroup_create_cgroup(cg, 0) : cgroup_modify_cgroup(cg);
+	/* ownership ignored: vfiod runs as root and the groups stay root's (with
+	 * ownership, libcgroup 2.0.2 chowns a "tasks" file that v2 lacks: ENOENT) */
+	ret = create ? cgroup_create_cgroup(cg, 1) : cgroup_modify_cgroup(cg);
 	cgroup_free(&cg);
 	if (ret) {
 		char what[192];
@@ -871,6 +873,34 @@ static int apply_cap(struct devcg *c, const char *leaf, unsigned pct, bool creat
 	}
 	if (verify_cap(c, name, pct, e) < 0)
 		return vf_err_wrap(e, "%s", name);
+	return 0;
+}
+
+static int remove_group(const struct devcg *c, const char *rel);
+
+/*
+ * v2: libcgroup 2.0.2 writes "+cpu" to the subtree_control of each group it
+ * creates below the mount, but not to the root's (measured on the testbed:
+ * the write to vfiod.slice/cgroup.subtree_control then fails with ENOENT).
+ * The root's is enabled here when it is not already (systemd hosts have it);
+ * it is left enabled at teardown, as other groups may rely on it.
+ */
+static int v2_enable_root_cpu(const char *mount, struct vf_err *e)
+{
+	_cleanup_free_ char *cur = NULL;
+	_cleanup_close_ int fd = -1;
+	char path[PATH_MAX + 32];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", mount);
+	r = read_real(path, 1u << 16, &cur);
+	if (r < 0)
+		return vf_err_set(e, -r, "%s", path);
+	if (devcg_list_has(cur, "cpu"))
+		return 0;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "+cpu", 4) != 4)
+		return vf_err_set(e, errno, "%s: enabling the cpu controller", path);
 	return 0;
 }
 
@@ -904,12 +934,26 @@ int devcg_setup(struct devcg *c, const char *bdf, unsigned irq_pct, unsigned vmm
 		return vf_err_set(e, EBUSY, "cgroups of %s: set up on cgroup %s at %s, the host "
 				  "now has cpu on %s at %s", bdf, devcg_hier_name(c->hier), c->mount,
 				  devcg_hier_name(hier), mount);
+	if (hier == DEVCG_HIER_V2 && v2_enable_root_cpu(mount, e) < 0)
+		return vf_err_wrap(e, "cgroups of %s", bdf);
 	snprintf(c->bdf, sizeof(c->bdf), "%s", bdf);
 	snprintf(c->base, sizeof(c->base), "%s", base);
 	c->hier = hier;
 	snprintf(c->mount, sizeof(c->mount), "%s", mount);
-	if (apply_cap(c, "irq", irq_pct, true, e) < 0 || apply_cap(c, "vmm", vmm_pct, true, e) < 0)
+	if (apply_cap(c, "irq", irq_pct, true, e) < 0 || apply_cap(c, "vmm", vmm_pct, true, e) < 0) {
+		/* a first setup that failed leaves nothing behind (empty groups only) */
+		if (!c->ready) {
+			char rel[sizeof(c->base) + 8];
+
+			leaf_name(c, "irq", rel, sizeof(rel));
+			remove_group(c, rel);
+			leaf_name(c, "vmm", rel, sizeof(rel));
+			remove_group(c, rel);
+			remove_group(c, c->base);
+			remove_group(c, DEVCG_SLICE);
+		}
 		return vf_err_wrap(e, "cgroups of %s", bdf);
+	}
 	c->irq_pct = irq_pct;
 	c->vmm_pct = vmm_pct;
 	c->ready = true;

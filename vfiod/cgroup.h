@@ -17,7 +17,13 @@
  * cgroup.controllers lists "cpu" (pure v2, or hybrid with cpu on v2), else a
  * cgroup v1 mount with the cpu controller (hybrid hosts, cpu or cpu,cpuacct).
  * libcgroup 2.0.2 has no cgroup_setup_mode(); its view is re-read with
- * cgroup_init() whenever the detected hierarchy changes.
+ * cgroup_init() whenever the detected hierarchy changes. On v2 libcgroup
+ * enables +cpu in the subtree_control of the groups it creates but not in the
+ * root's: vfiod enables it there when missing (systemd hosts have it) and
+ * leaves it on. Groups are created without chown (libcgroup 2.0.2 chowns a
+ * v1-only "tasks" file otherwise, ENOENT on v2) and removed with rmdir() once
+ * emptied (libcgroup's delete moves tasks to the parent, which on v2 is an
+ * inner node that refuses them).
  *
  * IRQ threads (irq/<N>-vfio-..., SCHED_FIFO 50 under threadirqs) are not
  * throttled by a CPU quota while they are real-time: each is demoted to
@@ -27,6 +33,12 @@
  * refuses some kernel threads with EINVAL) gets the fallback: demoted, nice
  * 19, and pinned to the housekeeping CPUs (c->policy). The report says per
  * thread what took effect.
+ *
+ * Measured on the testbed (6.1, TCG, edu MSI storm): the IRQ thread used
+ * 54-75% of a CPU uncontained, 5% with a 5% cap, on v2 and on v1 alike; both
+ * hierarchies accepted the IRQ thread's move. The hard-IRQ part is not
+ * capped: the vector kept 30,000-70,000 interrupts/s (silencing is the next
+ * step of the ladder).
  *
  * Restoration: the cgroup every task came from, and the scheduling policy,
  * priority, nice value and affinity of every IRQ thread touched, are
@@ -190,7 +202,8 @@ int devcg_restore_irqs(struct devcg *c, const struct hostfs *h, struct vf_err *e
 /*
  * Moves every task out of the device's cgroups (to where it came from, else
  * the root cgroup), restores the IRQ threads' scheduling and the vectors'
- * affinity (through the hostfs of the last attach or steer call), removes
+ * affinity (through the hostfs of the last attach or steer call, which must
+ * still be alive), removes
  * irq, vmm, the device's cgroup and vfiod.slice when no other device uses
  * it. A struct never set up is a no-op. Returns <0 if something was left
  * behind; the struct is then still set up, and teardown may be retried.

@@ -2,6 +2,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <json-c/json.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 
 #include "authz.h"
 #include "bind.h"
+#include "cgroup.h"
 #include "contain.h"
 #include "control.h"
 #include "events.h"
@@ -39,6 +41,16 @@ struct daemon {
 	struct events events;
 	struct hotplug hotplug;
 	struct monitor monitor;
+	/*
+	 * Each owned device's CPU cgroups (real root only). The monitor thread
+	 * throttles through them while the main loop attaches threads: the
+	 * mutex keeps them apart.
+	 */
+	pthread_mutex_t cg_mu;
+	struct devcg *cgs;
+	size_t n_cgs;
+	bool cgroups;              /* CPU containment available here */
+	time_t last_attach;
 	time_t started;
 };
 
@@ -175,6 +187,135 @@ static struct json_object *op_status(struct daemon *d, const struct inventory *i
 	return o;
 }
 
+/* Called with cg_mu held. */
+static struct devcg *cg_find(struct daemon *d, const char *bdf)
+{
+	for (size_t i = 0; i < d->n_cgs; i++)
+		if (strcmp(d->cgs[i].bdf, bdf) == 0)
+			return &d->cgs[i];
+	return NULL;
+}
+
+/*
+ * Every owned device gets its irq and vmm cgroups with the class's static
+ * caps; a device no longer owned loses them (threads back where they came
+ * from, nothing left behind).
+ */
+static void sync_cgroups(struct daemon *d, const char (*bdfs)[VF_BDF_LEN],
+			 const struct policy_class **cls, size_t n)
+{
+	struct vf_err e = { 0 };
+
+	if (!d->cgroups)
+		return;
+	pthread_mutex_lock(&d->cg_mu);
+	for (size_t i = d->n_cgs; i-- > 0;) {
+		bool owned = false;
+
+		for (size_t k = 0; k < n; k++)
+			owned |= strcmp(bdfs[k], d->cgs[i].bdf) == 0;
+		if (owned)
+			continue;
+		if (devcg_teardown(&d->cgs[i], &e) < 0)
+			vf_log(LOG_WARNING, "%s: cgroups left behind: %s", d->cgs[i].bdf, e.msg);
+		devcg_free(&d->cgs[i]);
+		d->cgs[i] = d->cgs[--d->n_cgs];
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct devcg *c = cg_find(d, bdfs[k]);
+
+		if (!c) {
+			d->cgs = vf_xreallocarray(d->cgs, d->n_cgs + 1, sizeof(*d->cgs));
+			c = &d->cgs[d->n_cgs++];
+			memset(c, 0, sizeof(*c));
+		}
+		c->policy = &d->policy;
+		if (devcg_setup(c, bdfs[k], cls[k]->irq_cpu_max, cls[k]->vmm_cpu_max, &e) < 0)
+			vf_log(LOG_WARNING, "%s: no CPU cgroups: %s", bdfs[k], e.msg);
+	}
+	pthread_mutex_unlock(&d->cg_mu);
+}
+
+/* Every few seconds: IRQ threads and VMM threads into their cgroups (new
+ * vCPU threads, a consumer that just opened the device). */
+static void attach_threads(struct daemon *d)
+{
+	if (!d->cgroups || time(NULL) - d->last_attach < 2)
+		return;
+	d->last_attach = time(NULL);
+	pthread_mutex_lock(&d->cg_mu);
+	for (size_t i = 0; i < d->n_cgs; i++) {
+		struct devcg *c = &d->cgs[i];
+		struct devcg_report r = { 0 };
+		struct vf_err e = { 0 };
+		unsigned vec[256];
+		size_t nv;
+		char path[128], name[32];
+		uint64_t g;
+		int fd;
+
+		if (!c->ready)
+			continue;
+		nv = monitor_vectors(&d->monitor, c->bdf, vec, VF_ARRAY_SIZE(vec));
+		if (nv && devcg_attach_irq_threads(c, &d->h, vec, nv, &r, &e) < 0)
+			vf_log(LOG_WARNING, "%s: IRQ threads: %s", c->bdf, e.msg);
+		devcg_report_free(&r);
+		vf_path(path, sizeof(path), "sys/bus/pci/devices/%s", c->bdf);
+		fd = hostfs_open(&d->h, path, O_RDONLY | O_DIRECTORY, NULL);
+		if (fd >= 0 && hostfs_link_name_at(fd, "iommu_group", name, sizeof(name), NULL) == 0 &&
+		    vf_parse_u64(name, 10, INT32_MAX, &g) == 0) {
+			memset(&r, 0, sizeof(r));
+			if (devcg_attach_holders(c, &d->h, (int)g, &r, &e) < 0)
+				vf_log(LOG_WARNING, "%s: VMM threads: %s", c->bdf, e.msg);
+			devcg_report_free(&r);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	pthread_mutex_unlock(&d->cg_mu);
+}
+
+/* Monitor ops, run in the monitor thread: tighter caps and steered IRQs. */
+static int cg_throttle(void *ctx, const char *bdf, const struct policy_class *cls,
+		       const unsigned *vectors, size_t n, struct vf_err *e)
+{
+	struct daemon *d = ctx;
+	struct devcg *c;
+	int rc = -1;
+
+	pthread_mutex_lock(&d->cg_mu);
+	c = cg_find(d, bdf);
+	if (!c || !c->ready)
+		vf_err_set(e, 0, "%s has no CPU cgroups", bdf);
+	else if (devcg_set_caps(c, cls->storm_irq_cpu_max, cls->storm_vmm_cpu_max, e) == 0 &&
+		 devcg_steer_irqs(c, &d->h, vectors, n, &d->policy, e) == 0)
+		rc = 0;
+	pthread_mutex_unlock(&d->cg_mu);
+	return rc;
+}
+
+static int cg_unthrottle(void *ctx, const char *bdf, const struct policy_class *cls,
+			 const unsigned *vectors, size_t n, struct vf_err *e)
+{
+	struct daemon *d = ctx;
+	struct devcg *c;
+	int rc = -1;
+
+	(void)vectors;
+	(void)n;
+	pthread_mutex_lock(&d->cg_mu);
+	c = cg_find(d, bdf);
+	if (!c || !c->ready)
+		vf_err_set(e, 0, "%s has no CPU cgroups", bdf);
+	else if (devcg_set_caps(c, cls->irq_cpu_max, cls->vmm_cpu_max, e) == 0 &&
+		 devcg_restore_irqs(c, &d->h, e) == 0)
+		rc = 0;
+	pthread_mutex_unlock(&d->cg_mu);
+	return rc;
+}
+
+static const struct monitor_ops cg_ops = { cg_throttle, cg_unthrottle };
+
 /* The monitor watches every owned device, with its policy class. */
 static void sync_monitor(struct daemon *d)
 {
@@ -196,6 +337,7 @@ static void sync_monitor(struct daemon *d)
 		held[i] = r->state == DEV_QUARANTINED;
 	}
 	monitor_set(&d->monitor, (const char(*)[VF_BDF_LEN])bdfs, cls, held, d->store.n);
+	sync_cgroups(d, (const char(*)[VF_BDF_LEN])bdfs, cls, d->store.n);
 	if (have_inv)
 		inventory_free(&inv);
 	free(bdfs);
@@ -553,7 +695,11 @@ static int setup(struct daemon *d, struct vf_err *e)
 		.fault_step = d->o->fault_step,
 	};
 	reconcile(d);
-	if (monitor_start(&d->monitor, &d->h, d->policy.daemon.sample_interval_ms, NULL, d, e) < 0)
+	/* CPU containment acts on the real host's cgroups only */
+	d->cgroups = strcmp(d->o->sysroot, "/") == 0;
+	pthread_mutex_init(&d->cg_mu, NULL);
+	if (monitor_start(&d->monitor, &d->h, d->policy.daemon.sample_interval_ms,
+			  d->cgroups ? &cg_ops : NULL, d, e) < 0)
 		return -1;
 	sync_monitor(d);
 	if (strcmp(d->o->sysroot, "/") == 0 && hotplug_open(&d->hotplug, e) < 0)
@@ -643,8 +789,13 @@ int daemon_run(const struct daemon_opts *o)
 			on_monitor(&d);
 		control_dispatch(&d.control, pfd + 3, n);
 		control_sweep(&d.control);
+		attach_threads(&d);
 	}
 	monitor_stop(&d.monitor);
+	/* the cgroups stay while vfiod is away: the devices stay owned and capped */
+	for (size_t i = 0; i < d.n_cgs; i++)
+		devcg_free(&d.cgs[i]);
+	free(d.cgs);
 	control_close(&d.control);
 	hotplug_close(&d.hotplug);
 	events_free(&d.events);

@@ -322,3 +322,17 @@ struct monitor_stats monitor_stats(struct monitor *m)
 	pthread_mutex_unlock(&m->mu);
 	return s;
 }
+
+size_t monitor_vectors(struct monitor *m, const char *bdf, unsigned *out, size_t cap)
+{
+	size_t n = 0;
+
+	if (!m->running)
+		return 0;
+	pthread_mutex_lock(&m->mu);
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->devs[i]->bdf, bdf) == 0)
+			n = irqmon_vectors(&m->devs[i]->irq, out, cap);
+	pthread_mutex_unlock(&m->mu);
+	return n;
+}

@@ -104,4 +104,7 @@ bool monitor_device(struct monitor *m, const char *bdf, enum storm_level *level,
 
 struct monitor_stats monitor_stats(struct monitor *m);
 
+/* The vectors the monitor found for the device (0 when not watched). */
+size_t monitor_vectors(struct monitor *m, const char *bdf, unsigned *out, size_t cap);
+
 #endif

@@ -1,0 +1,92 @@
+# Sourced by scenario-storm.sh (cgroup v2) and scenario-storm-v1.sh.
+# Interrupt storms on a real kernel (threadirqs): a VMM-like owner
+# (build/tools/edu-storm) storms an edu through VFIO; vfiod's monitor
+# detects it and climbs its class's ladder: throttle (the IRQ thread,
+# demoted from SCHED_FIFO and moved into the device's irq cgroup, is capped
+# at 5% of a CPU), silence (the rate falls to 0), quarantine; an operator's
+# unquarantine brings the device back. A busy but legitimate rate under the
+# threshold is never touched.
+edu=$(find_dev 1234 11e8 | head -n1)
+mkdir -p /tmp/pol
+cat >/tmp/pol/vfiod.conf <<POL
+[class edu]
+match = id=1234:11e8
+storm_threshold = 3000
+clear_threshold = 500
+sustain_ms = 4000
+cooldown_ms = 2000
+escalation_ms = 6000
+irq_cpu_max = 100
+vmm_cpu_max = 100
+storm_irq_cpu_max = 5
+storm_vmm_cpu_max = 50
+POL
+start_vfiod --policy /tmp/pol || { bad "start"; finish; exit; }
+ctl bind "$edu" >/dev/null || bad "bind $edu"
+ctl events --follow >/tmp/ev.txt 2>&1 &
+sub=$!
+vec_rate() { # VECTOR: its rate over ~1 s, from /proc/interrupts
+	local a b
+	a=$(awk -v v="$1:" '$1 == v { s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' /proc/interrupts)
+	sleep 1
+	b=$(awk -v v="$1:" '$1 == v { s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' /proc/interrupts)
+	echo $(( ${b:-0} - ${a:-0} ))
+}
+
+# --- a legitimate rate under the threshold: nothing happens
+build/tools/edu-storm "$edu" --rate 800 --seconds 6 >/tmp/legit.txt 2>&1 &
+st=$!
+sleep 2
+vec=$(ls "/sys/bus/pci/devices/$edu/msi_irqs" 2>/dev/null | head -n1)
+legit=$(vec_rate "$vec")
+wait "$st"
+echo "legit: vector $vec at ${legit}/s"
+check "no storm event for a rate under the threshold" sh -c "! grep -qE 'throttl|silenc|quarantin' /tmp/ev.txt"
+check "device still pooled and quiet" test "$(ctl --json show "$edu" | jq -r '.state + " " + .interrupts_watch.level')" = "pooled none"
+
+# --- a storm: the IRQ thread's CPU before and during the throttle
+cpu_of() { # TID: percent of one CPU over 2 s, from /proc/TID/stat
+	local a b
+	a=$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat")
+	sleep 2
+	b=$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat")
+	echo $(( (b - a) * 100 / $(getconf CLK_TCK) / 2 ))
+}
+build/tools/edu-storm "$edu" --seconds 40 >/tmp/storm.txt 2>&1 &
+st=$!
+sleep 1
+vec=$(ls "/sys/bus/pci/devices/$edu/msi_irqs" 2>/dev/null | head -n1)
+tid=$(ps -eLo tid,comm | awk -v p="irq/$vec-vfio" 'index($2, p) == 1 { print $1 }' | head -n1)
+echo "storm: vector $vec, IRQ thread $tid ($(ps -o cls=,rtprio= -p "$tid"))"
+before=$(cpu_of "$tid")
+rate_before=$(vec_rate "$vec")
+echo "before the throttle: IRQ thread ${before}% of a CPU, ${rate_before} interrupts/s ($(ps -o cls= -p "$tid"))"
+for _ in $(seq 40); do grep -q "throttled *$edu" /tmp/ev.txt && break; sleep 0.25; done
+check "throttled" grep -qE "throttled +$edu" /tmp/ev.txt
+during=$(cpu_of "$tid")
+echo "during the throttle: IRQ thread ${during}% of a CPU ($(ps -o cls= -p "$tid"))"
+check "the IRQ thread falls to its 5% cap (${before}% -> ${during}%)" test "$during" -le 8
+cg=$(grep -h "" /sys/fs/cgroup/vfiod.slice/*/irq/cgroup.threads /sys/fs/cgroup/cpu/vfiod.slice/*/irq/tasks 2>/dev/null | tr '\n' ' ')
+echo "irq cgroup holds: $cg"
+check "the IRQ thread is in the device's irq cgroup" sh -c "echo ' $cg' | grep -q ' $tid '"
+for _ in $(seq 60); do
+	grep -q "quarantined $edu" /tmp/ev.txt && break
+	sleep 0.5
+done
+after=$(vec_rate "$vec")
+kill "$st" 2>/dev/null; wait "$st" 2>/dev/null
+cat /tmp/ev.txt
+check "storm silenced" grep -qE "silenced +$edu" /tmp/ev.txt
+check "storm quarantined" grep -qE "quarantined +$edu" /tmp/ev.txt
+echo "rate after silence: ${after}/s (before: ${rate_before}/s)"
+check "no interrupts after silencing (${after}/s)" test "${after:-1}" -lt 10
+jqt "store: quarantined, the register before silencing kept" "$VST/state.json" \
+	".devices[] | select(.bdf == \"$edu\") | .state == \"quarantined\" and .saved_command != null"
+ctl unquarantine "$edu" >/dev/null && ok "operator unquarantines" || bad "unquarantine"
+check "pooled again, detector reset" test "$(ctl --json show "$edu" | jq -r '.state + " " + .interrupts_watch.level')" = "pooled none"
+ctl --json status | jq -c .monitor
+ctl return "$edu" >/dev/null || bad "return"
+check "nothing left under vfiod.slice" sh -c "! ls -d /sys/fs/cgroup/vfiod.slice/*/ /sys/fs/cgroup/cpu/vfiod.slice/*/ 2>/dev/null | grep -q ."
+kill "$sub" 2>/dev/null
+stop_vfiod
+finish

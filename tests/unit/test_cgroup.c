@@ -1,0 +1,738 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Unit tests of the CPU-containment module (cgroup.c): the pure helpers, the
+ * read-only discovery of IRQ threads and VFIO holders over a mkdtemp /proc,
+ * IRQ steering through hostfs hooks, and the refusals that come before any
+ * host action. Nothing here touches the build machine's cgroups or tasks. */
+#include "tree.h"
+
+#include <inttypes.h>
+#include <sched.h>
+#include <stdint.h>
+
+#include "cgroup.h"
+#include "hostfs.h"
+#include "policy.h"
+
+/* ---- quota ---- */
+
+static void test_quota(void **state)
+{
+	uint64_t q = 0;
+	char buf[64], qb[32], pb[32];
+	static const unsigned pcts[] = { 1, 5, 50, 99, 100, 150, 250, 6400, POLICY_CAP_MAX };
+
+	(void)state;
+	assert_int_equal(devcg_quota_us(5, &q), 0);
+	assert_int_equal(q, 5000);
+	assert_int_equal(devcg_quota_us(1, &q), 0);
+	assert_int_equal(q, 1000); /* the kernel's smallest quota */
+	assert_int_equal(devcg_quota_us(100, &q), 0);
+	assert_int_equal(q, 100000);
+	assert_int_equal(devcg_quota_us(250, &q), 0);
+	assert_int_equal(q, 250000);
+	assert_int_equal(devcg_quota_us(POLICY_CAP_MAX, &q), 0);
+	assert_int_equal(q, (uint64_t)POLICY_CAP_MAX * 1000);
+	assert_int_equal(devcg_quota_us(0, &q), -EINVAL);
+	assert_int_equal(devcg_quota_us(POLICY_CAP_MAX + 1, &q), -EINVAL);
+
+	assert_int_equal(devcg_cpu_max(5, buf, sizeof(buf)), 11);
+	assert_string_equal(buf, "5000 100000");
+	assert_true(devcg_cpu_max(50, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "50000 100000");
+	/* several CPUs: quota above the period */
+	assert_true(devcg_cpu_max(250, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "250000 100000");
+	assert_true(devcg_cpu_max(POLICY_CAP_MAX, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "819200000 100000");
+	assert_int_equal(devcg_cpu_max(0, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(devcg_cpu_max(POLICY_CAP_MAX + 1, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(devcg_cpu_max(5, buf, 11), -ENAMETOOLONG);
+
+	assert_int_equal(devcg_cfs_values(5, qb, sizeof(qb), pb, sizeof(pb)), 0);
+	assert_string_equal(qb, "5000");
+	assert_string_equal(pb, "100000");
+	assert_int_equal(devcg_cfs_values(300, qb, sizeof(qb), pb, sizeof(pb)), 0);
+	assert_string_equal(qb, "300000");
+	assert_int_equal(devcg_cfs_values(0, qb, sizeof(qb), pb, sizeof(pb)), -EINVAL);
+	assert_int_equal(devcg_cfs_values(5, qb, 4, pb, sizeof(pb)), -ENAMETOOLONG);
+
+	/* a cap is always a number: "max" (no limit) and -1 are never produced */
+	for (size_t i = 0; i < VF_ARRAY_SIZE(pcts); i++) {
+		assert_true(devcg_cpu_max(pcts[i], buf, sizeof(buf)) > 0);
+		assert_null(strstr(buf, "max"));
+		assert_true(buf[0] >= '1' && buf[0] <= '9');
+		assert_int_equal(devcg_cfs_values(pcts[i], qb, sizeof(qb), pb, sizeof(pb)), 0);
+		assert_true(qb[0] >= '1' && qb[0] <= '9');
+	}
+}
+
+/* ---- names ---- */
+
+static void test_name(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_int_equal(devcg_name("0000:00:02.0", NULL, buf, sizeof(buf)), 24);
+	assert_string_equal(buf, "vfiod.slice/0000_00_02.0");
+	assert_true(devcg_name("0000:00:02.0", "irq", buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "vfiod.slice/0000_00_02.0/irq");
+	assert_true(devcg_name("0001:af:1f.7", "vmm", buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "vfiod.slice/0001_af_1f.7/vmm");
+	/* only canonical addresses, only safe leaves */
+	assert_int_equal(devcg_name("00:02.0", NULL, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(devcg_name("0000:00:02.0/..", NULL, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(devcg_name("0000:00:02.0", "..", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(devcg_name("0000:00:02.0", "a/b", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(devcg_name("0000:00:02.0", "", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(devcg_name("", NULL, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(devcg_name("0000:00:02.0", "irq", buf, 20), -ENAMETOOLONG);
+}
+
+/* ---- /proc/<pid>/stat ---- */
+
+/* A 6.1-style stat line: 52 fields, the given ones set. */
+static void stat_line(char *buf, size_t cap, int pid, const char *comm, unsigned long flags,
+		      unsigned policy, unsigned rtprio, long nice, unsigned long long start)
+{
+	char f[53][32];
+	size_t o;
+
+	for (int i = 3; i <= 52; i++)
+		snprintf(f[i], sizeof(f[i]), "0");
+	snprintf(f[3], sizeof(f[3]), "S");
+	snprintf(f[4], sizeof(f[4]), "2");
+	snprintf(f[8], sizeof(f[8]), "-1");
+	snprintf(f[9], sizeof(f[9]), "%lu", flags);
+	snprintf(f[14], sizeof(f[14]), "17");
+	snprintf(f[15], sizeof(f[15]), "342");
+	snprintf(f[18], sizeof(f[18]), "%d", policy ? -1 - (int)rtprio : 20 + (int)nice);
+	snprintf(f[19], sizeof(f[19]), "%ld", nice);
+	snprintf(f[20], sizeof(f[20]), "1");
+	snprintf(f[22], sizeof(f[22]), "%llu", start);
+	snprintf(f[25], sizeof(f[25]), "18446744073709551615");
+	snprintf(f[38], sizeof(f[38]), "17");
+	snprintf(f[39], sizeof(f[39]), "1");
+	snprintf(f[40], sizeof(f[40]), "%u", rtprio);
+	snprintf(f[41], sizeof(f[41]), "%u", policy);
+	o = (size_t)snprintf(buf, cap, "%d (%s)", pid, comm);
+	for (int i = 3; i <= 52; i++)
+		o += (size_t)snprintf(buf + o, cap - o, " %s", f[i]);
+	snprintf(buf + o, cap - o, "\n");
+}
+
+static void test_parse_stat(void **state)
+{
+	struct devcg_stat st;
+	char line[1024];
+
+	(void)state;
+	stat_line(line, sizeof(line), 123, "irq/30-vfio-msi[0](0000:00:02.0)", 0x208040, 1, 50, 0,
+		  2500);
+	assert_int_equal(devcg_parse_stat(line, &st), 0);
+	assert_int_equal(st.pid, 123);
+	assert_string_equal(st.comm, "irq/30-vfio-msi[0](0000:00:02.0)");
+	assert_int_equal(st.state, 'S');
+	assert_int_equal(st.flags, 0x208040);
+	assert_true(devcg_stat_is_kthread(&st));
+	assert_int_equal(st.utime, 17);
+	assert_int_equal(st.stime, 342);
+	assert_int_equal(st.nice, 0);
+	assert_int_equal(st.starttime, 2500);
+	assert_int_equal(st.rt_priority, 50);
+	assert_int_equal(st.policy, SCHED_FIFO);
+
+	/* a user process, nice 19, SCHED_OTHER */
+	stat_line(line, sizeof(line), 4242, "edu-storm", 0x400000, 0, 0, 19, 99);
+	assert_int_equal(devcg_parse_stat(line, &st), 0);
+	assert_false(devcg_stat_is_kthread(&st));
+	assert_int_equal(st.nice, 19);
+	assert_int_equal(st.policy, SCHED_OTHER);
+
+	/* comm with spaces and parentheses: from the first '(' to the last ')' */
+	stat_line(line, sizeof(line), 7, "a) b) (c", 0, 0, 0, -5, 1);
+	assert_int_equal(devcg_parse_stat(line, &st), 0);
+	assert_string_equal(st.comm, "a) b) (c");
+	assert_int_equal(st.nice, -5);
+	stat_line(line, sizeof(line), 8, ") S 1 2 3 (", 0, 0, 0, 0, 1);
+	assert_int_equal(devcg_parse_stat(line, &st), 0);
+	assert_string_equal(st.comm, ") S 1 2 3 (");
+	assert_int_equal(st.state, 'S');
+	stat_line(line, sizeof(line), 9, "", 0, 0, 0, 0, 1);
+	assert_int_equal(devcg_parse_stat(line, &st), 0);
+	assert_string_equal(st.comm, "");
+
+	/* a long comm is cut, not refused */
+	{
+		char comm[300];
+
+		memset(comm, 'x', sizeof(comm) - 1);
+		comm[sizeof(comm) - 1] = '\0';
+		stat_line(line, sizeof(line), 10, comm, 0, 0, 0, 0, 1);
+		assert_int_equal(devcg_parse_stat(line, &st), 0);
+		assert_int_equal(strlen(st.comm), DEVCG_COMM_MAX - 1);
+	}
+
+	/* only up to the policy field (an older kernel) is enough */
+	stat_line(line, sizeof(line), 11, "k", 0x200000, 2, 10, 0, 1);
+	{
+		char *p = line;
+
+		for (int i = 0; i < 41; i++)
+			p = strchr(p + 1, ' ');
+		*p = '\0';
+	}
+	assert_int_equal(devcg_parse_stat(line, &st), 0);
+	assert_int_equal(st.policy, SCHED_RR);
+	assert_int_equal(st.rt_priority, 10);
+}
+
+static void test_parse_stat_junk(void **state)
+{
+	struct devcg_stat st;
+	char line[1024], *p;
+
+	(void)state;
+	assert_int_equal(devcg_parse_stat("", &st), -EINVAL);
+	assert_int_equal(devcg_parse_stat("123 irq/30 S 2", &st), -EINVAL);
+	assert_int_equal(devcg_parse_stat("123 (irq/30) S 2 0 0", &st), -EINVAL);
+	assert_int_equal(devcg_parse_stat("(x) S", &st), -EINVAL);
+	stat_line(line, sizeof(line), 1, "x", 0, 0, 0, 0, 1);
+	/* no pid, a bad pid */
+	assert_int_equal(devcg_parse_stat(line + 1, &st), -EINVAL);
+	line[0] = 'a';
+	assert_int_equal(devcg_parse_stat(line, &st), -EINVAL);
+	line[0] = '0';
+	assert_int_equal(devcg_parse_stat(line, &st), -EINVAL);
+	/* a field that is not a number */
+	stat_line(line, sizeof(line), 1, "x", 0, 0, 0, 0, 1);
+	p = strstr(line, " 342 ");
+	assert_non_null(p);
+	p[1] = 'z';
+	assert_int_equal(devcg_parse_stat(line, &st), -EINVAL);
+	/* a double space shifts the fields */
+	stat_line(line, sizeof(line), 1, "x", 0, 0, 0, 0, 1);
+	p = strstr(line, " 342 ");
+	memmove(p + 1, p, strlen(p) + 1);
+	assert_int_equal(devcg_parse_stat(line, &st), -EINVAL);
+	/* state must be one letter; no space after ')' */
+	stat_line(line, sizeof(line), 1, "x", 0, 0, 0, 0, 1);
+	p = strstr(line, ") S ");
+	p[2] = '1';
+	assert_int_equal(devcg_parse_stat(line, &st), -EINVAL);
+	stat_line(line, sizeof(line), 1, "x", 0, 0, 0, 0, 1);
+	p = strstr(line, ") S ");
+	p[1] = 'S';
+	assert_int_equal(devcg_parse_stat(line, &st), -EINVAL);
+	/* a nice value out of range */
+	stat_line(line, sizeof(line), 1, "x", 0, 0, 0, 25, 1);
+	assert_int_equal(devcg_parse_stat(line, &st), -EINVAL);
+}
+
+/* ---- IRQ thread names ---- */
+
+static void test_vfio_irq_thread(void **state)
+{
+	(void)state;
+	assert_true(devcg_is_vfio_irq_thread("irq/30-vfio-msi[0](0000:00:02.0)", 30));
+	assert_true(devcg_is_vfio_irq_thread("irq/130-vfio-msix[7](0000:3b:00.1)", 130));
+	assert_true(devcg_is_vfio_irq_thread("irq/11-vfio-intx(0000:00:03.0)", 11));
+	assert_true(devcg_is_vfio_irq_thread("irq/11-s-vfio-intx(0000:00:03.0)", 11));
+	/* the number matches exactly */
+	assert_false(devcg_is_vfio_irq_thread("irq/30-vfio-msi[0](0000:00:02.0)", 3));
+	assert_false(devcg_is_vfio_irq_thread("irq/30-vfio-msi[0](0000:00:02.0)", 300));
+	assert_false(devcg_is_vfio_irq_thread("irq/300-vfio-msi[0](0000:00:02.0)", 30));
+	/* another handler on a shared line is not vfio's */
+	assert_false(devcg_is_vfio_irq_thread("irq/11-e1000e", 11));
+	assert_false(devcg_is_vfio_irq_thread("irq/11-s-snd_hda_intel", 11));
+	assert_false(devcg_is_vfio_irq_thread("irq/11-vfi", 11));
+	/* cut at 15 characters by an older kernel */
+	assert_true(devcg_is_vfio_irq_thread("irq/30-vfio-msi", 30));
+	assert_true(devcg_is_vfio_irq_thread("irq/1234567-vfi", 1234567));
+	assert_true(devcg_is_vfio_irq_thread("irq/123456-s-vf", 123456));
+	assert_false(devcg_is_vfio_irq_thread("irq/1234567-e10", 1234567));
+	assert_false(devcg_is_vfio_irq_thread("kworker/0:1", 30));
+	assert_false(devcg_is_vfio_irq_thread("", 30));
+}
+
+/* ---- mountinfo ---- */
+
+#define MI_V2 "35 24 0:30 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot"
+#define MI_TMPFS "30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755"
+#define MI_CPU "31 30 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu"
+#define MI_CPUACCT "32 30 0:29 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct"
+#define MI_CPUSET "33 30 0:30 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset"
+#define MI_COMBINED "34 30 0:31 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid,nodev,noexec,relatime shared:13 - cgroup cgroup rw,cpu,cpuacct"
+#define MI_UNIFIED "40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw"
+#define MI_SYSTEMD "39 30 0:36 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd"
+#define MI_ROOT "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro"
+
+static void test_mountinfo_line(void **state)
+{
+	struct devcg_mount m;
+
+	(void)state;
+	assert_int_equal(devcg_parse_mountinfo_line(MI_V2, &m), 1);
+	assert_int_equal(m.hier, DEVCG_HIER_V2);
+	assert_string_equal(m.path, "/sys/fs/cgroup");
+	assert_string_equal(m.root, "/");
+	assert_int_equal(devcg_parse_mountinfo_line(MI_CPU, &m), 1);
+	assert_int_equal(m.hier, DEVCG_HIER_V1);
+	assert_true(m.v1_cpu);
+	assert_string_equal(m.path, "/sys/fs/cgroup/cpu");
+	assert_int_equal(devcg_parse_mountinfo_line(MI_COMBINED, &m), 1);
+	assert_true(m.v1_cpu);
+	assert_string_equal(m.path, "/sys/fs/cgroup/cpu,cpuacct");
+	/* cpuacct and cpuset are not cpu */
+	assert_int_equal(devcg_parse_mountinfo_line(MI_CPUACCT, &m), 1);
+	assert_false(m.v1_cpu);
+	assert_int_equal(devcg_parse_mountinfo_line(MI_CPUSET, &m), 1);
+	assert_false(m.v1_cpu);
+	assert_int_equal(devcg_parse_mountinfo_line(MI_SYSTEMD, &m), 1);
+	assert_false(m.v1_cpu);
+	assert_int_equal(devcg_parse_mountinfo_line(MI_TMPFS, &m), 0);
+	assert_int_equal(devcg_parse_mountinfo_line(MI_ROOT, &m), 0);
+	/* no optional fields, several, escapes in the mount point */
+	assert_int_equal(devcg_parse_mountinfo_line(
+				 "50 22 0:40 /sub /mnt/my\\040cg rw shared:3 master:1 - cgroup cg rw,cpu",
+				 &m),
+			 1);
+	assert_string_equal(m.path, "/mnt/my cg");
+	assert_string_equal(m.root, "/sub");
+	/* junk */
+	assert_int_equal(devcg_parse_mountinfo_line("", &m), -EINVAL);
+	assert_int_equal(devcg_parse_mountinfo_line("35 24 0:30 / /sys/fs/cgroup rw cgroup2 cgroup2 rw",
+						   &m),
+			 -EINVAL);
+	assert_int_equal(devcg_parse_mountinfo_line("35 24 0:30 / /sys/fs/cgroup rw - cgroup2", &m),
+			 -EINVAL);
+	assert_int_equal(devcg_parse_mountinfo_line("35 24 0:30 / /x\\9 rw - cgroup2 cgroup2 rw", &m),
+			 -EINVAL);
+	assert_int_equal(devcg_parse_mountinfo_line("35 24 0:30 / rel rw - cgroup2 cgroup2 rw", &m),
+			 -EINVAL);
+}
+
+static void test_mountinfo_scan(void **state)
+{
+	struct devcg_mount *v2 = calloc(2, sizeof(*v2)), *v1 = v2 + 1;
+
+	(void)state;
+	assert_non_null(v2);
+	/* the testbed: pure v2 */
+	assert_int_equal(devcg_scan_mountinfo(MI_ROOT "\n" MI_V2 "\n", v2, v1), 1);
+	assert_string_equal(v2->path, "/sys/fs/cgroup");
+	/* the build machines: hybrid, cpu on v1, an empty unified v2 */
+	assert_int_equal(devcg_scan_mountinfo(MI_ROOT "\n" MI_TMPFS "\n" MI_CPUSET "\n" MI_CPU
+					      "\n" MI_CPUACCT "\n" MI_SYSTEMD "\n" MI_UNIFIED "\n",
+					      v2, v1),
+			 3);
+	assert_string_equal(v1->path, "/sys/fs/cgroup/cpu");
+	assert_string_equal(v2->path, "/sys/fs/cgroup/unified");
+	/* v1 without the cpu controller; the first cpu mount wins */
+	assert_int_equal(devcg_scan_mountinfo(MI_CPUSET "\n" MI_CPUACCT, v2, v1), 0);
+	assert_int_equal(devcg_scan_mountinfo(MI_COMBINED "\n" MI_CPU "\n", v2, v1), 2);
+	assert_string_equal(v1->path, "/sys/fs/cgroup/cpu,cpuacct");
+	assert_int_equal(devcg_scan_mountinfo("", v2, v1), 0);
+	assert_int_equal(devcg_scan_mountinfo(MI_ROOT "\ngarbage\n", v2, v1), -EINVAL);
+	free(v2);
+}
+
+static void test_list_has(void **state)
+{
+	(void)state;
+	assert_true(devcg_list_has("cpuset cpu io memory hugetlb pids rdma misc\n", "cpu"));
+	assert_true(devcg_list_has("cpu", "cpu"));
+	assert_false(devcg_list_has("cpuset cpuacct io\n", "cpu"));
+	assert_false(devcg_list_has("", "cpu"));
+	assert_false(devcg_list_has("\n", "cpu"));
+	assert_false(devcg_list_has("cpu", ""));
+}
+
+/* ---- /proc/<pid>/cgroup ---- */
+
+static void test_proc_cgroup(void **state)
+{
+	char p[64];
+	static const char hybrid[] = "12:pids:/user.slice\n"
+				     "5:cpu,cpuacct:/machine/qemu-1.libvirt-qemu/emulator\n"
+				     "2:cpuset:/\n"
+				     "1:name=systemd:/init.scope\n"
+				     "0::/init.scope\n";
+
+	(void)state;
+	assert_int_equal(devcg_parse_proc_cgroup("0::/vfiod.slice/0000_00_02.0/irq\n",
+						 DEVCG_HIER_V2, p, sizeof(p)),
+			 0);
+	assert_string_equal(p, "/vfiod.slice/0000_00_02.0/irq");
+	assert_int_equal(devcg_parse_proc_cgroup("0::/\n", DEVCG_HIER_V2, p, sizeof(p)), 0);
+	assert_string_equal(p, "/");
+	assert_int_equal(devcg_parse_proc_cgroup(hybrid, DEVCG_HIER_V1, p, sizeof(p)), 0);
+	assert_string_equal(p, "/machine/qemu-1.libvirt-qemu/emulator");
+	assert_int_equal(devcg_parse_proc_cgroup(hybrid, DEVCG_HIER_V2, p, sizeof(p)), 0);
+	assert_string_equal(p, "/init.scope");
+	assert_int_equal(devcg_parse_proc_cgroup("3:cpu:/a:b\n", DEVCG_HIER_V1, p, sizeof(p)), 0);
+	assert_string_equal(p, "/a:b");
+	/* not there */
+	assert_int_equal(devcg_parse_proc_cgroup("2:cpuset:/\n4:cpuacct:/\n", DEVCG_HIER_V1, p,
+						 sizeof(p)),
+			 -ENOENT);
+	assert_int_equal(devcg_parse_proc_cgroup("2:cpuset:/\n", DEVCG_HIER_V2, p, sizeof(p)),
+			 -ENOENT);
+	assert_int_equal(devcg_parse_proc_cgroup("", DEVCG_HIER_V2, p, sizeof(p)), -ENOENT);
+	/* junk */
+	assert_int_equal(devcg_parse_proc_cgroup("0:/x\n", DEVCG_HIER_V2, p, sizeof(p)), -EINVAL);
+	assert_int_equal(devcg_parse_proc_cgroup("0::x\n", DEVCG_HIER_V2, p, sizeof(p)), -EINVAL);
+	assert_int_equal(devcg_parse_proc_cgroup("0::\n", DEVCG_HIER_V2, p, sizeof(p)), -EINVAL);
+	assert_int_equal(devcg_parse_proc_cgroup("0::/abcdef\n", DEVCG_HIER_V2, p, 4),
+			 -ENAMETOOLONG);
+}
+
+/* ---- CPU lists ---- */
+
+static void test_cpulist(void **state)
+{
+	uint64_t m[DEVCG_CPU_MAX / 64];
+	char buf[64];
+
+	(void)state;
+	memset(m, 0, sizeof(m));
+	assert_int_equal(devcg_parse_cpulist("0-3,8,10-11\n", m, DEVCG_CPU_MAX), 7);
+	assert_int_equal(devcg_format_cpulist(m, DEVCG_CPU_MAX, buf, sizeof(buf)), 11);
+	assert_string_equal(buf, "0-3,8,10-11");
+	/* overlaps merge, adjacent items join */
+	memset(m, 0, sizeof(m));
+	assert_int_equal(devcg_parse_cpulist("0-3,2-5,6", m, DEVCG_CPU_MAX), 7);
+	assert_true(devcg_format_cpulist(m, DEVCG_CPU_MAX, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "0-6");
+	memset(m, 0, sizeof(m));
+	assert_int_equal(devcg_parse_cpulist("0", m, DEVCG_CPU_MAX), 1);
+	assert_true(devcg_format_cpulist(m, DEVCG_CPU_MAX, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "0");
+	/* the last CPU, across a word boundary */
+	memset(m, 0, sizeof(m));
+	assert_int_equal(devcg_parse_cpulist("63-64,8191", m, DEVCG_CPU_MAX), 3);
+	assert_true(devcg_format_cpulist(m, DEVCG_CPU_MAX, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "63-64,8191");
+	memset(m, 0, sizeof(m));
+	assert_int_equal(devcg_parse_cpulist("", m, DEVCG_CPU_MAX), 0);
+	assert_int_equal(devcg_format_cpulist(m, DEVCG_CPU_MAX, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	/* every other CPU of 64 does not fit in 10 bytes */
+	for (unsigned c = 0; c < 64; c += 2)
+		m[0] |= UINT64_C(1) << c;
+	assert_int_equal(devcg_format_cpulist(m, DEVCG_CPU_MAX, buf, 10), -ENAMETOOLONG);
+	assert_string_equal(buf, "");
+	/* junk */
+	memset(m, 0, sizeof(m));
+	assert_int_equal(devcg_parse_cpulist("3-1", m, DEVCG_CPU_MAX), -EINVAL);
+	assert_int_equal(devcg_parse_cpulist(",", m, DEVCG_CPU_MAX), -EINVAL);
+	assert_int_equal(devcg_parse_cpulist("1,", m, DEVCG_CPU_MAX), -EINVAL);
+	assert_int_equal(devcg_parse_cpulist("1,,2", m, DEVCG_CPU_MAX), -EINVAL);
+	assert_int_equal(devcg_parse_cpulist("1-", m, DEVCG_CPU_MAX), -EINVAL);
+	assert_int_equal(devcg_parse_cpulist("1--2", m, DEVCG_CPU_MAX), -EINVAL);
+	assert_int_equal(devcg_parse_cpulist("a", m, DEVCG_CPU_MAX), -EINVAL);
+	assert_int_equal(devcg_parse_cpulist(" 1", m, DEVCG_CPU_MAX), -EINVAL);
+	assert_int_equal(devcg_parse_cpulist("8192", m, DEVCG_CPU_MAX), -ERANGE);
+	assert_int_equal(devcg_parse_cpulist("4", m, 4), -ERANGE);
+	assert_int_equal(devcg_parse_cpulist("99999999999999999999", m, DEVCG_CPU_MAX), -ERANGE);
+}
+
+/* ---- discovery over a tree ---- */
+
+struct fx {
+	struct tree t;
+	struct hostfs h;
+	struct vf_strv writes; /* "path=value" of every hooked write */
+};
+
+static int hook_write(void *ctx, const char *path, const char *value, struct vf_err *e)
+{
+	struct fx *f = ctx;
+
+	(void)e;
+	vf_strv_addf(&f->writes, "%s=%s", path, value);
+	return 0;
+}
+
+static const struct hostfs_hooks hooks = { .write = hook_write };
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct vf_err e = { 0 };
+
+	assert_non_null(f);
+	tree_init(&f->t);
+	tree_mkdir(&f->t, "proc");
+	assert_int_equal(hostfs_init(&f->h, f->t.root, &e), 0);
+	f->h.hooks = &hooks;
+	f->h.hook_ctx = f;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	vf_strv_free(&f->writes);
+	hostfs_fini(&f->h);
+	tree_destroy(&f->t);
+	free(f);
+	return 0;
+}
+
+static void add_task(struct fx *f, int pid, const char *comm, unsigned long flags, unsigned policy)
+{
+	char rel[64], line[1024];
+
+	snprintf(rel, sizeof(rel), "proc/%d/comm", pid);
+	snprintf(line, sizeof(line), "%s\n", comm);
+	tree_write(&f->t, rel, line);
+	snprintf(rel, sizeof(rel), "proc/%d/stat", pid);
+	stat_line(line, sizeof(line), pid, comm, flags, policy, policy ? 50 : 0, 0, 1000 + pid);
+	tree_write(&f->t, rel, line);
+}
+
+static void test_find_irq_threads(void **state)
+{
+	struct fx *f = *state;
+	struct vf_err e = { 0 };
+	struct devcg_task *t = NULL;
+	size_t n = 99;
+	const unsigned vec[] = { 30, 31 };
+
+	add_task(f, 1, "init", 0x400100, 0);
+	add_task(f, 30, "irq/30-vfio-msi[0](0000:00:02.0)", 0x208040, 1);
+	/* a user process that names itself like one */
+	add_task(f, 31, "irq/30-vfio-msi[0](0000:00:02.0)", 0x400000, 0);
+	add_task(f, 32, "irq/31-vfio-msix[1](0000:00:02.0)", 0x208040, 1);
+	add_task(f, 33, "irq/300-vfio-msi[0](0000:00:03.0)", 0x208040, 1);
+	add_task(f, 40, "irq/30-s-nvme0q1", 0x208040, 1);
+	add_task(f, 41, "irq/31-vfio-msix[1](0000:00:02.0)", 0x208040, 1);
+	tree_write(&f->t, "proc/41/stat", "junk\n"); /* cannot be parsed: skipped */
+	tree_mkdir(&f->t, "proc/42");                 /* exited while listed */
+	tree_write(&f->t, "proc/self/comm", "irq/30-vfio-msi[0](x)\n");
+	tree_write(&f->t, "proc/interrupts", "");
+
+	assert_int_equal(devcg_find_irq_threads(&f->h, vec, 2, &t, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(t[0].tid, 30);
+	assert_int_equal(t[0].vector, 30);
+	assert_int_equal(t[0].st.policy, SCHED_FIFO);
+	assert_int_equal(t[0].st.rt_priority, 50);
+	assert_int_equal(t[0].st.starttime, 1030);
+	assert_int_equal(t[1].tid, 32);
+	assert_int_equal(t[1].vector, 31);
+	free(t);
+
+	assert_int_equal(devcg_find_irq_threads(&f->h, vec + 1, 1, &t, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(t[0].tid, 32);
+	free(t);
+	assert_int_equal(devcg_find_irq_threads(&f->h, vec, 0, &t, &n, &e), 0);
+	assert_int_equal(n, 0);
+	assert_null(t);
+}
+
+static void test_find_holders(void **state)
+{
+	struct fx *f = *state;
+	struct vf_err e = { 0 };
+	pid_t *p = NULL;
+	size_t n = 99;
+
+	tree_link(&f->t, "proc/100/fd/3", "/dev/vfio/12");
+	tree_link(&f->t, "proc/100/fd/4", "/dev/null");
+	tree_link(&f->t, "proc/200/fd/7", "/dev/vfio/vfio"); /* the container only */
+	tree_link(&f->t, "proc/300/fd/5", "/dev/vfio/12");   /* vfiod itself */
+	tree_link(&f->t, "proc/400/fd/9", "/dev/vfio/120");
+	tree_link(&f->t, "proc/500/fd/0", "/dev/pts/0");
+	tree_link(&f->t, "proc/500/fd/11", "/dev/vfio/12");
+	tree_link(&f->t, "proc/500/fd/12", "/dev/vfio/12");
+	tree_link(&f->t, "proc/600/fd/1", "anon_inode:[vfio-device]");
+	tree_mkdir(&f->t, "proc/700"); /* a kernel thread: fd unreadable */
+	tree_link(&f->t, "proc/self", "500");
+
+	assert_int_equal(devcg_find_holders(&f->h, 12, 300, &p, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(p[0], 100);
+	assert_int_equal(p[1], 500);
+	free(p);
+	assert_int_equal(devcg_find_holders(&f->h, 12, 0, &p, &n, &e), 0);
+	assert_int_equal(n, 3);
+	free(p);
+	assert_int_equal(devcg_find_holders(&f->h, 7, 0, &p, &n, &e), 0);
+	assert_int_equal(n, 0);
+	assert_null(p);
+	assert_int_equal(devcg_find_holders(&f->h, -1, 0, &p, &n, &e), -1);
+	assert_int_equal(e.errnum, EINVAL);
+}
+
+/* ---- IRQ steering (writes go to the hooks) ---- */
+
+static void parse_policy(struct policy *p, const char *text)
+{
+	struct vf_err e = { 0 };
+
+	memset(p, 0, sizeof(*p));
+	if (policy_parse(p, "test", text, &e) < 0)
+		fail_msg("policy: %s", e.msg);
+}
+
+static void test_steer_restore(void **state)
+{
+	struct fx *f = *state;
+	struct vf_err e = { 0 };
+	struct devcg c = { 0 };
+	struct policy hk0, all, off;
+	const unsigned vec[] = { 30, 31 }, vec_gone[] = { 99, 30 };
+
+	tree_write(&f->t, "sys/devices/system/cpu/online", "0-3\n");
+	tree_write(&f->t, "proc/irq/30/smp_affinity_list", "0-3\n");
+	tree_write(&f->t, "proc/irq/31/smp_affinity_list", "2\n");
+	parse_policy(&hk0, "[daemon]\nhousekeeping_cpus = 0,2\n");
+	parse_policy(&all, "[daemon]\n");
+	parse_policy(&off, "[daemon]\nhousekeeping_cpus = 8-9\n");
+
+	assert_int_equal(devcg_steer_irqs(&c, &f->h, vec, 2, &hk0, &e), 0);
+	assert_int_equal(f->writes.n, 2);
+	assert_string_equal(f->writes.v[0], "proc/irq/30/smp_affinity_list=0,2");
+	assert_string_equal(f->writes.v[1], "proc/irq/31/smp_affinity_list=0,2");
+	/* steering again keeps the lists of before the first steering */
+	tree_write(&f->t, "proc/irq/30/smp_affinity_list", "0,2\n");
+	assert_int_equal(devcg_steer_irqs(&c, &f->h, vec, 1, &hk0, &e), 0);
+	assert_int_equal(f->writes.n, 3);
+	assert_int_equal(c.n_aff, 2);
+
+	vf_strv_free(&f->writes);
+	assert_int_equal(devcg_restore_irqs(&c, &f->h, &e), 0);
+	assert_int_equal(f->writes.n, 2);
+	assert_string_equal(f->writes.v[0], "proc/irq/30/smp_affinity_list=0-3");
+	assert_string_equal(f->writes.v[1], "proc/irq/31/smp_affinity_list=2");
+	assert_int_equal(c.n_aff, 0);
+
+	/* a vector freed meanwhile is skipped at restore */
+	vf_strv_free(&f->writes);
+	tree_write(&f->t, "proc/irq/30/smp_affinity_list", "1-3\n");
+	assert_int_equal(devcg_steer_irqs(&c, &f->h, vec, 2, &hk0, &e), 0);
+	tree_destroy(&f->t);
+	tree_init(&f->t);
+	hostfs_fini(&f->h);
+	assert_int_equal(hostfs_init(&f->h, f->t.root, &e), 0);
+	f->h.hooks = &hooks;
+	f->h.hook_ctx = f;
+	tree_write(&f->t, "sys/devices/system/cpu/online", "0-3\n");
+	tree_write(&f->t, "proc/irq/30/smp_affinity_list", "0,2\n");
+	vf_strv_free(&f->writes);
+	assert_int_equal(devcg_restore_irqs(&c, &f->h, &e), 0);
+	assert_int_equal(f->writes.n, 1);
+	assert_string_equal(f->writes.v[0], "proc/irq/30/smp_affinity_list=1-3");
+
+	/* every CPU keeps house: nothing to steer */
+	vf_strv_free(&f->writes);
+	assert_int_equal(devcg_steer_irqs(&c, &f->h, vec, 1, &all, &e), 0);
+	assert_int_equal(f->writes.n, 0);
+	assert_int_equal(c.n_aff, 0);
+	/* no housekeeping CPU online: refused, nothing written */
+	assert_int_equal(devcg_steer_irqs(&c, &f->h, vec, 1, &off, &e), -1);
+	assert_int_equal(e.errnum, EINVAL);
+	assert_int_equal(f->writes.n, 0);
+	/* a vector without an affinity file fails, the others are still steered */
+	assert_int_equal(devcg_steer_irqs(&c, &f->h, vec_gone, 2, &hk0, &e), -1);
+	assert_int_equal(e.errnum, ENOENT);
+	assert_int_equal(f->writes.n, 1);
+	assert_int_equal(c.n_aff, 1);
+
+	devcg_free(&c);
+	policy_free(&hk0);
+	policy_free(&all);
+	policy_free(&off);
+}
+
+/* ---- refusals before any host action ---- */
+
+static void test_refusals(void **state)
+{
+	struct fx *f = *state;
+	struct vf_err e = { 0 };
+	struct devcg c = { 0 };
+	struct devcg_report r = { 0 };
+	const unsigned vec[] = { 30 };
+
+	/* bad arguments are refused before the host is looked at */
+	assert_int_equal(devcg_setup(&c, "00:02.0", 50, 50, &e), -1);
+	assert_int_equal(e.errnum, EINVAL);
+	assert_int_equal(devcg_setup(&c, NULL, 50, 50, &e), -1);
+	assert_int_equal(devcg_setup(&c, "0000:00:02.0", 0, 50, &e), -1);
+	assert_int_equal(e.errnum, EINVAL);
+	assert_non_null(strstr(e.msg, "1.."));
+	assert_int_equal(devcg_setup(&c, "0000:00:02.0", 50, POLICY_CAP_MAX + 1, &e), -1);
+	assert_int_equal(e.errnum, EINVAL);
+	assert_false(c.ready);
+
+	/* nothing set up yet */
+	assert_int_equal(devcg_set_caps(&c, 5, 5, &e), -1);
+	assert_int_equal(e.errnum, EINVAL);
+	assert_int_equal(devcg_attach_irq_threads(&c, &f->h, vec, 1, &r, &e), -1);
+	assert_int_equal(e.errnum, EINVAL);
+	assert_int_equal(devcg_attach_holders(&c, &f->h, 12, &r, &e), -1);
+	assert_int_equal(e.errnum, EINVAL);
+	assert_int_equal(devcg_teardown(&c, &e), 0);
+
+	/* set up (as far as this struct knows), but a fixture sysroot: cgroup
+	 * actions and sched_setscheduler() act on the real host only */
+	snprintf(c.bdf, sizeof(c.bdf), "0000:00:02.0");
+	c.ready = true;
+	c.hier = DEVCG_HIER_V2;
+	add_task(f, 30, "irq/30-vfio-msi[0](0000:00:02.0)", 0x208040, 1);
+	assert_int_equal(devcg_attach_irq_threads(&c, &f->h, vec, 1, &r, &e), -1);
+	assert_int_equal(e.errnum, EINVAL);
+	assert_non_null(strstr(e.msg, "real root"));
+	assert_int_equal(r.n_threads, 0);
+	assert_int_equal(devcg_attach_holders(&c, &f->h, 12, &r, &e), -1);
+	assert_non_null(strstr(e.msg, "real root"));
+	assert_int_equal(r.hier, DEVCG_HIER_V2);
+	/* another device's handle */
+	assert_int_equal(devcg_setup(&c, "0000:00:03.0", 50, 50, &e), -1);
+	assert_int_equal(e.errnum, EINVAL);
+	assert_non_null(strstr(e.msg, "belongs to 0000:00:02.0"));
+	devcg_report_free(&r);
+	devcg_report_free(&r);
+	devcg_free(&c);
+	assert_false(c.ready);
+}
+
+static void test_names_of_enums(void **state)
+{
+	(void)state;
+	assert_string_equal(devcg_hier_name(DEVCG_HIER_V1), "v1");
+	assert_string_equal(devcg_hier_name(DEVCG_HIER_V2), "v2");
+	assert_string_equal(devcg_hier_name(DEVCG_HIER_NONE), "none");
+	assert_string_equal(devcg_how_name(DEVCG_MOVED_DEMOTED), "moved+demoted");
+	assert_string_equal(devcg_how_name(DEVCG_DEMOTED_ONLY), "demoted-only");
+	assert_string_equal(devcg_how_name(DEVCG_FAILED), "failed");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_quota),
+		cmocka_unit_test(test_name),
+		cmocka_unit_test(test_parse_stat),
+		cmocka_unit_test(test_parse_stat_junk),
+		cmocka_unit_test(test_vfio_irq_thread),
+		cmocka_unit_test(test_mountinfo_line),
+		cmocka_unit_test(test_mountinfo_scan),
+		cmocka_unit_test(test_list_has),
+		cmocka_unit_test(test_proc_cgroup),
+		cmocka_unit_test(test_cpulist),
+		cmocka_unit_test(test_names_of_enums),
+		cmocka_unit_test_setup_teardown(test_find_irq_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_find_holders, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_steer_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
