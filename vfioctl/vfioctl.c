@@ -291,15 +291,13 @@ static int cmd_show(const struct opts *o, int argc, char **argv)
 	return 0;
 }
 
-static int move(const struct opts *o, const char *verb, int argc, char **argv)
+/* An operation on a unit: prints each device and the state it ends in. */
+static int unit_op(const struct opts *o, const char *op, struct json_object *args)
 {
-	char bdf[VF_BDF_LEN];
 	struct json_object *v, *unit;
 	int rc;
 
-	if (want_bdf(verb, argc, argv, bdf) < 0)
-		return 2;
-	v = call(o, verb, bdf_args(bdf), &rc);
+	v = call(o, op, args, &rc);
 	if (!v)
 		return rc;
 	if (o->json) {
@@ -312,6 +310,15 @@ static int move(const struct opts *o, const char *verb, int argc, char **argv)
 	}
 	json_object_put(v);
 	return 0;
+}
+
+static int move(const struct opts *o, const char *verb, int argc, char **argv)
+{
+	char bdf[VF_BDF_LEN];
+
+	if (want_bdf(verb, argc, argv, bdf) < 0)
+		return 2;
+	return unit_op(o, verb, bdf_args(bdf));
 }
 
 static int cmd_bind(const struct opts *o, int argc, char **argv)
@@ -342,10 +349,10 @@ static int cmd_unquarantine(const struct opts *o, int argc, char **argv)
 /* assign BDF (--cdi | --vm DOMAIN | --pid PID) [--tenant T] */
 static int cmd_assign(const struct opts *o, int argc, char **argv)
 {
-	struct json_object *args = json_object_new_object(), *v, *unit;
+	struct json_object *args = json_object_new_object();
 	char bdf[VF_BDF_LEN] = "";
 	struct vf_bdf b;
-	int consumers = 0, rc;
+	int consumers = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -380,19 +387,7 @@ static int cmd_assign(const struct opts *o, int argc, char **argv)
 		return 2;
 	}
 	json_object_object_add(args, "bdf", json_object_new_string(bdf));
-	v = call(o, "assign", args, &rc);
-	if (!v)
-		return rc;
-	if (o->json) {
-		print_json(v);
-	} else {
-		json_object_object_get_ex(v, "unit", &unit);
-		for (size_t i = 0; i < json_object_array_length(unit); i++)
-			printf("%s %s\n", json_object_get_string(json_object_array_get_idx(unit, i)),
-			       str(v, "state"));
-	}
-	json_object_put(v);
-	return 0;
+	return unit_op(o, "assign", args);
 }
 
 static int cmd_status(const struct opts *o, int argc, char **argv)
