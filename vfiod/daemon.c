@@ -236,43 +236,48 @@ static void sync_cgroups(struct daemon *d, const char (*bdfs)[VF_BDF_LEN],
 	pthread_mutex_unlock(&d->cg_mu);
 }
 
-/* Every few seconds: IRQ threads and VMM threads into their cgroups (new
- * vCPU threads, a consumer that just opened the device). */
+/*
+ * Every few seconds: IRQ threads and VMM threads into their cgroups (new
+ * vCPU threads, a consumer that just opened the device). Lock order: the
+ * monitor thread holds its own mutex and then takes cg_mu (throttle), so
+ * the vectors are fetched from the monitor before cg_mu is taken. Only the
+ * main loop changes the cgs array, so reading it here needs no lock.
+ */
 static void attach_threads(struct daemon *d)
 {
 	if (!d->cgroups || time(NULL) - d->last_attach < 2)
 		return;
 	d->last_attach = time(NULL);
-	pthread_mutex_lock(&d->cg_mu);
 	for (size_t i = 0; i < d->n_cgs; i++) {
-		struct devcg *c = &d->cgs[i];
 		struct devcg_report r = { 0 };
 		struct vf_err e = { 0 };
 		unsigned vec[256];
 		size_t nv;
-		char path[128], name[32];
+		char bdf[VF_BDF_LEN], path[128], name[32];
 		uint64_t g;
-		int fd;
+		int fd, group = -1;
 
-		if (!c->ready)
-			continue;
-		nv = monitor_vectors(&d->monitor, c->bdf, vec, VF_ARRAY_SIZE(vec));
-		if (nv && devcg_attach_irq_threads(c, &d->h, vec, nv, &r, &e) < 0)
-			vf_log(LOG_WARNING, "%s: IRQ threads: %s", c->bdf, e.msg);
-		devcg_report_free(&r);
-		vf_path(path, sizeof(path), "sys/bus/pci/devices/%s", c->bdf);
+		snprintf(bdf, sizeof(bdf), "%s", d->cgs[i].bdf);
+		nv = monitor_vectors(&d->monitor, bdf, vec, VF_ARRAY_SIZE(vec));
+		vf_path(path, sizeof(path), "sys/bus/pci/devices/%s", bdf);
 		fd = hostfs_open(&d->h, path, O_RDONLY | O_DIRECTORY, NULL);
 		if (fd >= 0 && hostfs_link_name_at(fd, "iommu_group", name, sizeof(name), NULL) == 0 &&
-		    vf_parse_u64(name, 10, INT32_MAX, &g) == 0) {
-			memset(&r, 0, sizeof(r));
-			if (devcg_attach_holders(c, &d->h, (int)g, &r, &e) < 0)
-				vf_log(LOG_WARNING, "%s: VMM threads: %s", c->bdf, e.msg);
-			devcg_report_free(&r);
-		}
+		    vf_parse_u64(name, 10, INT32_MAX, &g) == 0)
+			group = (int)g;
 		if (fd >= 0)
 			close(fd);
+		pthread_mutex_lock(&d->cg_mu);
+		if (d->cgs[i].ready) {
+			if (nv && devcg_attach_irq_threads(&d->cgs[i], &d->h, vec, nv, &r, &e) < 0)
+				vf_log(LOG_WARNING, "%s: IRQ threads: %s", bdf, e.msg);
+			devcg_report_free(&r);
+			memset(&r, 0, sizeof(r));
+			if (group >= 0 && devcg_attach_holders(&d->cgs[i], &d->h, group, &r, &e) < 0)
+				vf_log(LOG_WARNING, "%s: VMM threads: %s", bdf, e.msg);
+			devcg_report_free(&r);
+		}
+		pthread_mutex_unlock(&d->cg_mu);
 	}
-	pthread_mutex_unlock(&d->cg_mu);
 }
 
 /* Monitor ops, run in the monitor thread: tighter caps and steered IRQs. */
