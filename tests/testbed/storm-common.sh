@@ -52,7 +52,7 @@ cpu_of() { # TID: percent of one CPU over 2 s, from /proc/TID/stat
 	b=$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat")
 	echo $(( (b - a) * 100 / $(getconf CLK_TCK) / 2 ))
 }
-build/tools/edu-storm "$edu" --seconds 40 >/tmp/storm.txt 2>&1 &
+build/tools/edu-storm "$edu" --seconds 90 >/tmp/storm.txt 2>&1 &
 st=$!
 sleep 1
 vec=$(ls "/sys/bus/pci/devices/$edu/msi_irqs" 2>/dev/null | head -n1)
@@ -69,7 +69,7 @@ check "the IRQ thread falls to its 5% cap (${before}% -> ${during}%)" test "$dur
 cg=$(grep -h "" /sys/fs/cgroup/vfiod.slice/*/irq/cgroup.threads /sys/fs/cgroup/cpu/vfiod.slice/*/irq/tasks 2>/dev/null | tr '\n' ' ')
 echo "irq cgroup holds: $cg"
 check "the IRQ thread is in the device's irq cgroup" sh -c "echo ' $cg' | grep -q ' $tid '"
-for _ in $(seq 60); do
+for _ in $(seq 150); do
 	grep -q "quarantined $edu" /tmp/ev.txt && break
 	sleep 0.5
 done
