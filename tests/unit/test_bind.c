@@ -5,7 +5,7 @@
  * change nothing, injected kernel failures that must roll back, resets, and
  * crash recovery by engine_reconcile() from hand-made interrupted states.
  */
-#include "kmodel.h"
+#include "engine_fx.h"
 
 #include "bind.h"
 #include "state.h"
@@ -18,77 +18,20 @@
 #define EDU_GROUP 4
 #define GPU_GROUP 6
 
-struct fx {
-	struct kmodel m;
-	struct hostfs h;
-	struct tree st;             /* the state dir and the rules file live here */
-	char dir[PATH_MAX];         /* the state directory */
-	char rules[PATH_MAX];
-	struct store s;
-	struct engine en;
-};
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct vf_err e = { 0 };
-
-	assert_non_null(f);
-	km_init(&f->m);
-	assert_int_equal(hostfs_init(&f->h, f->m.t.root, &e), 0);
-	km_attach(&f->m, &f->h);
-	tree_init(&f->st);
-	snprintf(f->dir, sizeof(f->dir), "%s/state", f->st.root);
-	snprintf(f->rules, sizeof(f->rules), "%s/99-vfiod.rules", f->st.root);
-	assert_int_equal(store_open(&f->s, f->dir, &e), 0);
-	f->en.h = &f->h;
-	f->en.store = &f->s;
-	f->en.udev_rules = f->rules;
-	f->en.fault_step = 0; /* it would SIGKILL the test */
-	*state = f;
+	*state = fx_new(true);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-
-	vf_strv_free(&f->en.report);
-	store_close(&f->s);
-	hostfs_fini(&f->h);
-	km_destroy(&f->m);
-	tree_destroy(&f->st);
-	free(f);
+	fx_free(*state);
 	return 0;
 }
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static char *read_text(const char *path)
-{
-	FILE *fp = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
-
-	if (!fp)
-		return NULL;
-	n = getdelim(&buf, &len, '\0', fp);
-	fclose(fp);
-	if (n < 0) {
-		free(buf);
-		return calloc(1, 1);
-	}
-	return buf;
-}
-
-static char *state_file_text(const struct fx *f)
-{
-	char path[PATH_MAX + 32];
-
-	snprintf(path, sizeof(path), "%s/" STATE_FILE, f->dir);
-	return read_text(path);
-}
 
 static bool rules_have(const struct fx *f, const char *bdf)
 {
