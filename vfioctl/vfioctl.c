@@ -487,7 +487,8 @@ static const struct verb verbs[] = {
 	{ "show", cmd_show, "BDF", "one device in full: facts, verdict, ownership" },
 	{ "bind", cmd_bind, "BDF", "move a device (and its companions) to vfio-pci" },
 	{ "return", cmd_return, "BDF", "give a pooled device back to its host driver" },
-	{ "assign", cmd_assign, "BDF --cdi [--tenant T]", "hand a pooled device to a container (CDI)" },
+	{ "assign", cmd_assign, "BDF --cdi|--pid PID [--tenant T]",
+	  "hand a pooled device to a container (CDI spec, or live by PID)" },
 	{ "release", cmd_release, "BDF", "take an assigned device back into the pool (reset)" },
 	{ "quarantine", cmd_quarantine, "BDF", "silence a device and hold it for an operator" },
 	{ "unquarantine", cmd_unquarantine, "BDF", "reset a quarantined device, back to the pool" },
@@ -504,7 +505,7 @@ static void usage(FILE *out)
 		     "  --socket PATH  vfiod's control socket (default " DEFAULT_SOCKET ")\n"
 		     "  --json         print results as JSON\n\nVerbs:\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(out, "  %-12s %-22s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
+		fprintf(out, "  %-12s %-32s %s\n", verbs[i].name, verbs[i].args, verbs[i].summary);
 	fprintf(out, "\nExit status: 0 success, 1 refused or failed, 2 usage, "
 		     "3 vfiod unreachable.\n");
 }

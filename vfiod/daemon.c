@@ -441,7 +441,7 @@ static int describe_target(struct daemon *d, const struct request *req,
 
 	t->bdf = req->bdf;
 	t->tenant = req->tenant;
-	t->container = req->cdi;
+	t->container = req->cdi || req->pid; /* both share the host kernel */
 	t->holder = r ? r->tenant : "";
 	t->unit_size = r ? r->n_unit : 1;
 	for (size_t k = 0; k < d->store.n; k++)
@@ -470,6 +470,7 @@ static struct json_object *do_assign(struct daemon *d, const struct request *req
 	struct authz_target t = { 0 };
 	struct authz_peer ap;
 	struct unit_result u;
+	int rc;
 
 	to_authz_peer(peer, &ap);
 	if (describe_target(d, req, &t, e) < 0)
@@ -486,11 +487,18 @@ static struct json_object *do_assign(struct daemon *d, const struct request *req
 	}
 	if (authz_check(&d->policy, &d->groups, &ap, OP_ASSIGN, &t, &ten, e) < 0)
 		return NULL;
-	if (engine_assign_cdi(&d->engine, req->bdf, ten ? ten->name : "",
-			      d->policy.daemon.cdi_dir, &u, e) < 0)
+	rc = req->pid ? engine_assign_pid(&d->engine, req->bdf, ten ? ten->name : "", req->pid, &u, e)
+		      : engine_assign_cdi(&d->engine, req->bdf, ten ? ten->name : "",
+					  d->policy.daemon.cdi_dir, &u, e);
+	if (rc < 0)
 		return NULL;
-	events_emit(&d->events, "assigned", req->bdf, "to a container through CDI%s%s (uid %u)",
-		    ten ? ", tenant " : "", ten ? ten->name : "", (unsigned)peer->uid);
+	if (req->pid)
+		events_emit(&d->events, "assigned", req->bdf,
+			    "injected live into process %d%s%s (uid %u)", req->pid,
+			    ten ? ", tenant " : "", ten ? ten->name : "", (unsigned)peer->uid);
+	else
+		events_emit(&d->events, "assigned", req->bdf, "to a container through CDI%s%s (uid %u)",
+			    ten ? ", tenant " : "", ten ? ten->name : "", (unsigned)peer->uid);
 	return unit_json(&u, "assigned");
 }
 

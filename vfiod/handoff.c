@@ -2,7 +2,13 @@
 #include "handoff.h"
 
 #include <errno.h>
+#include <linux/bpf.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +16,7 @@
 #include <unistd.h>
 
 #define CDI_PREFIX "cdi:"
+#define PID_PREFIX "pid:"
 
 static struct json_object *vfio_edits(int group)
 {
@@ -141,6 +148,204 @@ int engine_assign_cdi(struct engine *en, const char *bdf_in, const char *tenant,
 	return 0;
 }
 
+/* ---- live injection into a running process ------------------------- */
+
+/*
+ * Runs `fn` in a child that has entered `pid`'s mount namespace (setns
+ * cannot be undone in a threaded process: a child does it). Returns the
+ * child's errno (0 on success).
+ */
+static int in_mount_ns(int pid, int (*fn)(void *), void *arg)
+{
+	char path[64];
+	int fd, status;
+	pid_t child;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	child = fork();
+	if (child < 0) {
+		int err = errno;
+
+		close(fd);
+		return err;
+	}
+	if (child == 0) {
+		if (setns(fd, CLONE_NEWNS) < 0)
+			_exit(errno & 0xff);
+		_exit(fn(arg) & 0xff);
+	}
+	close(fd);
+	if (waitpid(child, &status, 0) < 0)
+		return errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+}
+
+struct nodes {
+	char group_node[32];
+	struct stat vfio, grp;
+	bool remove;
+};
+
+static int make_node(const char *path, const struct stat *st)
+{
+	if (mknod(path, S_IFCHR | (st->st_mode & 07777), st->st_rdev) < 0 && errno != EEXIST)
+		return errno;
+	if (chown(path, st->st_uid, st->st_gid) < 0 || chmod(path, st->st_mode & 07777) < 0)
+		return errno;
+	return 0;
+}
+
+static int nodes_in_ns(void *arg)
+{
+	struct nodes *n = arg;
+	int err;
+
+	if (n->remove)
+		return unlink(n->group_node) < 0 && errno != ENOENT ? errno : 0;
+	if (mkdir("/dev/vfio", 0755) < 0 && errno != EEXIST)
+		return errno;
+	err = make_node("/dev/vfio/vfio", &n->vfio);
+	return err ? err : make_node(n->group_node, &n->grp);
+}
+
+/* The process's cgroup path on one hierarchy ("0::" for v2, "devices" for v1). */
+static bool proc_cgroup(int pid, bool v2, char *out, size_t cap)
+{
+	char path[64], line[1024];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+		if (!c2)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		*c2 = '\0';
+		if (v2 ? strcmp(line, "0") == 0 && c1[1] == '\0'
+		       : strstr(c1 + 1, "devices") != NULL) {
+			snprintf(out, cap, "%s", c2 + 1);
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* True when a cgroup v2 device program governs `pid` (its own or inherited). */
+static bool v2_device_program(int pid)
+{
+	char rel[900], path[1024];
+	union bpf_attr attr;
+	int fd;
+	bool governed;
+
+	if (!proc_cgroup(pid, true, rel, sizeof(rel)) ||
+	    vf_path(path, sizeof(path), "/sys/fs/cgroup%s", rel) < 0)
+		return false;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	memset(&attr, 0, sizeof(attr));
+	attr.query.target_fd = (__u32)fd;
+	attr.query.attach_type = BPF_CGROUP_DEVICE;
+	attr.query.query_flags = BPF_F_QUERY_EFFECTIVE;
+	governed = syscall(SYS_bpf, BPF_PROG_QUERY, &attr, sizeof(attr)) == 0 &&
+		   attr.query.prog_cnt > 0;
+	close(fd);
+	return governed;
+}
+
+/* Allows (or denies) the nodes in the process's cgroup v1 device controller. */
+static int v1_devices(int pid, const struct nodes *n, bool allow, struct vf_err *e)
+{
+	char rel[900], path[1024], rule[64];
+	const struct stat *st[2] = { &n->vfio, &n->grp };
+
+	if (!proc_cgroup(pid, false, rel, sizeof(rel)))
+		return 0; /* no device controller: nothing restricts it */
+	if (vf_path(path, sizeof(path), "/sys/fs/cgroup/devices%s/devices.%s", rel,
+		    allow ? "allow" : "deny") < 0)
+		return vf_err_set(e, ENAMETOOLONG, "device cgroup of %d", pid);
+	for (int i = 0; i < 2; i++) {
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		ssize_t w;
+
+		if (fd < 0)
+			return vf_err_set(e, errno, "%s", path);
+		snprintf(rule, sizeof(rule), "c %u:%u rwm", major(st[i]->st_rdev),
+			 minor(st[i]->st_rdev));
+		w = write(fd, rule, strlen(rule));
+		close(fd);
+		if (w < 0)
+			return vf_err_set(e, errno, "%s: %s", path, rule);
+	}
+	return 0;
+}
+
+static int host_nodes(struct engine *en, int group, struct nodes *n, struct vf_err *e)
+{
+	char host[64];
+
+	memset(n, 0, sizeof(*n));
+	if (strcmp(en->h->root, "/") != 0)
+		return vf_err_refuse(e, "bad-request", "live injection works on the real root only");
+	snprintf(n->group_node, sizeof(n->group_node), "/dev/vfio/%d", group);
+	snprintf(host, sizeof(host), "/dev/vfio/%d", group);
+	if (stat("/dev/vfio/vfio", &n->vfio) < 0 || stat(host, &n->grp) < 0 ||
+	    !S_ISCHR(n->vfio.st_mode) || !S_ISCHR(n->grp.st_mode))
+		return vf_err_set(e, errno, "the host's vfio device nodes");
+	return 0;
+}
+
+int engine_assign_pid(struct engine *en, const char *bdf_in, const char *tenant, int pid,
+		      struct unit_result *out, struct vf_err *e)
+{
+	struct dev_rec *own, *rec;
+	char consumer[64], nspath[64];
+	struct nodes n;
+	int group, err;
+
+	if (engine_lookup(en, bdf_in, &own, &rec, out, e) < 0)
+		return vf_err_append(e, " (bind it first)");
+	if (rec->state != DEV_POOLED)
+		return vf_err_refuse(e, "busy", "%s is %s", own->bdf, dev_state_name(rec->state));
+	snprintf(nspath, sizeof(nspath), "/proc/%d/ns/mnt", pid);
+	if (pid < 2 || access(nspath, F_OK) < 0)
+		return vf_err_refuse(e, "not-found", "no process %d", pid);
+	group = unit_group(en, own->bdf);
+	if (group < 0 || host_nodes(en, group, &n, e) < 0)
+		return group < 0 ? vf_err_set(e, 0, "%s: its IOMMU group cannot be read", own->bdf) : -1;
+	if (v2_device_program(pid))
+		return vf_err_refuse(e, "not-permitted",
+				     "process %d is governed by a cgroup v2 device program (its container runtime's): vfiod cannot allow the device there; hand it over with --cdi when the container starts",
+				     pid);
+	if (v1_devices(pid, &n, true, e) < 0)
+		return vf_err_wrap(e, "assign %s to process %d", own->bdf, pid);
+	err = in_mount_ns(pid, nodes_in_ns, &n);
+	if (err) {
+		v1_devices(pid, &n, false, &(struct vf_err){ 0 });
+		return vf_err_set(e, err, "assign %s: creating /dev/vfio nodes in process %d's mount namespace",
+				  own->bdf, pid);
+	}
+	snprintf(consumer, sizeof(consumer), PID_PREFIX "%d", pid);
+	set_unit(en, rec, DEV_ASSIGNED, consumer, tenant);
+	if (store_save(en->store, e) < 0) {
+		set_unit(en, rec, DEV_POOLED, "", "");
+		n.remove = true;
+		in_mount_ns(pid, nodes_in_ns, &n);
+		return vf_err_wrap(e, "assign %s", own->bdf);
+	}
+	return 0;
+}
+
 int handoff_detach(struct engine *en, struct dev_rec *rec, struct vf_err *e)
 {
 	(void)en;
@@ -149,6 +354,22 @@ int handoff_detach(struct engine *en, struct dev_rec *rec, struct vf_err *e)
 
 		if (unlink(path) < 0 && errno != ENOENT)
 			return vf_err_set(e, errno, "cannot remove the CDI spec %s", path);
+		return 0;
+	}
+	if (strncmp(rec->consumer, PID_PREFIX, strlen(PID_PREFIX)) == 0) {
+		uint64_t pid;
+		struct nodes n;
+		int group = unit_group(en, rec->bdf);
+
+		if (vf_parse_u64(rec->consumer + strlen(PID_PREFIX), 10, INT32_MAX, &pid) < 0 ||
+		    group < 0 || host_nodes(en, group, &n, e) < 0)
+			return vf_err_set(e, 0, "%s: cannot detach from %s", rec->bdf, rec->consumer);
+		/* a process that is gone has taken its namespace along */
+		if (kill((pid_t)pid, 0) == 0 || errno == EPERM) {
+			n.remove = true;
+			in_mount_ns((int)pid, nodes_in_ns, &n);
+			v1_devices((int)pid, &n, false, &(struct vf_err){ 0 });
+		}
 		return 0;
 	}
 	if (rec->consumer[0])

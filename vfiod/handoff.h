@@ -32,6 +32,16 @@ void cdi_spec_name(const char *bdf, char *buf, size_t cap);
 int engine_assign_cdi(struct engine *en, const char *bdf, const char *tenant,
 		      const char *cdi_dir, struct unit_result *out, struct vf_err *e);
 
+/*
+ * pooled -> assigned to a running process (a container's), live: creates
+ * /dev/vfio/vfio and /dev/vfio/<group> inside its mount namespace (the
+ * host's major:minor, mode and owner), allows them in its cgroup v1 device
+ * controller, and refuses when a cgroup v2 device program (its runtime's)
+ * governs the process: that program is not vfiod's to change. Real root only.
+ */
+int engine_assign_pid(struct engine *en, const char *bdf, const char *tenant, int pid,
+		      struct unit_result *out, struct vf_err *e);
+
 /* assigned -> pooled: detaches from the consumer, resets, records. */
 int engine_release(struct engine *en, const char *bdf, struct unit_result *out,
 		   struct vf_err *e);

@@ -2,6 +2,7 @@
 #include "proto.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -281,6 +282,12 @@ static int parse_args(struct json_object *args, struct request *req, struct vf_e
 				snprintf(req->tenant, sizeof(req->tenant), "%s", t);
 			} else if (arg_keys[k].bit == ARG_CDI) {
 				req->cdi = json_object_get_boolean(val);
+			} else if (arg_keys[k].bit == ARG_PID) {
+				int64_t pid = json_object_get_int64(val);
+
+				if (pid < 2 || pid > INT32_MAX)
+					return bad(e, "args.pid is not a process id");
+				req->pid = (int)pid;
 			}
 		}
 	}
@@ -289,10 +296,10 @@ static int parse_args(struct json_object *args, struct request *req, struct vf_e
 			return vf_err_refuse(e, "bad-request", "args.%s is required",
 					     arg_keys[k].key);
 	if (req->op == OP_ASSIGN) {
-		if (seen & (ARG_VM | ARG_PID))
-			return bad(e, "handoff to a VM (vm) or into a running process (pid) is not available in this version of vfiod; use cdi");
-		if (!req->cdi)
-			return bad(e, "assign needs a consumer: args.cdi = true");
+		if (seen & ARG_VM)
+			return bad(e, "handoff to a VM (vm) is not available in this version of vfiod; use cdi or pid");
+		if (req->cdi == (req->pid != 0))
+			return bad(e, "assign needs one consumer: args.cdi = true or args.pid");
 	}
 	return 0;
 }

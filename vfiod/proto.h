@@ -42,6 +42,7 @@ struct request {
 	bool follow;                /* events: keep the connection subscribed */
 	char tenant[64];            /* assign: the tenant it is for ("" none) */
 	bool cdi;                   /* assign: a container handoff through CDI */
+	int pid;                    /* assign: live injection into this process, 0: none */
 };
 
 const char *proto_op_name(enum proto_op op);

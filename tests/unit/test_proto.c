@@ -508,24 +508,37 @@ static void test_tenant_names(void **state)
 
 static void test_assign_consumer(void **state)
 {
+	struct request req;
+
 	(void)state;
 	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\"}}",
-		    "assign needs a consumer: args.cdi = true", "9");
+		    "assign needs one consumer: args.cdi = true or args.pid", "9");
 	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"cdi\":false}}",
-		    "assign needs a consumer", "9");
+		    "assign needs one consumer", "9");
 	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"tenant\":\"alice\"}}",
-		    "assign needs a consumer", "9");
-	/* vm and pid are known arguments, refused as not available (even with cdi) */
+		    "assign needs one consumer", "9");
+	/* both consumers at once */
+	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"cdi\":true,"
+		    "\"pid\":1234}}",
+		    "assign needs one consumer", "9");
+	/* vm is a known argument, refused as not available (even with cdi) */
 	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"vm\":\"guest1\"}}",
-		    "is not available in this version", "9");
-	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"pid\":1234}}",
 		    "is not available in this version", "9");
 	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"cdi\":true,"
 		    "\"vm\":\"guest1\"}}",
 		    "handoff to a VM (vm)", "9");
-	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"cdi\":true,"
-		    "\"pid\":1234}}",
-		    "into a running process (pid)", "9");
+	/* a process id: 2 .. INT32_MAX */
+	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"pid\":1}}",
+		    "args.pid is not a process id", "9");
+	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"pid\":-5}}",
+		    "args.pid is not a process id", "9");
+	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"pid\":4294967296}}",
+		    "args.pid is not a process id", "9");
+	must_parse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"pid\":1234,"
+		   "\"tenant\":\"alice\"}}", &req);
+	assert_int_equal(req.pid, 1234);
+	assert_false(req.cdi);
+	proto_request_free(&req);
 }
 
 static void test_utf8(void **state)
