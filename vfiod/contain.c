@@ -9,19 +9,14 @@
 
 #include "handoff.h"
 
-static int config_path(const char *bdf, char *buf, size_t cap)
-{
-	return vf_path(buf, cap, "sys/bus/pci/devices/%s/config", bdf);
-}
-
-static int read_command(struct engine *en, const char *bdf, unsigned *cmd, struct vf_err *e)
+int pci_read_command(const struct hostfs *h, const char *bdf, unsigned *cmd, struct vf_err *e)
 {
 	_cleanup_close_ int fd = -1;
 	unsigned char cfg[PCI_COMMAND + 2];
 	char path[128];
 
 	vf_path(path, sizeof(path), "sys/bus/pci/devices/%s", bdf);
-	fd = hostfs_open(en->h, path, O_RDONLY | O_DIRECTORY, e);
+	fd = hostfs_open(h, path, O_RDONLY | O_DIRECTORY, e);
 	if (fd < 0)
 		return vf_err_set(e, e->errnum, "device %s has disappeared", bdf);
 	if (hostfs_read_raw_at(fd, "config", cfg, sizeof(cfg), e) != (int)sizeof(cfg))
@@ -30,13 +25,13 @@ static int read_command(struct engine *en, const char *bdf, unsigned *cmd, struc
 	return 0;
 }
 
-static int write_command(struct engine *en, const char *bdf, unsigned cmd, struct vf_err *e)
+int pci_write_command(const struct hostfs *h, const char *bdf, unsigned cmd, struct vf_err *e)
 {
 	unsigned char v[2] = { (unsigned char)(cmd & 0xff), (unsigned char)(cmd >> 8) };
 	char path[128];
 
-	config_path(bdf, path, sizeof(path));
-	return hostfs_pwrite(en->h, path, PCI_COMMAND, v, sizeof(v), e);
+	vf_path(path, sizeof(path), "sys/bus/pci/devices/%s/config", bdf);
+	return hostfs_pwrite(h, path, PCI_COMMAND, v, sizeof(v), e);
 }
 
 /* Puts back the command registers of the first `n` members silenced. */
@@ -44,7 +39,7 @@ static void unsilence(struct engine *en, const struct unit_result *u, size_t n,
 		      const unsigned *old)
 {
 	for (size_t i = 0; i < n; i++)
-		write_command(en, u->bdf[i], old[i], NULL);
+		pci_write_command(en->h, u->bdf[i], old[i], NULL);
 }
 
 int engine_quarantine(struct engine *en, const char *bdf, struct unit_result *out,
@@ -61,8 +56,8 @@ int engine_quarantine(struct engine *en, const char *bdf, struct unit_result *ou
 	}
 	/* silence first: a storming device must stop before anything slower */
 	for (size_t i = 0; i < out->n; i++) {
-		if (read_command(en, out->bdf[i], &old[i], e) < 0 ||
-		    write_command(en, out->bdf[i], silenced_command(old[i]), e) < 0) {
+		if (pci_read_command(en->h, out->bdf[i], &old[i], e) < 0 ||
+		    pci_write_command(en->h, out->bdf[i], silenced_command(old[i]), e) < 0) {
 			/* all or nothing: the ones silenced get their register back */
 			unsilence(en, out, i, old);
 			return vf_err_wrap(e, "quarantine %s: silencing", bdf);
@@ -108,7 +103,7 @@ int engine_unquarantine(struct engine *en, const char *bdf, struct unit_result *
 		struct dev_rec *m = store_find(en->store, out->bdf[i]);
 
 		if (m && m->saved_command >= 0 &&
-		    write_command(en, m->bdf, (unsigned)m->saved_command, e) < 0)
+		    pci_write_command(en->h, m->bdf, (unsigned)m->saved_command, e) < 0)
 			return vf_err_wrap(e, "unquarantine %s: restoring the command register", bdf);
 	}
 	for (size_t i = 0; i < out->n; i++) {

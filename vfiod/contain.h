@@ -21,6 +21,10 @@ static inline unsigned silenced_command(unsigned cmd)
 	return (cmd & ~(unsigned)PCI_COMMAND_MASTER) | PCI_COMMAND_INTX_DISABLE;
 }
 
+/* The device's PCI command register, through sysfs config (offset 4). */
+int pci_read_command(const struct hostfs *h, const char *bdf, unsigned *cmd, struct vf_err *e);
+int pci_write_command(const struct hostfs *h, const char *bdf, unsigned cmd, struct vf_err *e);
+
 /*
  * pooled or assigned -> quarantined: detaches the unit from its consumer,
  * silences every device of it, records the old command registers.

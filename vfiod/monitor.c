@@ -2,7 +2,6 @@
 #include "monitor.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -45,25 +44,13 @@ static void post(struct monitor *m, const struct monitor_dev *d, enum storm_acti
 /* Bus Master off, INTx disabled: the fastest way to stop a storm. */
 static int silence(struct monitor *m, const char *bdf, int *old, struct vf_err *e)
 {
-	_cleanup_close_ int fd = -1;
-	unsigned char cfg[PCI_COMMAND + 2], v[2];
-	char path[128];
 	unsigned cmd;
 
 	*old = -1;
-	vf_path(path, sizeof(path), "sys/bus/pci/devices/%s", bdf);
-	fd = hostfs_open(m->h, path, O_RDONLY | O_DIRECTORY, e);
-	if (fd < 0)
+	if (pci_read_command(m->h, bdf, &cmd, e) < 0)
 		return -1;
-	if (hostfs_read_raw_at(fd, "config", cfg, sizeof(cfg), e) != (int)sizeof(cfg))
-		return vf_err_set(e, e->errnum, "%s: cannot read the command register", bdf);
-	cmd = (unsigned)cfg[PCI_COMMAND] | (unsigned)cfg[PCI_COMMAND + 1] << 8;
 	*old = (int)cmd;
-	cmd = silenced_command(cmd);
-	v[0] = (unsigned char)(cmd & 0xff);
-	v[1] = (unsigned char)(cmd >> 8);
-	vf_path(path, sizeof(path), "sys/bus/pci/devices/%s/config", bdf);
-	return hostfs_pwrite(m->h, path, PCI_COMMAND, v, sizeof(v), e);
+	return pci_write_command(m->h, bdf, silenced_command(cmd), e);
 }
 
 /* One device, one sample. Called with the mutex held. */
