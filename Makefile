@@ -3,7 +3,7 @@
 # scenario; `make deps` installs missing Debian packages; `make demo` runs
 # the main job on the testbed VM.
 
-PKGS := libvirt libpci libudev libcgroup json-c inih
+PKGS := libvirt libpci libudev libcgroup json-c inih libxml-2.0
 CC ?= gcc
 VERSION := 0.1.0
 
