@@ -346,7 +346,10 @@ static int cmd_unquarantine(const struct opts *o, int argc, char **argv)
 	return move(o, "unquarantine", argc, argv);
 }
 
-/* assign BDF (--cdi | --vm DOMAIN | --pid PID) [--tenant T] */
+#define ASSIGN_USAGE \
+	"vfioctl assign BDF --cdi|--vm DOMAIN [--live] [--config] [--guest-address BDF]|--pid PID [--tenant T]"
+
+/* assign BDF (--cdi | --vm DOMAIN [--live] [--config] [--guest-address BDF] | --pid PID) [--tenant T] */
 static int cmd_assign(const struct opts *o, int argc, char **argv)
 {
 	struct json_object *args = json_object_new_object();
@@ -363,6 +366,10 @@ static int cmd_assign(const struct opts *o, int argc, char **argv)
 		} else if ((strcmp(a, "--tenant") == 0 || strcmp(a, "--vm") == 0) && i + 1 < argc) {
 			json_object_object_add(args, a + 2, json_object_new_string(argv[++i]));
 			consumers += strcmp(a, "--vm") == 0;
+		} else if (strcmp(a, "--live") == 0 || strcmp(a, "--config") == 0) {
+			json_object_object_add(args, a + 2, json_object_new_boolean(1));
+		} else if (strcmp(a, "--guest-address") == 0 && i + 1 < argc) {
+			json_object_object_add(args, "guest_address", json_object_new_string(argv[++i]));
 		} else if (strcmp(a, "--pid") == 0 && i + 1 < argc) {
 			uint64_t pid;
 
@@ -376,13 +383,13 @@ static int cmd_assign(const struct opts *o, int argc, char **argv)
 		} else if (!bdf[0] && vf_parse_bdf(a, &b) == 0) {
 			vf_bdf_format(&b, bdf);
 		} else {
-			fprintf(stderr, "vfioctl: assign: unexpected \"%s\" (usage: vfioctl assign BDF --cdi|--vm DOMAIN|--pid PID [--tenant T])\n", a);
+			fprintf(stderr, "vfioctl: assign: unexpected \"%s\" (usage: " ASSIGN_USAGE ")\n", a);
 			json_object_put(args);
 			return 2;
 		}
 	}
 	if (!bdf[0] || consumers != 1) {
-		fprintf(stderr, "vfioctl: usage: vfioctl assign BDF --cdi|--vm DOMAIN|--pid PID [--tenant T]\n");
+		fprintf(stderr, "vfioctl: usage: " ASSIGN_USAGE "\n");
 		json_object_put(args);
 		return 2;
 	}
@@ -392,7 +399,7 @@ static int cmd_assign(const struct opts *o, int argc, char **argv)
 
 static int cmd_status(const struct opts *o, int argc, char **argv)
 {
-	struct json_object *v, *owned;
+	struct json_object *v, *owned, *lv;
 	int rc;
 
 	(void)argv;
@@ -415,6 +422,11 @@ static int cmd_status(const struct opts *o, int argc, char **argv)
 		printf("  owned     pooled %s, assigned %s, quarantined %s\n", str(owned, "pooled"),
 		       str(owned, "assigned"), str(owned, "quarantined"));
 		printf("  state     %s\n", str(v, "state_dir"));
+		if (json_object_object_get_ex(v, "libvirt", &lv))
+			printf("  libvirt   %s (%s)\n", str(lv, "uri"),
+			       json_object_get_boolean(json_object_object_get(lv, "connected"))
+				       ? "connected"
+				       : "NOT connected: retrying");
 	}
 	json_object_put(v);
 	return 0;
@@ -487,8 +499,9 @@ static const struct verb verbs[] = {
 	{ "show", cmd_show, "BDF", "one device in full: facts, verdict, ownership" },
 	{ "bind", cmd_bind, "BDF", "move a device (and its companions) to vfio-pci" },
 	{ "return", cmd_return, "BDF", "give a pooled device back to its host driver" },
-	{ "assign", cmd_assign, "BDF --cdi|--pid PID [--tenant T]",
-	  "hand a pooled device to a container (CDI spec, or live by PID)" },
+	{ "assign", cmd_assign,
+	  "BDF --vm DOMAIN [--live] [--config] [--guest-address BDF]|--cdi|--pid PID [--tenant T]",
+	  "hand a pooled device to a libvirt VM, or a container (CDI spec, or live by PID)" },
 	{ "release", cmd_release, "BDF", "take an assigned device back into the pool (reset)" },
 	{ "quarantine", cmd_quarantine, "BDF", "silence a device and hold it for an operator" },
 	{ "unquarantine", cmd_unquarantine, "BDF", "reset a quarantined device, back to the pool" },

@@ -26,6 +26,19 @@
 
 #define VFIO_DRIVER "vfio-pci"
 
+/*
+ * How the engine reaches a VM manager (libvirt in the daemon, a fake in the
+ * unit tests): hand a unit's devices to domain `domain` and take them back.
+ * `guest` may be NULL (the manager picks free ports); `flags` as virt.h's
+ * VIRT_LIVE / VIRT_CONFIG, 0 for the domain's current state.
+ */
+struct engine_vm_ops {
+	int (*attach)(void *ctx, const char *domain, const struct vf_bdf *host, size_t n,
+		      const struct vf_bdf *guest, unsigned flags, struct vf_err *e);
+	int (*detach)(void *ctx, const char *domain, const struct vf_bdf *host, size_t n,
+		      struct vf_err *e);
+};
+
 struct engine {
 	struct hostfs *h;
 	struct store *store;
@@ -35,6 +48,8 @@ struct engine {
 	int fault_step;           /* testing: SIGKILL self at this step; 0: never */
 	int step;                 /* steps taken in the current transition */
 	struct vf_strv report;    /* what reconcile found and did, one line each */
+	const struct engine_vm_ops *vm; /* NULL: no VM handoff */
+	void *vm_ctx;
 };
 
 struct unit_result {

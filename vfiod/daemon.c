@@ -24,6 +24,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "proto.h"
+#include "virt.h"
 
 #ifndef VFIOD_VERSION
 #define VFIOD_VERSION "0.1.0"
@@ -52,6 +53,12 @@ struct daemon {
 	bool cgroups;              /* CPU containment available here */
 	time_t last_attach;
 	time_t started;
+	/* each owned device's policy class, as of the last sync_monitor */
+	char (*cls_bdf)[VF_BDF_LEN];
+	const struct policy_class **cls;
+	size_t n_cls;
+	struct virt virt;          /* libvirt: VM handoff, domain events */
+	bool virt_on;
 };
 
 static const char *state_of(const struct dev_rec *r)
@@ -184,6 +191,14 @@ static struct json_object *op_status(struct daemon *d, const struct inventory *i
 		json_object_object_add(mo, "max_late_us", json_object_new_int64((int64_t)ms.max_late_us));
 		json_object_object_add(o, "monitor", mo);
 	}
+	if (d->virt_on) {
+		struct json_object *lv = json_object_new_object();
+
+		json_object_object_add(lv, "uri", json_object_new_string(d->virt.uri));
+		json_object_object_add(lv, "connected",
+				       json_object_new_boolean(virt_connected(&d->virt)));
+		json_object_object_add(o, "libvirt", lv);
+	}
 	return o;
 }
 
@@ -266,6 +281,14 @@ static void attach_threads(struct daemon *d)
 			group = (int)g;
 		if (fd >= 0)
 			close(fd);
+		{
+			const struct dev_rec *rec = store_find(&d->store, bdf);
+
+			/* libvirt owns a domain's cgroups: it is capped through libvirt */
+			if (rec && rec->state == DEV_ASSIGNED &&
+			    strncmp(rec->consumer, VM_PREFIX, strlen(VM_PREFIX)) == 0)
+				group = -1;
+		}
 		pthread_mutex_lock(&d->cg_mu);
 		if (d->cgs[i].ready) {
 			if (nv && devcg_attach_irq_threads(&d->cgs[i], &d->h, vec, nv, &r, &e) < 0)
@@ -345,10 +368,178 @@ static void sync_monitor(struct daemon *d)
 	sync_cgroups(d, (const char(*)[VF_BDF_LEN])bdfs, cls, d->store.n);
 	if (have_inv)
 		inventory_free(&inv);
-	free(bdfs);
-	free(cls);
+	free(d->cls_bdf);
+	free(d->cls);
+	d->cls_bdf = bdfs;
+	d->cls = cls;
+	d->n_cls = d->store.n;
 	free(held);
 }
+
+static const struct policy_class *class_of(const struct daemon *d, const char *bdf)
+{
+	for (size_t i = 0; i < d->n_cls; i++)
+		if (strcmp(d->cls_bdf[i], bdf) == 0)
+			return d->cls[i];
+	return &policy_default_class;
+}
+
+/* ---- VMs through libvirt ---- */
+
+static int vm_attach(void *ctx, const char *domain, const struct vf_bdf *host, size_t n,
+		     const struct vf_bdf *guest, unsigned flags, struct vf_err *e)
+{
+	struct daemon *d = ctx;
+
+	return virt_attach(&d->virt, domain, host, n, guest, flags, e);
+}
+
+static int vm_detach(void *ctx, const char *domain, const struct vf_bdf *host, size_t n,
+		     struct vf_err *e)
+{
+	struct daemon *d = ctx;
+
+	return virt_detach(&d->virt, domain, host, n, e);
+}
+
+static const struct engine_vm_ops vm_ops = { vm_attach, vm_detach };
+
+/* The domain a record is assigned to, or NULL. */
+static const char *vm_of(const struct dev_rec *r)
+{
+	if (r->state != DEV_ASSIGNED || strncmp(r->consumer, VM_PREFIX, strlen(VM_PREFIX)) != 0)
+		return NULL;
+	return r->consumer + strlen(VM_PREFIX);
+}
+
+/*
+ * Caps domain `name` through libvirt with the tightest VMM cap among the
+ * devices it holds (their storm cap while one is throttled), or gives it
+ * back its own limits when it holds none any more.
+ */
+static void vm_recap(struct daemon *d, const char *name)
+{
+	unsigned pct = 0;
+	struct vf_err e = { 0 };
+	char dom[VIRT_NAME_LEN];
+
+	if (!d->virt_on)
+		return;
+	snprintf(dom, sizeof(dom), "%s", name);
+	for (size_t i = 0; i < d->store.n; i++) {
+		const struct dev_rec *r = &d->store.devs[i];
+		const struct policy_class *c;
+		const char *vm = vm_of(r);
+		unsigned p;
+
+		if (!vm || strcmp(vm, dom) != 0)
+			continue;
+		c = class_of(d, r->bdf);
+		p = strcmp(r->containment, "throttled") == 0 || strcmp(r->containment, "silenced") == 0
+			    ? c->storm_vmm_cpu_max
+			    : c->vmm_cpu_max;
+		if (!pct || p < pct)
+			pct = p;
+	}
+	if (pct ? virt_cap(&d->virt, dom, pct, &e) < 0 : virt_uncap(&d->virt, dom, &e) < 0)
+		events_emit(&d->events, "cap", NULL, "domain %s: %s", dom, e.msg);
+	else if (pct)
+		vf_log(LOG_INFO, "domain %s capped at %u%% of a CPU", dom, pct);
+}
+
+/* Every unit assigned to domain `name` comes back to the pool. */
+static void vm_gone(struct daemon *d, const char *name, const char *why)
+{
+	char consumer[VIRT_NAME_LEN + 8];
+	struct vf_err e = { 0 };
+	int n;
+
+	snprintf(consumer, sizeof(consumer), VM_PREFIX "%s", name);
+	n = engine_release_consumer(&d->engine, consumer, &e);
+	if (n < 0)
+		events_emit(&d->events, "release", NULL, "domain %s %s: FAILED: %s", name, why, e.msg);
+	else if (n > 0)
+		events_emit(&d->events, "released", NULL,
+			    "domain %s %s: %d unit%s back to the pool", name, why, n, n == 1 ? "" : "s");
+	if (n != 0) {
+		vm_recap(d, name);
+		sync_monitor(d);
+	}
+}
+
+static bool holds_any(const struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->store.n; i++) {
+		const char *vm = vm_of(&d->store.devs[i]);
+
+		if (vm && strcmp(vm, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* What libvirt reported, acted on in the main loop. */
+static void on_virt_events(struct daemon *d)
+{
+	struct virt_event ev[32];
+	size_t n;
+
+	while ((n = virt_drain(&d->virt, ev, VF_ARRAY_SIZE(ev))) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			struct vf_err e = { 0 };
+
+			if (!holds_any(d, ev[i].domain))
+				continue;
+			vf_log(LOG_INFO, "libvirt: domain %s: event %d/%d (%s)", ev[i].domain,
+			       ev[i].event, ev[i].detail, virt_action_name(ev[i].action));
+			if (ev[i].action == VIRT_RELEASE)
+				vm_gone(d, ev[i].domain, "stopped");
+			else if (ev[i].action == VIRT_CHECK && virt_exists(&d->virt, ev[i].domain, &e) == 0)
+				vm_gone(d, ev[i].domain, "was undefined");
+			else if (ev[i].action == VIRT_CAP)
+				vm_recap(d, ev[i].domain);
+		}
+	}
+}
+
+/*
+ * After (re)connecting: events may have been missed. A device no domain
+ * holds any more comes back; domains that still hold devices get their caps.
+ */
+static void reconcile_vms(struct daemon *d)
+{
+	bool again = true;
+
+	while (again) {
+		again = false;
+		for (size_t i = 0; i < d->store.n; i++) {
+			const struct dev_rec *r = &d->store.devs[i];
+			const char *vm = vm_of(r);
+			struct vf_bdf b;
+			struct vf_err e = { 0 };
+			char name[VIRT_NAME_LEN];
+			bool running;
+			int h;
+
+			if (!vm || (r->n_unit && strcmp(r->unit[0], r->bdf) != 0) ||
+			    vf_parse_bdf(r->bdf, &b) < 0)
+				continue;
+			snprintf(name, sizeof(name), "%s", vm);
+			h = virt_holds(&d->virt, name, &b, &running, &e);
+			if (h == 0) {
+				vm_gone(d, name, "no longer holds it (found at reconnection)");
+				again = true;
+				break;
+			}
+			if (h < 0)
+				vf_log(LOG_WARNING, "libvirt: cannot check %s in %s: %s", r->bdf, name,
+				       e.msg);
+			else if (running)
+				vm_recap(d, name);
+		}
+	}
+}
+
 
 static void set_containment(struct daemon *d, const char *bdf, const char *what, int old_cmd)
 {
@@ -364,6 +555,31 @@ static void set_containment(struct daemon *d, const char *bdf, const char *what,
 		vf_log(LOG_ERR, "%s: cannot record containment: %s", bdf, e.msg);
 }
 
+static void vm_recap(struct daemon *d, const char *name);
+
+/* The domain holding the unit of `bdf` ("" when none). */
+static void vm_name_of(struct daemon *d, const char *bdf, char *out, size_t cap)
+{
+	struct dev_rec *own, *lead;
+	struct unit_result u;
+	struct vf_err e = { 0 };
+
+	out[0] = '\0';
+	if (engine_lookup(&d->engine, bdf, &own, &lead, &u, &e) == 0 && lead->state == DEV_ASSIGNED &&
+	    strncmp(lead->consumer, VM_PREFIX, strlen(VM_PREFIX)) == 0)
+		snprintf(out, cap, "%s", lead->consumer + strlen(VM_PREFIX));
+}
+
+/* A libvirt domain's caps follow its devices' storm ladder (libvirt owns its cgroups). */
+static void recap_of(struct daemon *d, const char *bdf)
+{
+	char dom[VIRT_NAME_LEN];
+
+	vm_name_of(d, bdf, dom, sizeof(dom));
+	if (dom[0])
+		vm_recap(d, dom);
+}
+
 /* What the monitor did and asks for. */
 static void on_monitor(struct daemon *d)
 {
@@ -375,6 +591,7 @@ static void on_monitor(struct daemon *d)
 			const struct monitor_msg *m = &msgs[i];
 			struct unit_result u;
 			struct vf_err e = { 0 };
+			char dom[VIRT_NAME_LEN] = "";
 
 			if (m->failed) {
 				events_emit(&d->events, storm_action_name(m->action), m->bdf,
@@ -385,12 +602,14 @@ static void on_monitor(struct daemon *d)
 			switch (m->action) {
 			case STORM_THROTTLE:
 				set_containment(d, m->bdf, "throttled", -1);
+				recap_of(d, m->bdf);
 				events_emit(&d->events, "throttled", m->bdf,
 					    "interrupt storm at %llu/s, %s: CPU caps tightened, IRQs steered to housekeeping CPUs",
 					    (unsigned long long)m->rate, m->detail);
 				break;
 			case STORM_UNTHROTTLE:
 				set_containment(d, m->bdf, "", -1);
+				recap_of(d, m->bdf);
 				events_emit(&d->events, "unthrottled", m->bdf,
 					    "rate back to %llu/s: caps and affinity restored",
 					    (unsigned long long)m->rate);
@@ -402,12 +621,15 @@ static void on_monitor(struct daemon *d)
 					    (unsigned long long)m->rate);
 				break;
 			case STORM_QUARANTINE:
+				vm_name_of(d, m->bdf, dom, sizeof(dom));
 				if (engine_quarantine(&d->engine, m->bdf, &u, &e) < 0)
 					events_emit(&d->events, "quarantine", m->bdf, "FAILED: %s", e.msg);
 				else
 					events_emit(&d->events, "quarantined", m->bdf,
-						    "escalation delay past its silencing (now %llu/s): detached and held for an operator",
-						    (unsigned long long)m->rate);
+						    "escalation delay past its silencing (now %llu/s): detached%s%s and held for an operator",
+						    (unsigned long long)m->rate, dom[0] ? " from domain " : "", dom);
+				if (dom[0])
+					vm_recap(d, dom);
 				sync_monitor(d);
 				break;
 			case STORM_DETECTED:
@@ -487,12 +709,23 @@ static struct json_object *do_assign(struct daemon *d, const struct request *req
 	}
 	if (authz_check(&d->policy, &d->groups, &ap, OP_ASSIGN, &t, &ten, e) < 0)
 		return NULL;
-	rc = req->pid ? engine_assign_pid(&d->engine, req->bdf, ten ? ten->name : "", req->pid, &u, e)
-		      : engine_assign_cdi(&d->engine, req->bdf, ten ? ten->name : "",
-					  d->policy.daemon.cdi_dir, &u, e);
+	if (req->vm[0])
+		rc = engine_assign_vm(&d->engine, req->bdf, ten ? ten->name : "", req->vm,
+				      req->has_guest ? &req->guest : NULL,
+				      (req->live ? VIRT_LIVE : 0) | (req->config ? VIRT_CONFIG : 0), &u, e);
+	else if (req->pid)
+		rc = engine_assign_pid(&d->engine, req->bdf, ten ? ten->name : "", req->pid, &u, e);
+	else
+		rc = engine_assign_cdi(&d->engine, req->bdf, ten ? ten->name : "",
+				       d->policy.daemon.cdi_dir, &u, e);
 	if (rc < 0)
 		return NULL;
-	if (req->pid)
+	if (req->vm[0]) {
+		events_emit(&d->events, "assigned", req->bdf, "to VM domain %s%s%s (uid %u)", req->vm,
+			    ten ? ", tenant " : "", ten ? ten->name : "", (unsigned)peer->uid);
+		sync_monitor(d); /* the class cache the cap reads */
+		vm_recap(d, req->vm);
+	} else if (req->pid)
 		events_emit(&d->events, "assigned", req->bdf,
 			    "injected live into process %d%s%s (uid %u)", req->pid,
 			    ten ? ", tenant " : "", ten ? ten->name : "", (unsigned)peer->uid);
@@ -510,6 +743,7 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 	struct authz_peer ap;
 	struct unit_result u;
 	struct inventory inv;
+	char vmname[VIRT_NAME_LEN] = "";
 
 	to_authz_peer(peer, &ap);
 	if (req->op == OP_ASSIGN)
@@ -522,6 +756,15 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 	}
 	if (authz_check(&d->policy, &d->groups, &ap, req->op, &t, NULL, e) < 0)
 		return NULL;
+	{
+		struct dev_rec *own, *lead;
+		struct unit_result lu;
+		struct vf_err le = { 0 };
+
+		/* the domain the unit is in, for its caps afterwards */
+		if (engine_lookup(&d->engine, req->bdf, &own, &lead, &lu, &le) == 0 && vm_of(lead))
+			snprintf(vmname, sizeof(vmname), "%s", vm_of(lead));
+	}
 	switch (req->op) {
 	case OP_BIND:
 		if (engine_bind(&d->engine, req->bdf, &u, e) < 0)
@@ -541,12 +784,16 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 	case OP_RELEASE:
 		if (engine_release(&d->engine, req->bdf, &u, e) < 0)
 			return NULL;
-		events_emit(&d->events, "released", req->bdf, "back to the pool (uid %u)",
-			    (unsigned)peer->uid);
+		events_emit(&d->events, "released", req->bdf, "back to the pool%s%s (uid %u)",
+			    vmname[0] ? " from domain " : "", vmname, (unsigned)peer->uid);
+		if (vmname[0])
+			vm_recap(d, vmname);
 		return unit_json(&u, "pooled");
 	case OP_QUARANTINE:
 		if (engine_quarantine(&d->engine, req->bdf, &u, e) < 0)
 			return NULL;
+		if (vmname[0])
+			vm_recap(d, vmname);
 		if (!u.already)
 			events_emit(&d->events, "quarantined", req->bdf,
 				    "silenced and held by an operator (uid %u)", (unsigned)peer->uid);
@@ -708,6 +955,14 @@ static int setup(struct daemon *d, struct vf_err *e)
 		.fault_step = d->o->fault_step,
 	};
 	reconcile(d);
+	/* libvirt: on the real host only (a --sysroot tree has no domains) */
+	if (strcmp(d->o->sysroot, "/") == 0) {
+		if (virt_init(&d->virt, d->policy.daemon.libvirt_uri, e) < 0)
+			return -1;
+		d->virt_on = true;
+		d->engine.vm = &vm_ops;
+		d->engine.vm_ctx = d;
+	}
 	/* CPU containment acts on the real host's cgroups only */
 	d->cgroups = strcmp(d->o->sysroot, "/") == 0;
 	pthread_mutex_init(&d->cg_mu, NULL);
@@ -721,6 +976,8 @@ static int setup(struct daemon *d, struct vf_err *e)
 			   d->groups.has_socket ? d->groups.socket : (gid_t)-1, handle, d, e) < 0)
 		return -1;
 	d->events.control = &d->control;
+	if (d->virt_on && virt_connected(&d->virt))
+		reconcile_vms(d);
 	return 0;
 }
 
@@ -750,7 +1007,7 @@ static void reload_policy(struct daemon *d)
 int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d = { .o = o, .h = { .rootfd = -1 }, .control = { .lfd = -1 } };
-	struct pollfd pfd[CONTROL_MAX_CLIENTS + 4];
+	struct pollfd pfd[CONTROL_MAX_CLIENTS + 5];
 	struct vf_err e = { 0 };
 	sigset_t mask;
 	int sfd, rc = 0;
@@ -773,13 +1030,14 @@ int daemon_run(const struct daemon_opts *o)
 		       o->socket, d.store.n);
 	}
 	while (running) {
-		size_t n = control_pollfds(&d.control, pfd + 3, VF_ARRAY_SIZE(pfd) - 3);
+		size_t n = control_pollfds(&d.control, pfd + 4, VF_ARRAY_SIZE(pfd) - 4);
 
 		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = hotplug_fd(&d.hotplug), .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = d.monitor.running ? d.monitor.wake_fd : -1,
 					  .events = POLLIN };
-		if (poll(pfd, n + 3, 1000) < 0 && errno != EINTR) {
+		pfd[3] = (struct pollfd){ .fd = d.virt_on ? d.virt.wake_fd : -1, .events = POLLIN };
+		if (poll(pfd, n + 4, 1000) < 0 && errno != EINTR) {
 			vf_log(LOG_ERR, "poll: %s", strerror(errno));
 			rc = 1;
 			break;
@@ -800,11 +1058,20 @@ int daemon_run(const struct daemon_opts *o)
 			on_hotplug(&d);
 		if (pfd[2].revents & POLLIN)
 			on_monitor(&d);
-		control_dispatch(&d.control, pfd + 3, n);
+		if (d.virt_on) {
+			if (virt_tick(&d.virt) == 1)
+				reconcile_vms(&d);
+			on_virt_events(&d);
+		}
+		control_dispatch(&d.control, pfd + 4, n);
 		control_sweep(&d.control);
 		attach_threads(&d);
 	}
 	monitor_stop(&d.monitor);
+	if (d.virt_on)
+		virt_fini(&d.virt);
+	free(d.cls_bdf);
+	free(d.cls);
 	/* the cgroups stay while vfiod is away: the devices stay owned and capped */
 	for (size_t i = 0; i < d.n_cgs; i++)
 		devcg_free(&d.cgs[i]);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "handoff.h"
 
+#include "domxml.h"
+
 #include <errno.h>
 #include <linux/bpf.h>
 #include <sched.h>
@@ -10,6 +12,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -346,9 +349,114 @@ int engine_assign_pid(struct engine *en, const char *bdf_in, const char *tenant,
 	return 0;
 }
 
+/* The unit of `lead` as PCI addresses. */
+static size_t unit_addrs(const struct dev_rec *lead, struct vf_bdf *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < lead->n_unit; i++)
+		if (vf_parse_bdf(lead->unit[i], &out[n]) == 0)
+			n++;
+	return n;
+}
+
+int engine_assign_vm(struct engine *en, const char *bdf_in, const char *tenant, const char *domain,
+		     const struct vf_bdf *guest, unsigned flags, struct unit_result *out,
+		     struct vf_err *e)
+{
+	struct vf_bdf host[STATE_UNIT_MAX];
+	struct dev_rec *own, *rec;
+	char consumer[sizeof(rec->consumer)];
+	const char *bdf;
+	size_t n;
+
+	if (!domxml_name_ok(domain))
+		return vf_err_refuse(e, "bad-request",
+				     "\"%s\" is not a domain name vfiod accepts (1-64 of A-Z a-z 0-9 _ . : + -)",
+				     domain);
+	if (engine_lookup(en, bdf_in, &own, &rec, out, e) < 0)
+		return vf_err_append(e, " (bind it first)");
+	bdf = own->bdf;
+	if (!en->vm)
+		return vf_err_refuse(e, "libvirt-unavailable", "VM handoff is not available here");
+	if (rec->state != DEV_POOLED)
+		return vf_err_refuse(e, "busy", "%s is %s%s%s", bdf, dev_state_name(rec->state),
+				     rec->tenant[0] ? " to tenant " : "", rec->tenant);
+	if (guest && rec->n_unit > 1)
+		return vf_err_refuse(e, "bad-request",
+				     "%s moves as a unit of %zu devices: one guest address cannot take them all (leave it out: each gets a free root port)",
+				     bdf, rec->n_unit);
+	n = unit_addrs(rec, host);
+	snprintf(consumer, sizeof(consumer), VM_PREFIX "%s", domain);
+	/* recorded first: a crash during the attach leaves something to reconcile */
+	set_unit(en, rec, DEV_ASSIGNED, consumer, tenant);
+	if (store_save(en->store, e) < 0) {
+		set_unit(en, rec, DEV_POOLED, "", "");
+		return vf_err_wrap(e, "assign %s", bdf);
+	}
+	if (en->vm->attach(en->vm_ctx, domain, host, n, guest, flags, e) < 0) {
+		struct vf_err se = { 0 };
+
+		set_unit(en, rec, DEV_POOLED, "", "");
+		if (store_save(en->store, &se) < 0)
+			vf_err_append(e, "; and recording that failed: %s", se.msg);
+		return vf_err_wrap(e, "assign %s to domain %s", bdf, domain);
+	}
+	return 0;
+}
+
+int engine_release_consumer(struct engine *en, const char *consumer, struct vf_err *e)
+{
+	char (*failed)[VF_BDF_LEN] = vf_xcalloc(en->store->n + 1, sizeof(*failed));
+	size_t nfailed = 0;
+	int back = 0;
+	bool again = true;
+
+	/* releasing changes the store: start over after each unit */
+	while (again) {
+		again = false;
+		for (size_t i = 0; i < en->store->n; i++) {
+			struct dev_rec *r = &en->store->devs[i];
+			struct unit_result u;
+			struct vf_err re = { 0 };
+			char bdf[VF_BDF_LEN];
+			bool tried = false;
+
+			if (r->state != DEV_ASSIGNED || strcmp(r->consumer, consumer) != 0 ||
+			    (r->n_unit && strcmp(r->unit[0], r->bdf) != 0))
+				continue;
+			for (size_t k = 0; k < nfailed; k++)
+				tried |= strcmp(failed[k], r->bdf) == 0;
+			if (tried)
+				continue;
+			snprintf(bdf, sizeof(bdf), "%s", r->bdf);
+			if (engine_release(en, bdf, &u, &re) < 0) {
+				/* still assigned, and not tried again */
+				snprintf(failed[nfailed++], VF_BDF_LEN, "%s", bdf);
+				*e = re; /* the last failure, its code included */
+				continue;
+			}
+			back++;
+			again = true;
+			break;
+		}
+	}
+	free(failed);
+	return nfailed ? -1 : back;
+}
+
 int handoff_detach(struct engine *en, struct dev_rec *rec, struct vf_err *e)
 {
-	(void)en;
+	if (strncmp(rec->consumer, VM_PREFIX, strlen(VM_PREFIX)) == 0) {
+		struct vf_bdf host[STATE_UNIT_MAX];
+		size_t n = unit_addrs(rec, host);
+
+		if (!en->vm)
+			return vf_err_refuse(e, "libvirt-unavailable",
+					     "%s is in domain %s and VM handoff is not available here",
+					     rec->bdf, rec->consumer + strlen(VM_PREFIX));
+		return en->vm->detach(en->vm_ctx, rec->consumer + strlen(VM_PREFIX), host, n, e);
+	}
 	if (strncmp(rec->consumer, CDI_PREFIX, strlen(CDI_PREFIX)) == 0) {
 		const char *path = rec->consumer + strlen(CDI_PREFIX);
 

@@ -7,7 +7,15 @@
  * ("iommu-group-<N>"), with the device nodes /dev/vfio/vfio and
  * /dev/vfio/<group>; podman, containerd and CRI-O inject them
  * (`--device vfiod.io/pci=0000:3b:00.0`). The spec is written atomically
- * and removed on release. VM handoff through libvirt is the next consumer.
+ * and removed on release.
+ *
+ * VMs: the engine records the assignment ("vm:<domain>") before it asks the
+ * VM manager (engine->vm, libvirt in the daemon) to attach, so that a crash
+ * in between leaves a record that reconcile checks against libvirt, never
+ * a device in a domain that vfiod believes pooled.
+ *
+ * Consumers, as recorded: "cdi:<spec path>", "pid:<pid>" (live injection),
+ * "vm:<domain>".
  */
 #ifndef VFIOD_HANDOFF_H
 #define VFIOD_HANDOFF_H
@@ -41,6 +49,24 @@ int engine_assign_cdi(struct engine *en, const char *bdf, const char *tenant,
  */
 int engine_assign_pid(struct engine *en, const char *bdf, const char *tenant, int pid,
 		      struct unit_result *out, struct vf_err *e);
+
+#define VM_PREFIX "vm:"
+
+/*
+ * pooled -> assigned to libvirt domain `domain` (a name domxml_name_ok
+ * accepts), for tenant `tenant`. `guest`: the lead's guest address, NULL
+ * for a free root port; `flags` as virt.h's. On error nothing changes.
+ */
+int engine_assign_vm(struct engine *en, const char *bdf, const char *tenant, const char *domain,
+		     const struct vf_bdf *guest, unsigned flags, struct unit_result *out,
+		     struct vf_err *e);
+
+/*
+ * A consumer went away (a domain stopped, a holder exited): every unit
+ * assigned to `consumer` is released as engine_release does. Returns how
+ * many units came back, or -1 (e says which failed; the others are back).
+ */
+int engine_release_consumer(struct engine *en, const char *consumer, struct vf_err *e);
 
 /* assigned -> pooled: detaches from the consumer, resets, records. */
 int engine_release(struct engine *en, const char *bdf, struct unit_result *out,

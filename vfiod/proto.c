@@ -6,9 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "domxml.h"
 #include "util.h"
 
-enum arg { ARG_BDF = 1, ARG_FOLLOW = 2, ARG_TENANT = 4, ARG_CDI = 8, ARG_VM = 16, ARG_PID = 32 };
+enum arg {
+	ARG_BDF = 1, ARG_FOLLOW = 2, ARG_TENANT = 4, ARG_CDI = 8, ARG_VM = 16, ARG_PID = 32,
+	ARG_LIVE = 64, ARG_CONFIG = 128, ARG_GUEST = 256,
+};
 
 static const struct {
 	const char *name;
@@ -22,7 +26,7 @@ static const struct {
 	[OP_RETURN] = { "return", true, ARG_BDF, ARG_BDF },
 	[OP_STATUS] = { "status", false, 0, 0 },
 	[OP_EVENTS] = { "events", false, ARG_FOLLOW, 0 },
-	[OP_ASSIGN] = { "assign", true, ARG_BDF | ARG_TENANT | ARG_CDI | ARG_VM | ARG_PID, ARG_BDF },
+	[OP_ASSIGN] = { "assign", true, ARG_BDF | ARG_TENANT | ARG_CDI | ARG_VM | ARG_PID | ARG_LIVE | ARG_CONFIG | ARG_GUEST, ARG_BDF },
 	[OP_RELEASE] = { "release", true, ARG_BDF, ARG_BDF },
 	[OP_QUARANTINE] = { "quarantine", true, ARG_BDF, ARG_BDF },
 	[OP_UNQUARANTINE] = { "unquarantine", true, ARG_BDF, ARG_BDF },
@@ -39,6 +43,9 @@ static const struct {
 	{ "cdi", ARG_CDI, json_type_boolean },
 	{ "vm", ARG_VM, json_type_string },
 	{ "pid", ARG_PID, json_type_int },
+	{ "live", ARG_LIVE, json_type_boolean },
+	{ "config", ARG_CONFIG, json_type_boolean },
+	{ "guest_address", ARG_GUEST, json_type_string },
 };
 
 const char *proto_op_name(enum proto_op op)
@@ -282,6 +289,20 @@ static int parse_args(struct json_object *args, struct request *req, struct vf_e
 				snprintf(req->tenant, sizeof(req->tenant), "%s", t);
 			} else if (arg_keys[k].bit == ARG_CDI) {
 				req->cdi = json_object_get_boolean(val);
+			} else if (arg_keys[k].bit == ARG_VM) {
+				const char *v = json_object_get_string(val);
+
+				if (!domxml_name_ok(v))
+					return bad(e, "args.vm is not a domain name vfiod accepts (1-64 of A-Z a-z 0-9 _ . : + -, not starting with - or .)");
+				snprintf(req->vm, sizeof(req->vm), "%s", v);
+			} else if (arg_keys[k].bit == ARG_LIVE) {
+				req->live = json_object_get_boolean(val);
+			} else if (arg_keys[k].bit == ARG_CONFIG) {
+				req->config = json_object_get_boolean(val);
+			} else if (arg_keys[k].bit == ARG_GUEST) {
+				if (vf_parse_bdf(json_object_get_string(val), &req->guest) < 0)
+					return bad(e, "args.guest_address is not a PCI address (dddd:bb:dd.f)");
+				req->has_guest = true;
 			} else if (arg_keys[k].bit == ARG_PID) {
 				int64_t pid = json_object_get_int64(val);
 
@@ -296,10 +317,10 @@ static int parse_args(struct json_object *args, struct request *req, struct vf_e
 			return vf_err_refuse(e, "bad-request", "args.%s is required",
 					     arg_keys[k].key);
 	if (req->op == OP_ASSIGN) {
-		if (seen & ARG_VM)
-			return bad(e, "handoff to a VM (vm) is not available in this version of vfiod; use cdi or pid");
-		if (req->cdi == (req->pid != 0))
-			return bad(e, "assign needs one consumer: args.cdi = true or args.pid");
+		if ((int)req->cdi + (int)(req->pid != 0) + (int)(req->vm[0] != 0) != 1)
+			return bad(e, "assign needs one consumer: args.vm, args.cdi = true, or args.pid");
+		if (!req->vm[0] && (seen & (ARG_LIVE | ARG_CONFIG | ARG_GUEST)))
+			return bad(e, "args.live, args.config and args.guest_address go with args.vm");
 	}
 	return 0;
 }

@@ -43,6 +43,10 @@ struct request {
 	char tenant[64];            /* assign: the tenant it is for ("" none) */
 	bool cdi;                   /* assign: a container handoff through CDI */
 	int pid;                    /* assign: live injection into this process, 0: none */
+	char vm[72];                /* assign: a libvirt domain ("" none) */
+	bool live, config;          /* assign to a vm: as virsh --live / --config */
+	bool has_guest;             /* assign to a vm: the guest address is given */
+	struct vf_bdf guest;
 };
 
 const char *proto_op_name(enum proto_op op);

@@ -18,6 +18,9 @@
 #include "contain.h"
 #include "handoff.h"
 #include "state.h"
+#include "virt.h"
+
+#include <libvirt/libvirt.h>
 
 #define NIC "0000:00:03.0"   /* e1000e, group 3, flr */
 #define EDU "0000:00:04.0"   /* no driver, group 4, no reset method */
@@ -1063,6 +1066,366 @@ static void test_bug_quarantine_failure_loses_saved_command(void **state)
 }
 
 
+/* ---- VMs (a fake VM manager in place of libvirt) --------------------------------- */
+
+/* One domain as the fake manager sees it. */
+struct fake_vm {
+	struct store *s;         /* to check the engine recorded before attaching */
+	char name[64];
+	bool exists, running;
+	char live[8][VF_BDF_LEN];
+	size_t nlive;
+	int fail_at;             /* attach fails at this device of the unit; -1 never */
+	bool stuck;              /* the guest does not let go: detach times out */
+	int attaches, detaches;
+	unsigned flags;
+	bool had_guest;
+	bool recorded_first;
+};
+
+static int fake_attach(void *ctx, const char *domain, const struct vf_bdf *host, size_t n,
+		       const struct vf_bdf *guest, unsigned flags, struct vf_err *e)
+{
+	struct fake_vm *v = ctx;
+	char bdf[VF_BDF_LEN];
+	const struct dev_rec *r;
+
+	v->attaches++;
+	v->flags = flags;
+	v->had_guest = guest != NULL;
+	vf_bdf_format(&host[0], bdf);
+	r = store_find(v->s, bdf);
+	v->recorded_first = r && r->state == DEV_ASSIGNED && strncmp(r->consumer, "vm:", 3) == 0;
+	if (!v->exists || strcmp(domain, v->name) != 0)
+		return vf_err_refuse(e, "not-found", "libvirt has no domain %s", domain);
+	for (size_t i = 0; i < n; i++) {
+		if ((int)i == v->fail_at) {
+			v->nlive -= i; /* all or nothing, as virt_attach */
+			return vf_err_set(e, 0, "libvirt: attach: no more available PCI slots");
+		}
+		vf_bdf_format(&host[i], v->live[v->nlive++]);
+	}
+	return 0;
+}
+
+static int fake_detach(void *ctx, const char *domain, const struct vf_bdf *host, size_t n,
+		       struct vf_err *e)
+{
+	struct fake_vm *v = ctx;
+
+	v->detaches++;
+	if (!v->exists || strcmp(domain, v->name) != 0)
+		return 0; /* no such domain: nothing to give back */
+	if (v->stuck)
+		return vf_err_refuse(e, "timeout", "did not leave domain %s within 20 s", domain);
+	for (size_t i = 0; i < n; i++) {
+		char bdf[VF_BDF_LEN];
+
+		vf_bdf_format(&host[i], bdf);
+		for (size_t k = 0; k < v->nlive; k++)
+			if (strcmp(v->live[k], bdf) == 0)
+				memmove(v->live[k], v->live[k + 1], (--v->nlive - k) * VF_BDF_LEN);
+	}
+	return 0;
+}
+
+static const struct engine_vm_ops fake_ops = { fake_attach, fake_detach };
+
+static struct fake_vm *fake_vm_on(struct fx *f, const char *name)
+{
+	struct fake_vm *v = calloc(1, sizeof(*v));
+
+	assert_non_null(v);
+	v->s = &f->s;
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	v->exists = v->running = true;
+	v->fail_at = -1;
+	f->en.vm = &fake_ops;
+	f->en.vm_ctx = v;
+	return v;
+}
+
+static void assert_vm_rec(struct fx *f, const char *bdf, const char *consumer, const char *tenant)
+{
+	const struct dev_rec *r = store_find(&f->s, bdf);
+
+	assert_non_null(r);
+	assert_int_equal(r->state, DEV_ASSIGNED);
+	assert_string_equal(r->consumer, consumer);
+	assert_string_equal(r->tenant, tenant);
+	assert_string_equal(km_driver(&f->m, bdf), "vfio-pci");
+}
+
+static void test_vm_assign_release(void **state)
+{
+	struct fx *f = *state;
+	struct fake_vm *v = fake_vm_on(f, "g1");
+	struct unit_result res;
+	struct vf_err e = { 0 };
+
+	add_nic(f);
+	bind_ok(f, NIC, &res);
+	km_log_reset(&f->m);
+	assert_int_equal(engine_assign_vm(&f->en, NIC, "team-a", "g1", NULL, 1, &res, &e), 0);
+	assert_int_equal(res.n, 1);
+	/* recorded before libvirt was asked: a crash in between is reconciled, not lost */
+	assert_true(v->recorded_first);
+	assert_int_equal(v->flags, 1);
+	assert_false(v->had_guest);
+	assert_int_equal(v->nlive, 1);
+	assert_string_equal(v->live[0], NIC);
+	assert_vm_rec(f, NIC, "vm:g1", "team-a");
+	assert_int_equal(f->m.n_writes, 0); /* vfiod owns the binding: nothing rebinds */
+	assert_disk_agrees(f);
+
+	release_ok(f, NIC, &res);
+	assert_int_equal(v->detaches, 1);
+	assert_int_equal(v->nlive, 0);
+	assert_pooled_rec(f, NIC);
+	/* reset once the domain let go */
+	assert_int_equal(km_log_count(&f->m, NIC "/reset", "1"), 1);
+	assert_disk_agrees(f);
+	free(v);
+}
+
+static void test_vm_assign_unit(void **state)
+{
+	struct fx *f = *state;
+	struct fake_vm *v = fake_vm_on(f, "g1");
+	struct vf_bdf guest = { 0, 2, 0, 0 };
+	struct unit_result res;
+	struct vf_err e = { 0 };
+
+	add_gpu_unit(f);
+	bind_ok(f, GPU, &res);
+	/* one guest address cannot take two devices */
+	{
+		struct snap sn = snap_take(f);
+
+		assert_int_equal(engine_assign_vm(&f->en, AUD, "", "g1", &guest, 0, &res, &e), -1);
+		assert_string_equal(e.code, "bad-request");
+		assert_non_null(strstr(e.msg, "unit of 2"));
+		snap_check(f, &sn);
+		assert_int_equal(v->attaches, 0);
+	}
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(engine_assign_vm(&f->en, AUD, "", "g1", NULL, 0, &res, &e), 0);
+	assert_int_equal(v->nlive, 2);
+	assert_string_equal(v->live[0], GPU);
+	assert_string_equal(v->live[1], AUD);
+	assert_vm_rec(f, GPU, "vm:g1", "");
+	assert_vm_rec(f, AUD, "vm:g1", "");
+	assert_disk_agrees(f);
+	free(v);
+}
+
+/* libvirt fails half-way: nothing attached, nothing recorded. */
+static void test_vm_attach_fails(void **state)
+{
+	struct fx *f = *state;
+	struct fake_vm *v = fake_vm_on(f, "g1");
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	struct snap sn;
+
+	add_gpu_unit(f);
+	bind_ok(f, GPU, &res);
+	v->fail_at = 1;
+	sn = snap_take(f);
+	assert_int_equal(engine_assign_vm(&f->en, GPU, "t", "g1", NULL, 0, &res, &e), -1);
+	assert_non_null(strstr(e.msg, "no more available PCI slots"));
+	assert_non_null(strstr(e.msg, "domain g1"));
+	assert_int_equal(v->nlive, 0);
+	snap_check(f, &sn);
+	assert_pooled_rec(f, GPU);
+	assert_pooled_rec(f, AUD);
+	/* no such domain: the same */
+	memset(&e, 0, sizeof(e));
+	sn = snap_take(f);
+	assert_int_equal(engine_assign_vm(&f->en, GPU, "t", "nope", NULL, 0, &res, &e), -1);
+	assert_string_equal(e.code, "not-found");
+	snap_check(f, &sn);
+	free(v);
+}
+
+/* The guest does not let go: release says so, the record stays as it is. */
+static void test_vm_release_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct fake_vm *v = fake_vm_on(f, "g1");
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	struct snap sn;
+
+	add_nic(f);
+	bind_ok(f, NIC, &res);
+	assert_int_equal(engine_assign_vm(&f->en, NIC, "team-a", "g1", NULL, 0, &res, &e), 0);
+	v->stuck = true;
+	km_log_reset(&f->m);
+	sn = snap_take(f);
+	assert_int_equal(engine_release(&f->en, NIC, &res, &e), -1);
+	assert_string_equal(e.code, "timeout");
+	assert_non_null(strstr(e.msg, "within 20 s"));
+	snap_check(f, &sn);
+	assert_vm_rec(f, NIC, "vm:g1", "team-a");
+	assert_int_equal(v->nlive, 1);
+	assert_int_equal(f->m.n_writes, 0); /* no reset of a device a guest still holds */
+	/* it lets go later: release works */
+	v->stuck = false;
+	release_ok(f, NIC, &res);
+	assert_pooled_rec(f, NIC);
+	free(v);
+}
+
+static void test_vm_event_action(void **state)
+{
+	(void)state;
+	assert_int_equal(virt_event_action(VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_DESTROYED),
+			 VIRT_RELEASE);
+	assert_int_equal(virt_event_action(VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_CRASHED),
+			 VIRT_RELEASE);
+	assert_int_equal(virt_event_action(VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN),
+			 VIRT_RELEASE);
+	assert_int_equal(virt_event_action(VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_FAILED),
+			 VIRT_RELEASE);
+	/* undefined while running: a transient domain that still holds it */
+	assert_int_equal(virt_event_action(VIR_DOMAIN_EVENT_UNDEFINED, 0), VIRT_CHECK);
+	assert_int_equal(virt_event_action(VIR_DOMAIN_EVENT_STARTED, VIR_DOMAIN_EVENT_STARTED_BOOTED),
+			 VIRT_CAP);
+	assert_int_equal(virt_event_action(VIR_DOMAIN_EVENT_SUSPENDED, 0), VIRT_NONE);
+	assert_int_equal(virt_event_action(VIR_DOMAIN_EVENT_RESUMED, 0), VIRT_NONE);
+	assert_int_equal(virt_event_action(VIR_DOMAIN_EVENT_DEFINED, 0), VIRT_NONE);
+	assert_int_equal(virt_event_action(VIR_DOMAIN_EVENT_SHUTDOWN, 0), VIRT_NONE);
+	assert_string_equal(virt_action_name(VIRT_RELEASE), "release");
+}
+
+/* A domain destroyed: every unit it held comes back, reset; others stay. */
+static void test_vm_domain_destroyed(void **state)
+{
+	struct fx *f = *state;
+	struct fake_vm *v = fake_vm_on(f, "g1");
+	struct unit_result res;
+	struct vf_err e = { 0 };
+
+	add_nic(f);
+	add_gpu_unit(f);
+	add_edu(f);
+	bind_ok(f, NIC, &res);
+	bind_ok(f, GPU, &res);
+	bind_ok(f, EDU, &res);
+	assert_int_equal(engine_assign_vm(&f->en, NIC, "a", "g1", NULL, 0, &res, &e), 0);
+	assert_int_equal(engine_assign_vm(&f->en, GPU, "a", "g1", NULL, 0, &res, &e), 0);
+	assign_ok(f, EDU, "b", &res); /* a container's: not the domain's */
+	/* the event: destroyed; libvirt no longer runs it */
+	assert_int_equal(virt_event_action(VIR_DOMAIN_EVENT_STOPPED, VIR_DOMAIN_EVENT_STOPPED_DESTROYED),
+			 VIRT_RELEASE);
+	v->running = false;
+	v->nlive = 0;
+	km_log_reset(&f->m);
+	assert_int_equal(engine_release_consumer(&f->en, "vm:g1", &e), 2);
+	assert_pooled_rec(f, NIC);
+	assert_pooled_rec(f, GPU);
+	assert_pooled_rec(f, AUD);
+	assert_int_equal(km_log_count(&f->m, NIC "/reset", "1"), 1);
+	assert_int_equal(km_log_count(&f->m, AUD "/reset", "1"), 1);
+	assert_int_equal(store_find(&f->s, EDU)->state, DEV_ASSIGNED);
+	assert_disk_agrees(f);
+	/* again: nothing left to release */
+	assert_int_equal(engine_release_consumer(&f->en, "vm:g1", &e), 0);
+	/* undefined and gone: the detach finds no domain and gives nothing back */
+	assert_int_equal(engine_assign_vm(&f->en, NIC, "a", "g1", NULL, 0, &res, &e), 0);
+	v->exists = false;
+	assert_int_equal(engine_release_consumer(&f->en, "vm:g1", &e), 1);
+	assert_pooled_rec(f, NIC);
+	free(v);
+}
+
+/* One unit stuck, the other comes back; the stuck one is tried once and stays recorded. */
+static void test_vm_destroyed_partly_stuck(void **state)
+{
+	struct fx *f = *state;
+	struct fake_vm *v = fake_vm_on(f, "g1");
+	struct unit_result res;
+	struct vf_err e = { 0 };
+
+	add_nic(f);
+	bind_ok(f, NIC, &res);
+	assert_int_equal(engine_assign_vm(&f->en, NIC, "a", "g1", NULL, 0, &res, &e), 0);
+	v->stuck = true;
+	assert_int_equal(engine_release_consumer(&f->en, "vm:g1", &e), -1);
+	assert_string_equal(e.code, "timeout");
+	assert_int_equal(v->detaches, 1);
+	assert_vm_rec(f, NIC, "vm:g1", "a");
+	free(v);
+}
+
+static void test_vm_refusals(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	struct fake_vm *v;
+	struct snap sn;
+
+	add_nic(f);
+	add_edu(f);
+	bind_ok(f, NIC, &res);
+	/* no VM manager here */
+	sn = snap_take(f);
+	assert_int_equal(engine_assign_vm(&f->en, NIC, "", "g1", NULL, 0, &res, &e), -1);
+	assert_string_equal(e.code, "libvirt-unavailable");
+	snap_check(f, &sn);
+	v = fake_vm_on(f, "g1");
+	/* hostile names never reach the manager */
+	static const char *const names[] = { "", "../x", "a b", "-rf", "a'b" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		memset(&e, 0, sizeof(e));
+		sn = snap_take(f);
+		assert_int_equal(engine_assign_vm(&f->en, NIC, "", names[i], NULL, 0, &res, &e), -1);
+		assert_string_equal(e.code, "bad-request");
+		snap_check(f, &sn);
+	}
+	/* not pooled */
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(engine_assign_vm(&f->en, EDU, "", "g1", NULL, 0, &res, &e), -1);
+	assert_string_equal(e.code, "not-found");
+	assert_non_null(strstr(e.msg, "bind it first"));
+	/* already assigned */
+	assert_int_equal(engine_assign_vm(&f->en, NIC, "a", "g1", NULL, 0, &res, &e), 0);
+	memset(&e, 0, sizeof(e));
+	sn = snap_take(f);
+	assert_int_equal(engine_assign_vm(&f->en, NIC, "b", "g1", NULL, 0, &res, &e), -1);
+	assert_string_equal(e.code, "busy");
+	snap_check(f, &sn);
+	assert_int_equal(v->attaches, 1);
+	free(v);
+}
+
+/* Quarantine takes a device out of its domain first. */
+static void test_vm_quarantine(void **state)
+{
+	struct fx *f = *state;
+	struct fake_vm *v = fake_vm_on(f, "g1");
+	struct unit_result res;
+	struct vf_err e = { 0 };
+
+	add_nic(f);
+	bind_ok(f, NIC, &res);
+	assert_int_equal(engine_assign_vm(&f->en, NIC, "a", "g1", NULL, 0, &res, &e), 0);
+	quarantine_ok(f, NIC, &res);
+	assert_int_equal(v->detaches, 1);
+	assert_int_equal(v->nlive, 0);
+	assert_int_equal(store_find(&f->s, NIC)->state, DEV_QUARANTINED);
+	assert_string_equal(store_find(&f->s, NIC)->consumer, "");
+	/* a guest that holds on: quarantine fails and the device stays assigned */
+	unquarantine_ok(f, NIC, &res);
+	assert_int_equal(engine_assign_vm(&f->en, NIC, "a", "g1", NULL, 0, &res, &e), 0);
+	v->stuck = true;
+	assert_int_equal(engine_quarantine(&f->en, NIC, &res, &e), -1);
+	assert_vm_rec(f, NIC, "vm:g1", "a");
+	free(v);
+}
+
 /* ---- main ------------------------------------------------------------------------ */
 
 int main(void)
@@ -1090,6 +1453,15 @@ int main(void)
 		T(test_bug_long_cdi_dir_leaves_spec),
 		T(test_bug_unquarantine_splits_unit),
 		T(test_bug_quarantine_failure_loses_saved_command),
+		cmocka_unit_test(test_vm_event_action),
+		T(test_vm_assign_release),
+		T(test_vm_assign_unit),
+		T(test_vm_attach_fails),
+		T(test_vm_release_timeout),
+		T(test_vm_domain_destroyed),
+		T(test_vm_destroyed_partly_stuck),
+		T(test_vm_refusals),
+		T(test_vm_quarantine),
 #undef T
 	};
 

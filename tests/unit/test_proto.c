@@ -512,7 +512,7 @@ static void test_assign_consumer(void **state)
 
 	(void)state;
 	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\"}}",
-		    "assign needs one consumer: args.cdi = true or args.pid", "9");
+		    "assign needs one consumer: args.vm, args.cdi = true, or args.pid", "9");
 	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"cdi\":false}}",
 		    "assign needs one consumer", "9");
 	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"tenant\":\"alice\"}}",
@@ -521,12 +521,42 @@ static void test_assign_consumer(void **state)
 	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"cdi\":true,"
 		    "\"pid\":1234}}",
 		    "assign needs one consumer", "9");
-	/* vm is a known argument, refused as not available (even with cdi) */
-	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"vm\":\"guest1\"}}",
-		    "is not available in this version", "9");
+	/* a vm is a consumer too: one of the three */
 	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"cdi\":true,"
 		    "\"vm\":\"guest1\"}}",
-		    "handoff to a VM (vm)", "9");
+		    "assign needs one consumer: args.vm, args.cdi = true, or args.pid", "9");
+	must_parse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"vm\":\"guest-1.a\","
+		   "\"live\":true,\"config\":true,\"guest_address\":\"00:04.0\"}}", &req);
+	assert_string_equal(req.vm, "guest-1.a");
+	assert_true(req.live && req.config && req.has_guest);
+	assert_int_equal(req.guest.bus, 0);
+	assert_int_equal(req.guest.dev, 4);
+	proto_request_free(&req);
+	must_parse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"vm\":\"g\"}}",
+		   &req);
+	assert_false(req.live || req.config || req.has_guest);
+	proto_request_free(&req);
+	/* hostile or odd domain names never reach libvirt */
+	static const char *const names[] = { "", "-rf", ".hidden", "a/b", "a b", "a'b", "a\\\"b",
+					     "a<b>", "0123456789012345678901234567890123456789012345678901234567890123x" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char line[256];
+
+		snprintf(line, sizeof(line),
+			 "{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"vm\":\"%s\"}}",
+			 names[i]);
+		must_refuse(line, "args.vm is not a domain name", "9");
+	}
+	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"vm\":\"g\","
+		    "\"guest_address\":\"00:1f\"}}",
+		    "args.guest_address is not a PCI address", "9");
+	/* the vm-only options without a vm */
+	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"cdi\":true,"
+		    "\"live\":true}}",
+		    "go with args.vm", "9");
+	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"vm\":\"g\","
+		    "\"live\":1}}",
+		    "args.live has the wrong type", "9");
 	/* a process id: 2 .. INT32_MAX */
 	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"pid\":1}}",
 		    "args.pid is not a process id", "9");

@@ -1,0 +1,688 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "virt.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "domxml.h"
+#include "log.h"
+#include "util.h"
+
+#define CONN(v) ((virConnectPtr)(v)->conn)
+
+enum virt_action virt_event_action(int event, int detail)
+{
+	(void)detail;
+	switch (event) {
+	case VIR_DOMAIN_EVENT_STOPPED:
+		return VIRT_RELEASE;
+	case VIR_DOMAIN_EVENT_UNDEFINED:
+		return VIRT_CHECK;
+	case VIR_DOMAIN_EVENT_STARTED:
+		return VIRT_CAP;
+	default:
+		return VIRT_NONE;
+	}
+}
+
+const char *virt_action_name(enum virt_action a)
+{
+	static const char *const names[] = { "none", "release", "check", "cap" };
+
+	return (unsigned)a < VF_ARRAY_SIZE(names) ? names[a] : "?";
+}
+
+static void wake(struct virt *v)
+{
+	uint64_t one = 1;
+
+	if (write(v->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		vf_log(LOG_WARNING, "libvirt: cannot wake the main loop: %s", strerror(errno));
+}
+
+/* libvirt prints every error on stderr by default: vfiod reports them itself. */
+static void quiet(void *opaque, virErrorPtr err)
+{
+	(void)opaque;
+	(void)err;
+}
+
+static const char *last_error(void)
+{
+	const char *m = virGetLastErrorMessage();
+
+	return m && *m ? m : "unknown libvirt error";
+}
+
+/* Runs in the event thread: copy and wake, nothing else. */
+static int on_lifecycle(virConnectPtr c, virDomainPtr dom, int event, int detail, void *opaque)
+{
+	struct virt *v = opaque;
+	const char *name = virDomainGetName(dom);
+
+	(void)c;
+	if (!name || virt_event_action(event, detail) == VIRT_NONE)
+		return 0;
+	pthread_mutex_lock(&v->mu);
+	if (v->nq < VIRT_QUEUE) {
+		struct virt_event *q = &v->q[v->nq++];
+
+		snprintf(q->domain, sizeof(q->domain), "%s", name);
+		q->action = virt_event_action(event, detail);
+		q->event = event;
+		q->detail = detail;
+	} else {
+		v->dropped++;
+	}
+	pthread_mutex_unlock(&v->mu);
+	wake(v);
+	return 0;
+}
+
+static void on_removed(virConnectPtr c, virDomainPtr dom, const char *alias, void *opaque)
+{
+	struct virt *v = opaque;
+	const char *name = virDomainGetName(dom);
+
+	(void)c;
+	pthread_mutex_lock(&v->mu);
+	snprintf(v->removed[v->nremoved % 16], sizeof(v->removed[0]), "%s/%s", name ? name : "",
+		 alias ? alias : "");
+	v->nremoved++;
+	pthread_cond_broadcast(&v->cv);
+	pthread_mutex_unlock(&v->mu);
+}
+
+static void on_close(virConnectPtr c, int reason, void *opaque)
+{
+	struct virt *v = opaque;
+
+	(void)c;
+	pthread_mutex_lock(&v->mu);
+	v->closed = true;
+	pthread_cond_broadcast(&v->cv);
+	pthread_mutex_unlock(&v->mu);
+	vf_log(LOG_WARNING, "libvirt: connection closed (reason %d)", reason);
+	wake(v);
+}
+
+/* A timer so that the loop turns at least once a second and sees `stop`. */
+static void tick_cb(int timer, void *opaque)
+{
+	(void)timer;
+	(void)opaque;
+}
+
+static void *event_thread(void *arg)
+{
+	struct virt *v = arg;
+
+	for (;;) {
+		bool stop;
+
+		pthread_mutex_lock(&v->mu);
+		stop = v->stop;
+		pthread_mutex_unlock(&v->mu);
+		if (stop)
+			break;
+		if (virEventRunDefaultImpl() < 0)
+			usleep(100000);
+	}
+	return NULL;
+}
+
+static void disconnect(struct virt *v)
+{
+	if (!v->conn)
+		return;
+	if (v->cb_life >= 0)
+		virConnectDomainEventDeregisterAny(CONN(v), v->cb_life);
+	if (v->cb_removed >= 0)
+		virConnectDomainEventDeregisterAny(CONN(v), v->cb_removed);
+	virConnectUnregisterCloseCallback(CONN(v), on_close);
+	virConnectClose(CONN(v));
+	v->conn = NULL;
+	v->cb_life = v->cb_removed = -1;
+}
+
+static int connect_now(struct virt *v)
+{
+	virConnectPtr c = virConnectOpen(v->uri);
+
+	v->next_try = time(NULL) + VIRT_RETRY_S;
+	if (!c)
+		return -1;
+	v->conn = c;
+	pthread_mutex_lock(&v->mu);
+	v->closed = false;
+	pthread_mutex_unlock(&v->mu);
+	/* a libvirtd that stops answering is noticed within about 15 s */
+	if (virConnectSetKeepAlive(c, 5, 3) < 0)
+		vf_log(LOG_WARNING, "libvirt: no keepalive: %s", last_error());
+	if (virConnectRegisterCloseCallback(c, on_close, v, NULL) < 0)
+		vf_log(LOG_WARNING, "libvirt: no close callback: %s", last_error());
+	v->cb_life = virConnectDomainEventRegisterAny(c, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+						      VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), v, NULL);
+	v->cb_removed = virConnectDomainEventRegisterAny(c, NULL, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+							 VIR_DOMAIN_EVENT_CALLBACK(on_removed), v, NULL);
+	if (v->cb_life < 0 || v->cb_removed < 0) {
+		vf_log(LOG_WARNING, "libvirt: cannot follow domain events: %s", last_error());
+		disconnect(v);
+		return -1;
+	}
+	return 0;
+}
+
+int virt_init(struct virt *v, const char *uri, struct vf_err *e)
+{
+	static bool registered;
+
+	snprintf(v->uri, sizeof(v->uri), "%s", uri);
+	v->cb_life = v->cb_removed = -1;
+	v->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (v->wake_fd < 0)
+		return vf_err_set(e, errno, "libvirt: eventfd");
+	pthread_mutex_init(&v->mu, NULL);
+	pthread_cond_init(&v->cv, NULL);
+	virSetErrorFunc(NULL, quiet);
+	if (!registered) {
+		if (virEventRegisterDefaultImpl() < 0)
+			return vf_err_set(e, 0, "libvirt: no event loop: %s", last_error());
+		registered = true;
+	}
+	if (virEventAddTimeout(1000, tick_cb, NULL, NULL) < 0)
+		return vf_err_set(e, 0, "libvirt: no event timer: %s", last_error());
+	if (pthread_create(&v->thread, NULL, event_thread, v) != 0)
+		return vf_err_set(e, EAGAIN, "libvirt: cannot start the event thread");
+	v->thread_started = true;
+	if (connect_now(v) < 0)
+		vf_log(LOG_WARNING, "libvirt: %s unreachable (%s): retrying every %d s", v->uri,
+		       last_error(), VIRT_RETRY_S);
+	else
+		v->connected_once = true;
+	return 0;
+}
+
+void virt_fini(struct virt *v)
+{
+	if (v->wake_fd <= 0 && !v->thread_started)
+		return;
+	disconnect(v);
+	if (v->thread_started) {
+		pthread_mutex_lock(&v->mu);
+		v->stop = true;
+		pthread_mutex_unlock(&v->mu);
+		pthread_join(v->thread, NULL);
+		v->thread_started = false;
+	}
+	for (size_t i = 0; i < v->nsaved; i++)
+		virTypedParamsFree(v->saved[i].params, v->saved[i].n);
+	free(v->saved);
+	v->saved = NULL;
+	v->nsaved = 0;
+	if (v->wake_fd > 0)
+		close(v->wake_fd);
+	v->wake_fd = -1;
+}
+
+bool virt_connected(const struct virt *v)
+{
+	return v->conn != NULL;
+}
+
+int virt_tick(struct virt *v)
+{
+	uint64_t n;
+	bool closed;
+
+	if (v->wake_fd < 0)
+		return 0;
+	if (read(v->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		vf_log(LOG_WARNING, "libvirt: eventfd: %s", strerror(errno));
+	pthread_mutex_lock(&v->mu);
+	closed = v->closed;
+	pthread_mutex_unlock(&v->mu);
+	if (v->conn && (closed || virConnectIsAlive(CONN(v)) != 1)) {
+		vf_log(LOG_WARNING, "libvirt: lost %s: reconnecting every %d s", v->uri, VIRT_RETRY_S);
+		disconnect(v);
+		v->next_try = time(NULL) + VIRT_RETRY_S;
+	}
+	if (v->conn || time(NULL) < v->next_try)
+		return 0;
+	if (connect_now(v) < 0)
+		return 0;
+	vf_log(LOG_NOTICE, "libvirt: connected to %s", v->uri);
+	v->connected_once = true;
+	return 1;
+}
+
+size_t virt_drain(struct virt *v, struct virt_event *out, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&v->mu);
+	n = v->nq < max ? v->nq : max;
+	memcpy(out, v->q, n * sizeof(*out));
+	memmove(v->q, v->q + n, (v->nq - n) * sizeof(*v->q));
+	v->nq -= n;
+	if (v->dropped) {
+		vf_log(LOG_WARNING, "libvirt: %zu domain events dropped (queue full)", v->dropped);
+		v->dropped = 0;
+	}
+	pthread_mutex_unlock(&v->mu);
+	return n;
+}
+
+/* The domain, or NULL: *gone is true when libvirt says there is no such domain. */
+static virDomainPtr lookup(struct virt *v, const char *name, bool *gone, struct vf_err *e)
+{
+	virDomainPtr d;
+
+	*gone = false;
+	if (!v->conn) {
+		vf_err_refuse(e, "libvirt-unavailable", "libvirt (%s) cannot be reached", v->uri);
+		return NULL;
+	}
+	d = virDomainLookupByName(CONN(v), name);
+	if (d)
+		return d;
+	if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
+		*gone = true;
+		vf_err_refuse(e, "not-found", "libvirt has no domain %s", name);
+	} else {
+		vf_err_refuse(e, "libvirt-unavailable", "libvirt: %s", last_error());
+	}
+	return NULL;
+}
+
+static char *dom_xml(virDomainPtr d, bool inactive, struct vf_err *e)
+{
+	char *x = virDomainGetXMLDesc(d, inactive ? VIR_DOMAIN_XML_INACTIVE : 0);
+
+	if (!x)
+		vf_err_set(e, 0, "libvirt: cannot read the domain's XML: %s", last_error());
+	return x;
+}
+
+/* 1, 0, or -1: whether `host` is in the live (or inactive) definition. */
+static int in_xml(virDomainPtr d, bool inactive, const struct vf_bdf *host, struct vf_err *e)
+{
+	char *x = dom_xml(d, inactive, e);
+	int r;
+
+	if (!x)
+		return -1;
+	r = domxml_has_hostdev(x, host, e);
+	free(x);
+	return r;
+}
+
+/* Free root ports in every definition the attach touches. */
+static int free_ports(virDomainPtr d, unsigned flags, unsigned *idx, size_t max, struct vf_err *e)
+{
+	unsigned a[DOMXML_MAX_PORTS], b[DOMXML_MAX_PORTS];
+	int na = -1, nb = -1, n = 0;
+	char *x;
+
+	if (flags & VIRT_LIVE) {
+		if (!(x = dom_xml(d, false, e)))
+			return -1;
+		na = domxml_free_ports(x, a, VF_ARRAY_SIZE(a), e);
+		free(x);
+		if (na < 0)
+			return -1;
+	}
+	if (flags & VIRT_CONFIG) {
+		if (!(x = dom_xml(d, true, e)))
+			return -1;
+		nb = domxml_free_ports(x, b, VF_ARRAY_SIZE(b), e);
+		free(x);
+		if (nb < 0)
+			return -1;
+	}
+	if (na < 0 && nb >= 0) {
+		memcpy(a, b, (size_t)nb * sizeof(*a));
+		na = nb;
+	}
+	for (int i = 0; i < na && (size_t)n < max; i++) {
+		bool both = nb < 0;
+
+		for (int k = 0; k < nb && !both; k++)
+			both = b[k] == a[i];
+		if (both)
+			idx[n++] = a[i];
+	}
+	return n;
+}
+
+static unsigned affect(unsigned flags)
+{
+	return ((flags & VIRT_LIVE) ? VIR_DOMAIN_AFFECT_LIVE : 0) |
+	       ((flags & VIRT_CONFIG) ? VIR_DOMAIN_AFFECT_CONFIG : 0);
+}
+
+/*
+ * Waits until `host` has left the running domain: the device-removed event
+ * for its alias, or the live XML without it (read every half second, in
+ * case the event went missing with a reconnection).
+ */
+static int wait_gone(struct virt *v, virDomainPtr d, const char *name, const struct vf_bdf *host,
+		     unsigned seen, struct vf_err *e)
+{
+	char bdf[VF_BDF_LEN], alias[DOMXML_ALIAS_LEN], want[VIRT_NAME_LEN * 2];
+	struct timespec until, now;
+
+	vf_bdf_format(host, bdf);
+	domxml_alias(bdf, alias);
+	snprintf(want, sizeof(want), "%s/%s", name, alias);
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += VIRT_DETACH_TIMEOUT_S;
+	for (;;) {
+		struct timespec half;
+		bool hit = false;
+		int r;
+
+		pthread_mutex_lock(&v->mu);
+		for (; seen < v->nremoved; seen++)
+			hit |= strcmp(v->removed[seen % 16], want) == 0;
+		if (!hit && !v->closed) {
+			clock_gettime(CLOCK_REALTIME, &half);
+			half.tv_nsec += 500000000L;
+			if (half.tv_nsec >= 1000000000L) {
+				half.tv_sec++;
+				half.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&v->cv, &v->mu, &half);
+		}
+		pthread_mutex_unlock(&v->mu);
+		if (hit)
+			return 0;
+		r = virDomainIsActive(d);
+		if (r == 0)
+			return 0; /* it stopped: nothing holds the device */
+		if (r == 1 && in_xml(d, false, host, e) == 0)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > until.tv_sec ||
+		    (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec))
+			return vf_err_refuse(e, "timeout",
+					     "%s did not leave domain %s within %d s (the guest has not let go of it)",
+					     bdf, name, VIRT_DETACH_TIMEOUT_S);
+	}
+}
+
+/* Detaches one device from whichever of the live and persistent definitions hold it. */
+static int detach_one(struct virt *v, virDomainPtr d, const char *name, const struct vf_bdf *host,
+		      struct vf_err *e)
+{
+	char *xml = domxml_hostdev(host, NULL);
+	int active = virDomainIsActive(d), persistent = virDomainIsPersistent(d);
+	int rc = 0;
+
+	if (active < 0 || persistent < 0) {
+		free(xml);
+		return vf_err_set(e, 0, "libvirt: domain %s: %s", name, last_error());
+	}
+	if (active == 1) {
+		int here = in_xml(d, false, host, e);
+		unsigned seen;
+
+		pthread_mutex_lock(&v->mu);
+		seen = v->nremoved;
+		pthread_mutex_unlock(&v->mu);
+		if (here < 0)
+			rc = -1;
+		else if (here == 1 && virDomainDetachDeviceFlags(d, xml, VIR_DOMAIN_AFFECT_LIVE) < 0)
+			rc = vf_err_set(e, 0, "libvirt: detach from %s: %s", name, last_error());
+		else if (here == 1)
+			rc = wait_gone(v, d, name, host, seen, e);
+	}
+	if (rc == 0 && persistent == 1) {
+		int here = in_xml(d, true, host, e);
+
+		if (here < 0)
+			rc = -1;
+		else if (here == 1 && virDomainDetachDeviceFlags(d, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0)
+			rc = vf_err_set(e, 0, "libvirt: remove from %s's definition: %s", name,
+					last_error());
+	}
+	free(xml);
+	return rc;
+}
+
+int virt_attach(struct virt *v, const char *name, const struct vf_bdf *host, size_t n,
+		const struct vf_bdf *guest, unsigned flags, struct vf_err *e)
+{
+	unsigned ports[DOMXML_MAX_PORTS];
+	virDomainPtr d;
+	bool gone;
+	int active, persistent, nports = 0;
+	size_t done = 0;
+	int rc = 0;
+
+	if (!(d = lookup(v, name, &gone, e)))
+		return -1;
+	active = virDomainIsActive(d);
+	persistent = virDomainIsPersistent(d);
+	if (active < 0 || persistent < 0) {
+		virDomainFree(d);
+		return vf_err_set(e, 0, "libvirt: domain %s: %s", name, last_error());
+	}
+	if (!flags)
+		flags = active ? VIRT_LIVE : VIRT_CONFIG;
+	if ((flags & VIRT_LIVE) && !active)
+		rc = vf_err_refuse(e, "bad-request", "domain %s is not running (use --config)", name);
+	else if ((flags & VIRT_CONFIG) && !persistent)
+		rc = vf_err_refuse(e, "bad-request",
+				   "domain %s is transient: it has no definition to change (drop --config)",
+				   name);
+	else if (flags == VIRT_CONFIG && active)
+		/* a stop ends the assignment: it would be lost before it began */
+		rc = vf_err_refuse(e, "bad-request",
+				   "domain %s is running: --config alone would hand the device over at its next start, but vfiod ends an assignment when the domain stops; use --live --config, or stop the domain first",
+				   name);
+	if (rc == 0 && !guest) {
+		nports = free_ports(d, flags, ports, VF_ARRAY_SIZE(ports), e);
+		if (nports < 0)
+			rc = -1;
+		else if ((size_t)nports < n)
+			rc = vf_err_refuse(e, "no-guest-port",
+					   "domain %s has %d free pcie-root-port%s and the unit needs %zu: add root ports to the domain or give a guest address",
+					   name, nports, nports == 1 ? "" : "s", n);
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct vf_bdf g = { 0, (uint8_t)(guest ? 0 : ports[i]), 0, 0 };
+		char *xml;
+
+		if (guest)
+			g = *guest;
+		xml = domxml_hostdev(&host[i], &g);
+		if (virDomainAttachDeviceFlags(d, xml, affect(flags)) < 0) {
+			char bdf[VF_BDF_LEN];
+
+			vf_bdf_format(&host[i], bdf);
+			rc = vf_err_set(e, 0, "libvirt: attach %s to %s: %s", bdf, name, last_error());
+		} else {
+			done++;
+		}
+		free(xml);
+	}
+	if (rc < 0) {
+		/* all or nothing: what went in comes out */
+		for (size_t i = 0; i < done; i++) {
+			struct vf_err ue = { 0 };
+
+			if (detach_one(v, d, name, &host[i], &ue) < 0)
+				vf_err_append(e, "; and undoing it failed: %s", ue.msg);
+		}
+	}
+	virDomainFree(d);
+	return rc;
+}
+
+int virt_detach(struct virt *v, const char *name, const struct vf_bdf *host, size_t n,
+		struct vf_err *e)
+{
+	virDomainPtr d;
+	bool gone;
+	int rc = 0;
+
+	if (!(d = lookup(v, name, &gone, e)))
+		return gone ? 0 : -1;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = detach_one(v, d, name, &host[i], e);
+	virDomainFree(d);
+	return rc;
+}
+
+int virt_exists(struct virt *v, const char *name, struct vf_err *e)
+{
+	bool gone;
+	virDomainPtr d = lookup(v, name, &gone, e);
+
+	if (!d)
+		return gone ? 0 : -1;
+	virDomainFree(d);
+	return 1;
+}
+
+int virt_holds(struct virt *v, const char *name, const struct vf_bdf *host, bool *running,
+	       struct vf_err *e)
+{
+	bool gone;
+	virDomainPtr d = lookup(v, name, &gone, e);
+	int active, persistent, r = 0;
+
+	if (running)
+		*running = false;
+	if (!d)
+		return gone ? 0 : -1;
+	active = virDomainIsActive(d);
+	persistent = virDomainIsPersistent(d);
+	if (active < 0 || persistent < 0)
+		r = vf_err_set(e, 0, "libvirt: domain %s: %s", name, last_error());
+	if (r == 0 && active == 1)
+		r = in_xml(d, false, host, e);
+	if (r == 0 && persistent == 1)
+		r = in_xml(d, true, host, e);
+	if (running)
+		*running = active == 1;
+	virDomainFree(d);
+	return r;
+}
+
+static struct virt_saved *saved_for(struct virt *v, const char *name)
+{
+	for (size_t i = 0; i < v->nsaved; i++)
+		if (strcmp(v->saved[i].domain, name) == 0)
+			return &v->saved[i];
+	return NULL;
+}
+
+static const char *const sched_fields[] = {
+	VIR_DOMAIN_SCHEDULER_GLOBAL_PERIOD,   VIR_DOMAIN_SCHEDULER_GLOBAL_QUOTA,
+	VIR_DOMAIN_SCHEDULER_VCPU_PERIOD,     VIR_DOMAIN_SCHEDULER_VCPU_QUOTA,
+	VIR_DOMAIN_SCHEDULER_EMULATOR_PERIOD, VIR_DOMAIN_SCHEDULER_EMULATOR_QUOTA,
+};
+
+/* Keeps the values vfiod is about to change, once per domain. */
+static void save_sched(struct virt *v, virDomainPtr d, const char *name)
+{
+	virTypedParameterPtr all = NULL, keep = NULL;
+	int n = 0, nkeep = 0, maxkeep = 0;
+	char *type;
+
+	if (saved_for(v, name))
+		return;
+	type = virDomainGetSchedulerType(d, &n);
+	free(type);
+	if (n <= 0)
+		return;
+	all = vf_xcalloc((size_t)n, sizeof(*all));
+	if (virDomainGetSchedulerParametersFlags(d, all, &n, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+		free(all);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		for (size_t k = 0; k < VF_ARRAY_SIZE(sched_fields); k++)
+			if (strcmp(all[i].field, sched_fields[k]) == 0) {
+				if (all[i].type == VIR_TYPED_PARAM_ULLONG)
+					virTypedParamsAddULLong(&keep, &nkeep, &maxkeep, all[i].field,
+								all[i].value.ul);
+				else if (all[i].type == VIR_TYPED_PARAM_LLONG)
+					virTypedParamsAddLLong(&keep, &nkeep, &maxkeep, all[i].field,
+							       all[i].value.l);
+			}
+	virTypedParamsFree(all, n);
+	v->saved = vf_xreallocarray(v->saved, v->nsaved + 1, sizeof(*v->saved));
+	snprintf(v->saved[v->nsaved].domain, sizeof(v->saved[0].domain), "%s", name);
+	v->saved[v->nsaved].params = keep;
+	v->saved[v->nsaved].n = nkeep;
+	v->nsaved++;
+}
+
+int virt_cap(struct virt *v, const char *name, unsigned percent, struct vf_err *e)
+{
+	virTypedParameterPtr p = NULL;
+	int np = 0, maxp = 0, rc = 0;
+	const unsigned long long period = 100000;
+	long long quota = (long long)percent * (long long)period / 100;
+	long long vcpu = (long long)(percent < 100 ? percent : 100) * (long long)period / 100;
+	virDomainPtr d;
+	bool gone;
+
+	if (!(d = lookup(v, name, &gone, e)))
+		return -1;
+	if (virDomainIsActive(d) != 1) {
+		virDomainFree(d);
+		return 0; /* capped when it starts */
+	}
+	save_sched(v, d, name);
+	if (quota < 1000)
+		quota = 1000; /* the kernel's smallest quota is 1 ms */
+	if (vcpu < 1000)
+		vcpu = 1000;
+	virTypedParamsAddULLong(&p, &np, &maxp, VIR_DOMAIN_SCHEDULER_GLOBAL_PERIOD, period);
+	virTypedParamsAddLLong(&p, &np, &maxp, VIR_DOMAIN_SCHEDULER_GLOBAL_QUOTA, quota);
+	virTypedParamsAddULLong(&p, &np, &maxp, VIR_DOMAIN_SCHEDULER_VCPU_PERIOD, period);
+	virTypedParamsAddLLong(&p, &np, &maxp, VIR_DOMAIN_SCHEDULER_VCPU_QUOTA, vcpu);
+	virTypedParamsAddULLong(&p, &np, &maxp, VIR_DOMAIN_SCHEDULER_EMULATOR_PERIOD, period);
+	virTypedParamsAddLLong(&p, &np, &maxp, VIR_DOMAIN_SCHEDULER_EMULATOR_QUOTA, quota);
+	if (virDomainSetSchedulerParametersFlags(d, p, np, VIR_DOMAIN_AFFECT_LIVE) < 0)
+		rc = vf_err_set(e, 0, "libvirt: cannot cap domain %s: %s", name, last_error());
+	virTypedParamsFree(p, np);
+	virDomainFree(d);
+	return rc;
+}
+
+int virt_uncap(struct virt *v, const char *name, struct vf_err *e)
+{
+	struct virt_saved *s = saved_for(v, name);
+	virDomainPtr d;
+	bool gone;
+	int rc = 0;
+
+	if (!s)
+		return 0;
+	d = lookup(v, name, &gone, e);
+	if (d && virDomainIsActive(d) == 1 &&
+	    virDomainSetSchedulerParametersFlags(d, s->params, s->n, VIR_DOMAIN_AFFECT_LIVE) < 0)
+		rc = vf_err_set(e, 0, "libvirt: cannot restore domain %s's CPU limits: %s", name,
+				last_error());
+	if (d)
+		virDomainFree(d);
+	else if (!gone)
+		return -1;
+	if (rc == 0) {
+		virTypedParamsFree(s->params, s->n);
+		*s = v->saved[--v->nsaved];
+	}
+	return rc;
+}
