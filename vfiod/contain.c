@@ -63,7 +63,7 @@ int engine_quarantine(struct engine *en, const char *bdf, struct unit_result *ou
 			return vf_err_wrap(e, "quarantine %s: silencing", bdf);
 		}
 	}
-	if (handoff_detach(en, lead, e) < 0) {
+	if (handoff_detach(en, lead, true, e) < 0) {
 		unsilence(en, out, out->n, old);
 		return vf_err_wrap(e, "quarantine %s: detaching failed", bdf);
 	}

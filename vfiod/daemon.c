@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <time.h>
@@ -57,6 +58,7 @@ struct daemon {
 	char (*cls_bdf)[VF_BDF_LEN];
 	const struct policy_class **cls;
 	size_t n_cls;
+	bool holders_changed;      /* attach_threads recorded or released a holder */
 	struct virt virt;          /* libvirt: VM handoff, domain events */
 	bool virt_on;
 };
@@ -251,6 +253,52 @@ static void sync_cgroups(struct daemon *d, const char (*bdfs)[VF_BDF_LEN],
 	pthread_mutex_unlock(&d->cg_mu);
 }
 
+static void sync_monitor(struct daemon *d);
+
+/*
+ * What the scan of /proc found holding a device's group: a holder of a
+ * pooled device that vfiod handed to no one (a VMM the platform started)
+ * becomes its recorded consumer; a recorded holder that let go brings the
+ * device back to the pool.
+ */
+static void note_holders(struct daemon *d, const char *bdf, const pid_t *pids, size_t n,
+			 const char *comm)
+{
+	const struct dev_rec *r = store_find(&d->store, bdf);
+	struct vf_err e = { 0 };
+
+	if (!r)
+		return;
+	if (r->state == DEV_POOLED && n > 0) {
+		int a = engine_adopt_holder(&d->engine, bdf, (int)pids[0], &e);
+
+		if (a < 0)
+			vf_log(LOG_WARNING, "%s: %s", bdf, e.msg);
+		else if (a > 0)
+			events_emit(&d->events, "assigned", bdf,
+				    "process %d (%s) holds its VFIO group: recorded as its consumer",
+				    (int)pids[0], comm);
+		d->holders_changed |= a > 0;
+		return;
+	}
+	if (r->state == DEV_ASSIGNED && strncmp(r->consumer, HOLDER_PREFIX, strlen(HOLDER_PREFIX)) == 0) {
+		char consumer[sizeof(r->consumer)];
+		int pid = atoi(r->consumer + strlen(HOLDER_PREFIX)), back;
+
+		for (size_t k = 0; k < n; k++)
+			if (pids[k] == pid)
+				return; /* still held */
+		snprintf(consumer, sizeof(consumer), "%s", r->consumer);
+		back = engine_release_consumer(&d->engine, consumer, &e);
+		if (back < 0)
+			events_emit(&d->events, "release", bdf, "process %d let go: FAILED: %s", pid, e.msg);
+		else if (back > 0)
+			events_emit(&d->events, "released", bdf, "process %d let go of it: back to the pool",
+				    pid);
+		d->holders_changed = true;
+	}
+}
+
 /*
  * Every few seconds: IRQ threads and VMM threads into their cgroups (new
  * vCPU threads, a consumer that just opened the device). Lock order: the
@@ -267,7 +315,10 @@ static void attach_threads(struct daemon *d)
 		struct devcg_report r = { 0 };
 		struct vf_err e = { 0 };
 		unsigned vec[256];
-		size_t nv;
+		size_t nv, nh = 0;
+		pid_t holders[16];
+		char comm[16] = "";
+		bool scanned = false;
 		char bdf[VF_BDF_LEN], path[128], name[32];
 		uint64_t g;
 		int fd, group = -1;
@@ -297,9 +348,21 @@ static void attach_threads(struct daemon *d)
 			memset(&r, 0, sizeof(r));
 			if (group >= 0 && devcg_attach_holders(&d->cgs[i], &d->h, group, &r, &e) < 0)
 				vf_log(LOG_WARNING, "%s: VMM threads: %s", bdf, e.msg);
+			scanned = group >= 0;
+			for (size_t k = 0; k < r.n_holders && nh < VF_ARRAY_SIZE(holders); k++)
+				holders[nh++] = r.holders[k].pid;
+			if (r.n_holders)
+				snprintf(comm, sizeof(comm), "%s", r.holders[0].comm);
 			devcg_report_free(&r);
 		}
 		pthread_mutex_unlock(&d->cg_mu);
+		if (scanned)
+			note_holders(d, bdf, holders, nh, comm);
+	}
+	/* not inside the loop: it may change the array the loop walks */
+	if (d->holders_changed) {
+		d->holders_changed = false;
+		sync_monitor(d);
 	}
 }
 

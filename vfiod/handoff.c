@@ -445,8 +445,45 @@ int engine_release_consumer(struct engine *en, const char *consumer, struct vf_e
 	return nfailed ? -1 : back;
 }
 
-int handoff_detach(struct engine *en, struct dev_rec *rec, struct vf_err *e)
+int engine_adopt_holder(struct engine *en, const char *bdf_in, int pid, struct vf_err *e)
 {
+	struct dev_rec *own, *rec;
+	struct unit_result u;
+	char consumer[32];
+
+	if (engine_lookup(en, bdf_in, &own, &rec, &u, e) < 0)
+		return -1;
+	if (rec->state != DEV_POOLED)
+		return 0;
+	snprintf(consumer, sizeof(consumer), HOLDER_PREFIX "%d", pid);
+	set_unit(en, rec, DEV_ASSIGNED, consumer, "");
+	if (store_save(en->store, e) < 0) {
+		set_unit(en, rec, DEV_POOLED, "", "");
+		return vf_err_wrap(e, "record %s's holder", own->bdf);
+	}
+	return 1;
+}
+
+int handoff_detach(struct engine *en, struct dev_rec *rec, bool quarantine, struct vf_err *e)
+{
+	if (strncmp(rec->consumer, HOLDER_PREFIX, strlen(HOLDER_PREFIX)) == 0) {
+		uint64_t pid;
+		bool alive;
+
+		if (vf_parse_u64(rec->consumer + strlen(HOLDER_PREFIX), 10, INT32_MAX, &pid) < 0)
+			return vf_err_set(e, 0, "%s: cannot detach from %s", rec->bdf, rec->consumer);
+		alive = kill((pid_t)pid, 0) == 0 || errno == EPERM;
+		if (!alive)
+			return 0;
+		if (!quarantine)
+			return vf_err_refuse(e, "busy",
+					     "%s is held by process %llu, which vfiod did not hand it to: stop that process first (or quarantine the device)",
+					     rec->bdf, (unsigned long long)pid);
+		if (en->policy && en->policy->daemon.holder_signal && kill((pid_t)pid, SIGTERM) < 0)
+			return vf_err_set(e, errno, "%s: cannot signal its holder, process %llu",
+					  rec->bdf, (unsigned long long)pid);
+		return 0; /* holder_quarantine = leave: it keeps a silenced device */
+	}
 	if (strncmp(rec->consumer, VM_PREFIX, strlen(VM_PREFIX)) == 0) {
 		struct vf_bdf host[STATE_UNIT_MAX];
 		size_t n = unit_addrs(rec, host);
@@ -497,7 +534,7 @@ int engine_release(struct engine *en, const char *bdf_in, struct unit_result *ou
 	if (rec->state != DEV_ASSIGNED)
 		return vf_err_refuse(e, "not-found", "%s is not assigned (it is %s)", bdf,
 				     dev_state_name(rec->state));
-	if (handoff_detach(en, rec, e) < 0)
+	if (handoff_detach(en, rec, false, e) < 0)
 		return vf_err_wrap(e, "release %s", bdf);
 	/* the consumer is gone: back to the pool, then a clean device */
 	set_unit(en, rec, DEV_POOLED, "", "");

@@ -15,7 +15,7 @@
  * a device in a domain that vfiod believes pooled.
  *
  * Consumers, as recorded: "cdi:<spec path>", "pid:<pid>" (live injection),
- * "vm:<domain>".
+ * "vm:<domain>", "holder:<pid>" (found holding the device).
  */
 #ifndef VFIOD_HANDOFF_H
 #define VFIOD_HANDOFF_H
@@ -72,7 +72,22 @@ int engine_release_consumer(struct engine *en, const char *consumer, struct vf_e
 int engine_release(struct engine *en, const char *bdf, struct unit_result *out,
 		   struct vf_err *e);
 
-/* Detaches the unit from its consumer, whatever it is (quarantine uses it). */
-int handoff_detach(struct engine *en, struct dev_rec *rec, struct vf_err *e);
+/*
+ * Detaches the unit from its consumer, whatever it is. `quarantine`: for
+ * engine_quarantine, where a holder vfiod did not hand the device to is
+ * left holding it or signalled (the policy's holder_quarantine); a plain
+ * release refuses while such a holder lives.
+ */
+int handoff_detach(struct engine *en, struct dev_rec *rec, bool quarantine, struct vf_err *e);
+
+#define HOLDER_PREFIX "holder:"
+
+/*
+ * pooled -> assigned to process `pid`, found holding /dev/vfio/<group>
+ * although vfiod handed the device to no one (a VMM the platform started):
+ * recorded as its consumer "holder:<pid>", no tenant. 1 when recorded, 0
+ * when the device is not pooled (nothing to do), -1 on error.
+ */
+int engine_adopt_holder(struct engine *en, const char *bdf, int pid, struct vf_err *e);
 
 #endif

@@ -53,6 +53,7 @@ static const struct keydef daemon_keys[POLICY_DAEMON_NKEYS] = {
 	[POLICY_DAEMON_HOUSEKEEPING_CPUS] = { "housekeeping_cpus", false },
 	[POLICY_DAEMON_LIBVIRT_URI] = { "libvirt_uri", false },
 	[POLICY_DAEMON_CDI_DIR] = { "cdi_dir", false },
+	[POLICY_DAEMON_HOLDER_QUARANTINE] = { "holder_quarantine", false },
 };
 
 static const struct keydef class_keys[POLICY_CLASS_NKEYS] = {
@@ -669,6 +670,11 @@ static int daemon_key(struct parse_ctx *c, const char *key, const char *value)
 			return fail(c, "%s: \"%s\" is not an absolute directory path", key, value);
 		snprintf(d->cdi_dir, sizeof(d->cdi_dir), "%s", value);
 		return 1;
+	case POLICY_DAEMON_HOLDER_QUARANTINE:
+		if (strcmp(value, "leave") != 0 && strcmp(value, "signal") != 0)
+			return fail(c, "%s: \"%s\" is neither leave nor signal", key, value);
+		d->holder_signal = strcmp(value, "signal") == 0;
+		return 1;
 	case POLICY_DAEMON_NKEYS:
 		break;
 	}
@@ -1269,6 +1275,7 @@ char *policy_format(const struct policy *p)
 	put_str(f, "housekeeping_cpus", cpus);
 	put_str(f, "libvirt_uri", d->libvirt_uri);
 	put_str(f, "cdi_dir", d->cdi_dir);
+	put_str(f, "holder_quarantine", d->holder_signal ? "signal" : "leave");
 	fprintf(f, "\n; Device classes: the first whose match fits a device wins.\n");
 	for (size_t i = 0; i < p->n_classes; i++) {
 		fputc('\n', f);

@@ -44,6 +44,7 @@ enum policy_daemon_key {
 	POLICY_DAEMON_HOUSEKEEPING_CPUS,
 	POLICY_DAEMON_LIBVIRT_URI,
 	POLICY_DAEMON_CDI_DIR,
+	POLICY_DAEMON_HOLDER_QUARANTINE,
 	POLICY_DAEMON_NKEYS
 };
 
@@ -56,6 +57,12 @@ struct policy_daemon {
 	size_t n_housekeeping;
 	char libvirt_uri[POLICY_STR_MAX];    /* default "qemu:///system" */
 	char cdi_dir[POLICY_STR_MAX];        /* absolute, default "/var/run/cdi" */
+	/*
+	 * A quarantined device held by a process vfiod did not hand it to
+	 * (a VMM the platform started): false "leave" (default: it stays
+	 * silenced under its holder), true "signal" (SIGTERM to the holder).
+	 */
+	bool holder_signal;
 	struct policy_src src;               /* the [daemon] header, line 0 if none */
 	int line[POLICY_DAEMON_NKEYS];       /* where each key was set, 0: default */
 };

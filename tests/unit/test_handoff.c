@@ -6,11 +6,15 @@
  * in-process model of the kernel's driver core (kmodel.h). Config space
  * writes are not hooked: they land in the model tree's 64-byte `config`
  * file, which the tests read back. After every step the store on disk must
- * say what the store in memory says.
+ * say what the store in memory says. VM handoff runs against a fake VM
+ * manager in place of libvirt; holders against real child processes.
  */
 #include "engine_fx.h"
 
 #include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -1426,6 +1430,94 @@ static void test_vm_quarantine(void **state)
 	free(v);
 }
 
+/* ---- holders vfiod did not hand the device to ------------------------------------- */
+
+static pid_t child_sleeping(void)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+static void test_holder_adopt_release(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	char consumer[32];
+	pid_t pid = child_sleeping();
+	struct snap sn;
+	int status;
+
+	add_gpu_unit(f);
+	bind_ok(f, GPU, &res);
+	assert_int_equal(engine_adopt_holder(&f->en, AUD, (int)pid, &e), 1);
+	snprintf(consumer, sizeof(consumer), "holder:%d", (int)pid);
+	assert_vm_rec(f, GPU, consumer, "");
+	assert_vm_rec(f, AUD, consumer, "");
+	assert_disk_agrees(f);
+	/* already someone's: nothing to do */
+	assert_int_equal(engine_adopt_holder(&f->en, GPU, 4242, &e), 0);
+	assert_vm_rec(f, GPU, consumer, "");
+	/* not vfiod's to take back while the process holds it */
+	km_log_reset(&f->m);
+	sn = snap_take(f);
+	assert_int_equal(engine_release(&f->en, GPU, &res, &e), -1);
+	assert_string_equal(e.code, "busy");
+	assert_non_null(strstr(e.msg, "stop that process first"));
+	snap_check(f, &sn);
+	assert_int_equal(f->m.n_writes, 0);
+	/* it exits: the device comes back, reset */
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	assert_int_equal(engine_release_consumer(&f->en, consumer, &e), 1);
+	assert_pooled_rec(f, GPU);
+	assert_pooled_rec(f, AUD);
+	assert_int_equal(km_log_count(&f->m, AUD "/reset", "1"), 1);
+	/* a device vfiod does not own */
+	add_edu(f);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(engine_adopt_holder(&f->en, EDU, 99, &e), -1);
+	assert_string_equal(e.code, "not-found");
+}
+
+/* Quarantine of a holder's device: the policy says leave it or signal it. */
+static void test_holder_quarantine(void **state)
+{
+	struct fx *f = *state;
+	struct policy pol;
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	pid_t pid = child_sleeping();
+	int status;
+
+	policy_init(&pol);
+	f->en.policy = &pol;
+	add_nic(f);
+	bind_ok(f, NIC, &res);
+	/* leave (the default): it keeps a silenced device, and lives */
+	assert_int_equal(engine_adopt_holder(&f->en, NIC, (int)pid, &e), 1);
+	quarantine_ok(f, NIC, &res);
+	assert_int_equal(store_find(&f->s, NIC)->state, DEV_QUARANTINED);
+	assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
+	unquarantine_ok(f, NIC, &res);
+	/* signal: SIGTERM */
+	pol.daemon.holder_signal = true;
+	assert_int_equal(engine_adopt_holder(&f->en, NIC, (int)pid, &e), 1);
+	quarantine_ok(f, NIC, &res);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGTERM);
+	assert_int_equal(store_find(&f->s, NIC)->state, DEV_QUARANTINED);
+	f->en.policy = NULL;
+	policy_free(&pol);
+}
+
 /* ---- main ------------------------------------------------------------------------ */
 
 int main(void)
@@ -1462,6 +1554,8 @@ int main(void)
 		T(test_vm_destroyed_partly_stuck),
 		T(test_vm_refusals),
 		T(test_vm_quarantine),
+		T(test_holder_adopt_release),
+		T(test_holder_quarantine),
 #undef T
 	};
 

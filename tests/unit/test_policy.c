@@ -301,6 +301,7 @@ static void test_daemon_defaults(void **state)
 	assert_true(policy_housekeeping_cpu(&p, 4000));
 	assert_string_equal(p.daemon.libvirt_uri, "qemu:///system");
 	assert_string_equal(p.daemon.cdi_dir, "/var/run/cdi");
+	assert_false(p.daemon.holder_signal);
 	assert_int_equal(p.daemon.src.line, 0);
 	assert_int_equal(p.n_classes, 0);
 	assert_int_equal(p.n_tenants, 0);
@@ -327,7 +328,8 @@ static void test_daemon_keys(void **state)
 	(void)state;
 	parse_ok(&p, "[daemon]\nsocket_group = vfio\nadmin_group = vfio-admin\n"
 		     "sample_interval_ms = 10\nhousekeeping_cpus = 0-1,4\n"
-		     "libvirt_uri = qemu+ssh://root@host/system\ncdi_dir = /etc/cdi\n");
+		     "libvirt_uri = qemu+ssh://root@host/system\ncdi_dir = /etc/cdi\n"
+		     "holder_quarantine = signal\n");
 	assert_string_equal(p.daemon.socket_group, "vfio");
 	assert_string_equal(p.daemon.admin_group, "vfio-admin");
 	assert_int_equal(p.daemon.sample_interval_ms, 10);
@@ -342,6 +344,11 @@ static void test_daemon_keys(void **state)
 	assert_string_equal(p.daemon.libvirt_uri, "qemu+ssh://root@host/system");
 	assert_string_equal(p.daemon.cdi_dir, "/etc/cdi");
 	assert_int_equal(p.daemon.line[POLICY_DAEMON_CDI_DIR], 7);
+	assert_true(p.daemon.holder_signal);
+	assert_int_equal(p.daemon.line[POLICY_DAEMON_HOLDER_QUARANTINE], 8);
+	policy_free(&p);
+	parse_ok(&p, "[daemon]\nholder_quarantine = leave\n");
+	assert_false(p.daemon.holder_signal);
 	policy_free(&p);
 
 	/* empty group: none */
@@ -380,6 +387,9 @@ static void test_daemon_keys(void **state)
 	expect_error("[daemon]\ncdi_dir = /var/cdi/\n", "t.ini:2:", "not an absolute");
 	expect_error("[daemon]\ncdi_dir = /var/./cdi\n", "t.ini:2:", "not an absolute");
 	expect_error("[daemon]\ncdi_dir =\n", "t.ini:2:", "not an absolute");
+	expect_error("[daemon]\nholder_quarantine = kill\n", "t.ini:2:",
+		     "holder_quarantine: \"kill\" is neither leave nor signal");
+	expect_error("[daemon]\nholder_quarantine =\n", "t.ini:2:", "neither leave nor signal");
 	expect_error("[daemon]\ncolor = blue\n", "t.ini:2:", "unknown key \"color\" in [daemon]");
 	/* scalars are set once; a continued value is not a second value either */
 	expect_error("[daemon]\nsample_interval_ms = 100\n\n; again\nsample_interval_ms = 100\n",
