@@ -57,6 +57,15 @@ build/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -pthread -o $@ $< $(shell pkg-config --libs json-c)
 
+# benchmark of the interrupt sampler (docs/testing.md); not part of check.
+# Linked against the optimised objects vfiod/vfiod is made of.
+.PHONY: bench
+bench: build/obj/tests/bench/bench_irqmon
+	build/obj/tests/bench/bench_irqmon
+
+build/obj/tests/bench/bench_irqmon: build/obj/tests/bench/bench_irqmon.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
 deps:
 	scripts/deps
 
