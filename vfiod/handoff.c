@@ -365,10 +365,10 @@ int engine_assign_vm(struct engine *en, const char *bdf_in, const char *tenant, 
 		     struct vf_err *e)
 {
 	struct vf_bdf host[STATE_UNIT_MAX];
-	struct dev_rec *own, *rec;
+	struct dev_rec *own, *rec, before[STATE_UNIT_MAX];
 	char consumer[sizeof(rec->consumer)];
 	const char *bdf;
-	size_t n;
+	size_t n, nbefore = 0;
 
 	if (!domxml_name_ok(domain))
 		return vf_err_refuse(e, "bad-request",
@@ -387,17 +387,26 @@ int engine_assign_vm(struct engine *en, const char *bdf_in, const char *tenant, 
 				     "%s moves as a unit of %zu devices: one guest address cannot take them all (leave it out: each gets a free root port)",
 				     bdf, rec->n_unit);
 	n = unit_addrs(rec, host);
+	/* the records as they are, to put back whole (their times too) on failure */
+	for (size_t i = 0; i < rec->n_unit; i++) {
+		struct dev_rec *m = store_find(en->store, rec->unit[i]);
+
+		if (m)
+			before[nbefore++] = *m;
+	}
 	snprintf(consumer, sizeof(consumer), VM_PREFIX "%s", domain);
 	/* recorded first: a crash during the attach leaves something to reconcile */
 	set_unit(en, rec, DEV_ASSIGNED, consumer, tenant);
 	if (store_save(en->store, e) < 0) {
-		set_unit(en, rec, DEV_POOLED, "", "");
+		for (size_t i = 0; i < nbefore; i++)
+			store_put(en->store, &before[i]);
 		return vf_err_wrap(e, "assign %s", bdf);
 	}
 	if (en->vm->attach(en->vm_ctx, domain, host, n, guest, flags, e) < 0) {
 		struct vf_err se = { 0 };
 
-		set_unit(en, rec, DEV_POOLED, "", "");
+		for (size_t i = 0; i < nbefore; i++)
+			store_put(en->store, &before[i]);
 		if (store_save(en->store, &se) < 0)
 			vf_err_append(e, "; and recording that failed: %s", se.msg);
 		return vf_err_wrap(e, "assign %s to domain %s", bdf, domain);

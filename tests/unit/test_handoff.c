@@ -1235,6 +1235,10 @@ static void test_vm_attach_fails(void **state)
 	add_gpu_unit(f);
 	bind_ok(f, GPU, &res);
 	v->fail_at = 1;
+	/* an old time: a failed assign must not even touch that */
+	store_find(&f->s, GPU)->since = 1000;
+	store_find(&f->s, AUD)->since = 1000;
+	assert_int_equal(store_save(&f->s, &e), 0);
 	sn = snap_take(f);
 	assert_int_equal(engine_assign_vm(&f->en, GPU, "t", "g1", NULL, 0, &res, &e), -1);
 	assert_non_null(strstr(e.msg, "no more available PCI slots"));

@@ -1,0 +1,167 @@
+#!/bin/bash
+# VMs through a real libvirtd (libvirt 9.0, QEMU 7.2) with a nested, OS-less
+# q35 domain inside the guest (TCG in TCG): hot assign to a running domain
+# (the nested QEMU holds the group; its quotas, set through libvirt's
+# scheduler parameters, show in its cgroups), release (gone from the live
+# XML, device pooled, quotas put back), refusals that change nothing,
+# libvirtd killed and restarted mid-way with nothing lost, destroy -> back to
+# the pool, cold assign to a stopped domain then start, a release that times
+# out (an OS-less guest cannot let go of a device it booted with) while the
+# interrupt monitor keeps its period, and destroy again.
+. tests/testbed/lib.sh
+. tests/testbed/libvirt.sh
+edu=$(find_dev 1234 11e8 | head -n1)
+alias="ua-vfiod-$(echo "$edu" | tr ':.' '__')"
+mkdir -p /tmp/pol
+cat >/tmp/pol/v.conf <<POL
+[class edu]
+match = id=1234:11e8
+vmm_cpu_max = 30
+storm_vmm_cpu_max = 10
+
+[tenant alice]
+uids = 0
+classes = edu
+POL
+t0=$(date +%s.%N)
+ts() { echo "[$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s] $*"; }
+state_of() { ctl --json show "$edu" | jq -r '.state + " " + (.owned.consumer // "-")'; }
+no_hostdev() { ! vsh dumpxml "$@" | grep -q '<hostdev'; }
+has_alias_inactive() { vsh dumpxml --inactive t1 | grep -q "$alias"; }
+# wait_state WANT SECONDS
+wait_state() {
+	local i
+	for ((i = 0; i < $2 * 4; i++)); do
+		[ "$(state_of)" = "$1" ] && return 0
+		sleep 0.25
+	done
+	echo "     state is '$(state_of)', not '$1', after $2 s"
+	return 1
+}
+sched() { vsh schedinfo t1 --live | awk -v k="$1" '$1 == k { print $3 }'; }
+
+virt_up || { bad "libvirtd"; finish; exit; }
+ts "libvirtd up"
+virt_define t1 || bad "define t1"
+vsh start t1 >/dev/null || bad "start t1"
+ts "t1 running"
+start_vfiod --policy /tmp/pol || { bad "start vfiod"; finish; exit; }
+ctl bind "$edu" >/dev/null || bad "bind $edu"
+group=$(vfio_group "$edu")
+check "vfiod is connected to libvirt" test "$(ctl --json status | jq -r .libvirt.connected)" = true
+ctl events --follow >/tmp/ev.txt 2>&1 &
+sub=$!
+orig_global=$(sched global_quota)
+
+# --- hot assign to the running domain
+ts "assign --vm t1"
+ctl assign "$edu" --vm t1 --tenant alice && ok "assign $edu --vm t1" || bad "assign --vm t1"
+ts "assigned"
+check "the hostdev is in t1's live XML (alias $alias)" virt_has_alias t1 "$alias"
+vsh dumpxml t1 | grep -A6 "<hostdev" | head -8
+qpid=$(virt_qemu_pid t1)
+check "the nested QEMU ($qpid) holds /dev/vfio/$group" vfio_wait_holders "$group" "$qpid" 10
+check "store: assigned to vm:t1 for alice" test "$(state_of)" = "assigned vm:t1"
+echo "schedinfo: $(vsh schedinfo t1 --live | grep -E 'quota|period' | tr -s ' ' | tr '\n' ';')"
+check "libvirt global_quota = 30% of a CPU ($(sched global_quota))" test "$(sched global_quota)" = 30000
+check "libvirt emulator_quota = 30000" test "$(sched emulator_quota)" = 30000
+check "libvirt vcpu_quota = 30000" test "$(sched vcpu_quota)" = 30000
+cg=$(virt_cgroup t1)
+for f in "$cg/cpu.max" "$cg/emulator/cpu.max" "$cg/vcpu0/cpu.max"; do
+	check "the quota shows in ${f#/sys/fs/cgroup/}: $(cat "$f" 2>&1)" test "$(cat "$f" 2>/dev/null)" = "30000 100000"
+done
+
+# --- release: detached, gone from the live XML, pooled, caps put back
+ts "release"
+ctl release "$edu" && ok "release" || bad "release"
+ts "released"
+check "gone from t1's live XML" no_hostdev t1
+check "nobody holds /dev/vfio/$group" vfio_wait_holders "$group" "" 10
+check "store: pooled" test "$(state_of)" = "pooled -"
+check "t1's quota put back ($orig_global)" test "$(sched global_quota)" = "$orig_global"
+
+# --- refusals change nothing
+before=$(cat "$VST/state.json")
+out=$(ctl assign "$edu" --vm 'a/b' 2>&1); rc=$?
+[ "$rc" = 1 ] && grep -q "not a domain name" <<<"$out" && ok "hostile domain name refused" || bad "a/b: rc=$rc $out"
+out=$(ctl assign "$edu" --vm nosuch 2>&1); rc=$?
+[ "$rc" = 1 ] && grep -q "no domain nosuch" <<<"$out" && ok "unknown domain refused ($out)" || bad "nosuch: rc=$rc $out"
+out=$(ctl assign "$edu" --vm t1 --config 2>&1); rc=$?
+[ "$rc" = 1 ] && grep -q "is running: --config alone" <<<"$out" && ok "--config alone on a running domain refused" || bad "--config: rc=$rc $out"
+check "the store did not change" test "$before" = "$(cat "$VST/state.json")"
+check "t1 has no hostdev" no_hostdev t1
+
+# --- libvirtd killed and restarted mid-way
+ctl assign "$edu" --vm t1 --tenant alice >/dev/null || bad "assign again"
+ts "libvirtd killed"
+virt_libvirtd_kill || bad "kill libvirtd"
+for _ in $(seq 80); do
+	[ "$(ctl --json status | jq -r .libvirt.connected)" = false ] && break
+	sleep 0.25
+done
+check "vfiod sees libvirt gone" test "$(ctl --json status | jq -r .libvirt.connected)" = false
+out=$(ctl release "$edu" 2>&1); rc=$?
+[ "$rc" = 1 ] && grep -q "libvirt-unavailable\|cannot be reached" <<<"$out" && ok "release while libvirtd is down: refused, told why" || bad "release while down: rc=$rc $out"
+check "still assigned to vm:t1, the QEMU still holds it" test "$(state_of) $(vfio_holders "$group" | tr '\n' ' ')" = "assigned vm:t1 $qpid "
+virt_libvirtd_start || bad "restart libvirtd"
+ts "libvirtd back"
+for _ in $(seq 40); do
+	[ "$(ctl --json status | jq -r .libvirt.connected)" = true ] && break
+	sleep 0.25
+done
+ts "vfiod reconnected"
+check "vfiod reconnected" test "$(ctl --json status | jq -r .libvirt.connected)" = true
+check "nothing lost: still assigned to vm:t1" test "$(state_of)" = "assigned vm:t1"
+check "nothing lost: still in t1's live XML" virt_has_alias t1 "$alias"
+check "caps re-applied after the reconnection" test "$(sched global_quota)" = 30000
+
+# --- destroy: back to the pool on the lifecycle event
+ts "destroy t1"
+vsh destroy t1 >/dev/null || bad "destroy"
+check "t1 destroyed: the device is back in the pool" wait_state "pooled -" 15
+ts "pooled after destroy"
+grep "released" /tmp/ev.txt | tail -n1
+
+# --- cold assign to the stopped domain, then start
+ctl assign "$edu" --vm t1 --tenant alice && ok "cold assign to stopped t1" || bad "cold assign"
+check "in t1's persistent definition" has_alias_inactive
+ts "start t1"
+vsh start t1 >/dev/null || bad "start t1 with the device"
+qpid=$(virt_qemu_pid t1)
+check "at start the nested QEMU ($qpid) holds /dev/vfio/$group" vfio_wait_holders "$group" "$qpid" 15
+for _ in $(seq 20); do [ "$(sched global_quota)" = 30000 ] && break; sleep 0.25; done
+check "capped when it started (global_quota $(sched global_quota))" test "$(sched global_quota)" = 30000
+
+# --- a release that times out, while clients pile up: the monitor keeps its period
+m0=$(ctl --json status | jq -c '.monitor'); s0=$(date +%s.%N)
+build/tools/vfiod-stress --socket "$SOCK" --clients 20 --requests 200 >/tmp/stress.txt 2>&1 &
+stress=$!
+ts "release (the OS-less guest cannot let go of a device it booted with)"
+out=$(ctl release "$edu" 2>&1); rc=$?
+ts "release returned $rc"
+wait "$stress"
+m1=$(ctl --json status | jq -c '.monitor'); s1=$(date +%s.%N)
+[ "$rc" = 1 ] && grep -q "did not leave domain t1 within 20 s" <<<"$out" && ok "release timed out and says so" || bad "timeout: rc=$rc $out"
+check "record consistent: still assigned to vm:t1" test "$(state_of)" = "assigned vm:t1"
+echo "stress: $(tail -n1 /tmp/stress.txt)"
+echo "monitor before: $m0"
+echo "monitor after:  $m1"
+jq -n --argjson a "$m0" --argjson b "$m1" --arg t "$(awk -v a="$s0" -v b="$s1" 'BEGIN { print b - a }')" '
+	($b.samples - $a.samples) as $n | ($b.late - $a.late) as $late |
+	{ window_s: ($t | tonumber), samples: $n, mean_period_ms: (($t | tonumber) * 1000 / $n),
+	  late_over_10pct: $late, max_late_ms_ever: ($b.max_late_us / 1000) }' | tee /tmp/period.json
+jqt "the sampling period held within 10% while the main loop waited on libvirt" /tmp/period.json \
+	'.mean_period_ms <= 110 and .mean_period_ms >= 90 and .late_over_10pct * 10 <= .samples'
+
+# --- destroy: back to the pool, out of the definition too
+vsh destroy t1 >/dev/null || bad "destroy"
+check "destroyed: pooled" wait_state "pooled -" 15
+check "and gone from the persistent definition" no_hostdev --inactive t1
+kill "$sub" 2>/dev/null
+echo "--- events"
+cat /tmp/ev.txt
+ctl return "$edu" >/dev/null || bad "return"
+stop_vfiod
+virt_down
+ts "done"
+finish
