@@ -54,23 +54,38 @@ static int silence(struct monitor *m, const char *bdf, int *old, struct vf_err *
 }
 
 /* One device, one sample. Called with the mutex held. */
-static void sample_one(struct monitor *m, struct monitor_dev *d, uint64_t t_ms)
+/* Re-discovers the device's vectors when due; false when it cannot be sampled now. */
+static bool prepare_one(struct monitor *m, struct monitor_dev *d, uint64_t t_ms)
 {
-	unsigned vec[256];
-	size_t nv;
-	uint64_t total;
 	struct vf_err e = { 0 };
-	enum storm_action a;
-	int old = -1, rc = 0;
 
 	if (!d->discovered_ms || irqmon_rediscover_needed(&d->irq) ||
 	    t_ms - d->discovered_ms >= MONITOR_REDISCOVER_MS) {
 		if (irqmon_discover(&d->irq, m->h, d->bdf, &e) < 0)
-			return; /* gone for now: the daemon hears of it from hotplug */
+			return false; /* gone for now: the daemon hears of it from hotplug */
 		d->discovered_ms = t_ms ? t_ms : 1;
 	}
-	if (irqmon_sample(&d->irq, &total, &e) < 0)
-		return;
+	return true;
+}
+
+/* A vector counted from /proc/interrupts (no per_cpu_count on this kernel). */
+static bool uses_fallback(const struct monitor_dev *d)
+{
+	for (size_t k = 0; k < d->irq.n; k++)
+		if (d->irq.vecs[k].fd < 0)
+			return true;
+	return false;
+}
+
+/* What the sample says: the detector's step, and the action it asks for. */
+static void sample_one(struct monitor *m, struct monitor_dev *d, uint64_t t_ms, uint64_t total)
+{
+	unsigned vec[256];
+	size_t nv;
+	struct vf_err e = { 0 };
+	enum storm_action a;
+	int old = -1, rc = 0;
+
 	a = storm_feed(&d->storm, t_ms, total);
 	if (d->quarantined)
 		return;
@@ -121,6 +136,35 @@ static void sample_one(struct monitor *m, struct monitor_dev *d, uint64_t t_ms)
 	post(m, d, a, old, rc < 0, rc < 0 ? e.msg : NULL);
 }
 
+/*
+ * One sample of every device: per_cpu_count vectors cost one pread each;
+ * devices counted from /proc/interrupts share one read of it per sample
+ * (irqmon_sample_all), not one per device.
+ */
+static void sample_all(struct monitor *m, uint64_t t_ms)
+{
+	struct irqmon_dev **devs = vf_xcalloc(m->n, sizeof(*devs));
+	struct monitor_dev **who = vf_xcalloc(m->n, sizeof(*who));
+	uint64_t *totals = vf_xcalloc(m->n, sizeof(*totals));
+	struct vf_err e = { 0 };
+	size_t n = 0;
+	bool failed;
+
+	for (size_t i = 0; i < m->n; i++)
+		if (prepare_one(m, m->devs[i], t_ms)) {
+			who[n] = m->devs[i];
+			devs[n++] = &m->devs[i]->irq;
+		}
+	failed = irqmon_sample_all(devs, n, totals, &e) < 0;
+	for (size_t i = 0; i < n; i++)
+		/* a failed /proc/interrupts read says nothing about the rate */
+		if (!failed || !uses_fallback(who[i]))
+			sample_one(m, who[i], t_ms, totals[i]);
+	free(devs);
+	free(who);
+	free(totals);
+}
+
 static void *run(void *arg)
 {
 	struct monitor *m = arg;
@@ -144,8 +188,7 @@ static void *run(void *arg)
 			m->stats.late++;
 		if (late > m->stats.max_late_us)
 			m->stats.max_late_us = late;
-		for (size_t i = 0; i < m->n; i++)
-			sample_one(m, m->devs[i], start / 1000u);
+		sample_all(m, start / 1000u);
 		pthread_mutex_unlock(&m->mu);
 		next += period;
 		/* fell far behind (suspend, a stalled host): do not burst to catch up */
