@@ -7,7 +7,8 @@
 # libvirtd killed and restarted mid-way with nothing lost, destroy -> back to
 # the pool, cold assign to a stopped domain then start, a release that times
 # out (an OS-less guest cannot let go of a device it booted with) while the
-# interrupt monitor keeps its period, and destroy again.
+# interrupt monitor keeps its period, destroy again, and a domain undefined
+# while it runs (it keeps the device until it is destroyed).
 . tests/testbed/lib.sh
 . tests/testbed/libvirt.sh
 edu=$(find_dev 1234 11e8 | head -n1)
@@ -157,6 +158,15 @@ jqt "the sampling period held within 10% while the main loop waited on libvirt" 
 vsh destroy t1 >/dev/null || bad "destroy"
 check "destroyed: pooled" wait_state "pooled -" 15
 check "and gone from the persistent definition" no_hostdev --inactive t1
+
+# --- undefined while running: it still holds the device (now transient); then destroyed
+vsh start t1 >/dev/null || bad "start t1"
+ctl assign "$edu" --vm t1 --tenant alice >/dev/null || bad "assign to t1 again"
+vsh undefine t1 >/dev/null || bad "undefine t1"
+sleep 2
+check "undefined but still running: still assigned to vm:t1" test "$(state_of)" = "assigned vm:t1"
+vsh destroy t1 >/dev/null || bad "destroy the transient t1"
+check "the transient domain destroyed (gone for good): pooled" wait_state "pooled -" 15
 kill "$sub" 2>/dev/null
 echo "--- events"
 cat /tmp/ev.txt

@@ -67,6 +67,11 @@
  *     but tests the written value unshifted, so a byte write escapes that.
  *     Killed with SIGKILL the tool leaves the slot powered, and a live
  *     detach then waits for an OS that never comes.
+ *   - an unplug asked for while it runs (device_del pushes the slot's
+ *     attention button: Slot Status ABP) is answered as a guest OS answers
+ *     it: the tool stops (it checks once a second), disables MSI and powers
+ *     the slot off with a word write, which QEMU takes as the go-ahead to
+ *     eject the device: a VMM's quarantine detach completes.
  *
  *   qtest-edu SOCKET [--rate N[/s] | --max] [--seconds S]
  *             [--bios-wait S | --no-bios-wait]
@@ -130,6 +135,7 @@
 #define SLTCTL_PIC_ON   0x0100
 #define SLTCTL_PIC_OFF  0x0300
 #define SLTCTL_PCC      0x0400  /* power controller control: 1 = off */
+#define SLTSTA_ABP      0x0001  /* attention button pressed: an unplug is asked for */
 #define SLTSTA_PDC      0x0008  /* presence detect changed */
 #define SLTSTA_PDS      0x0040  /* presence detect state */
 
@@ -631,16 +637,41 @@ static void show_bridge(const char *what, struct bridge *b)
 static void slot_power_off(struct bridge *b)
 {
 	unsigned x = find_excap(b);
-	uint16_t ctl;
+	uint16_t ctl, sta;
 
 	if (!x || !b->powered_by_us)
 		return;
 	b->powered_by_us = false;
 	ctl = cfg_read16_at(b->bus, b->slot, b->fn, x + EXP_SLTCTL);
+	sta = cfg_read16_at(b->bus, b->slot, b->fn, x + EXP_SLTCTL + 2);
+	if (sta & SLTSTA_ABP) {
+		/* an unplug was asked for (device_del pushed the attention
+		 * button): answer as a guest OS does, powering the slot off with
+		 * a word write, which QEMU takes as the go-ahead to eject */
+		cfg_write16_at(b->bus, b->slot, b->fn, x + EXP_SLTCTL,
+			       (uint16_t)((ctl & ~SLTCTL_PIC) | SLTCTL_PCC | SLTCTL_PIC_OFF));
+		printf("qtest-edu: slot of bridge %s: unplug requested: powered off, ejected\n",
+		       bdf(b->bus, b->slot, b->fn));
+		return;
+	}
 	cfg_write8_at(b->bus, b->slot, b->fn, x + EXP_SLTCTL + 1,
 		      (uint8_t)((ctl | SLTCTL_PCC | SLTCTL_PIC_OFF) >> 8));
 	printf("qtest-edu: slot of bridge %s: power off again (control 0x%04x -> 0x%04x)\n",
 	       bdf(b->bus, b->slot, b->fn), ctl, cfg_read16_at(b->bus, b->slot, b->fn, x + EXP_SLTCTL));
+}
+
+/* true when a slot we powered has its attention button pushed (device_del) */
+static bool unplug_requested(void)
+{
+	for (int i = 0; i < nbr; i++) {
+		unsigned x;
+
+		if (!br[i].powered_by_us || !(x = find_excap(&br[i])))
+			continue;
+		if (cfg_read16_at(br[i].bus, br[i].slot, br[i].fn, x + EXP_SLTCTL + 2) & SLTSTA_ABP)
+			return true;
+	}
+	return false;
 }
 
 static void slots_restore(void)
@@ -825,6 +856,11 @@ int main(int argc, char **argv)
 		printf("qtest-edu: slot of bridge %s: device present, power off "
 		       "(control 0x%04x status 0x%04x): powering it on\n",
 		       bdf(b->bus, b->slot, b->fn), ctl, sta);
+		/* the hot-plug itself pushed the attention button (QEMU signals
+		 * a plug with ABP and PDC): acknowledge both (write 1 to clear),
+		 * so that a later ABP means an unplug request */
+		cfg_write16_at(b->bus, b->slot, b->fn, x + EXP_SLTCTL + 2,
+			       (uint16_t)(sta & (SLTSTA_ABP | SLTSTA_PDC)));
 		cfg_write16_at(b->bus, b->slot, b->fn, x + EXP_SLTCTL,
 			       (uint16_t)((ctl & ~(SLTCTL_PCC | SLTCTL_PIC)) | SLTCTL_PIC_ON));
 		b->powered_by_us = true;
@@ -1056,6 +1092,11 @@ int main(int argc, char **argv)
 			next_print += 1.0;
 			if (next_print < t)
 				next_print = t + 1.0;
+			/* a guest asked to give the device up stops using it */
+			if (unplug_requested()) {
+				printf("qtest-edu: the VMM asks for the device back (attention button): stopping\n");
+				break;
+			}
 		}
 		if (t >= end)
 			break;

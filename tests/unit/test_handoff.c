@@ -1084,6 +1084,7 @@ struct fake_vm {
 	int attaches, detaches;
 	unsigned flags;
 	bool had_guest;
+	struct vf_bdf guest;
 	bool recorded_first;
 };
 
@@ -1097,6 +1098,8 @@ static int fake_attach(void *ctx, const char *domain, const struct vf_bdf *host,
 	v->attaches++;
 	v->flags = flags;
 	v->had_guest = guest != NULL;
+	if (guest)
+		v->guest = *guest;
 	vf_bdf_format(&host[0], bdf);
 	r = store_find(v->s, bdf);
 	v->recorded_first = r && r->state == DEV_ASSIGNED && strncmp(r->consumer, "vm:", 3) == 0;
@@ -1189,6 +1192,16 @@ static void test_vm_assign_release(void **state)
 	/* reset once the domain let go */
 	assert_int_equal(km_log_count(&f->m, NIC "/reset", "1"), 1);
 	assert_disk_agrees(f);
+
+	/* the caller's guest address and flags reach the manager as given */
+	{
+		struct vf_bdf g = { 0, 3, 0, 0 };
+
+		assert_int_equal(engine_assign_vm(&f->en, NIC, "", "g1", &g, 3, &res, &e), 0);
+		assert_true(v->had_guest);
+		assert_int_equal(v->guest.bus, 3);
+		assert_int_equal(v->flags, 3);
+	}
 	free(v);
 }
 
