@@ -1,7 +1,9 @@
 #!/bin/bash
 # The main job, watched on the testbed (`make demo`): vfiod's inventory of
 # a real kernel with a real IOMMU, with the verdict for every device, and a
-# verdict changing as the host's own use of a device changes.
+# verdict changing as the host's own use of a device changes; the daemon
+# binding devices, containing an interrupt storm, and handing a device to a
+# VM through a real libvirtd.
 set -u
 [ "${TESTBED:-}" = 1 ] || { echo "run with: make demo" >&2; exit 2; }
 VFIOD=vfiod/vfiod
@@ -79,8 +81,37 @@ sed 's/^/    /' /tmp/demo-ev.txt
 kill "$storm" "$evp" 2>/dev/null; wait "$storm" "$evp" 2>/dev/null
 ctl show "$edu"
 ctl unquarantine "$edu"
+kill "$pid"; wait "$pid"
+
+echo
+echo "== a tenant VM through a real libvirtd (a nested, OS-less q35 domain)"
+. tests/testbed/libvirt.sh
+virt_up >/dev/null && virt_define demo1 && vsh start demo1 >/dev/null && echo "  libvirtd up, domain demo1 running"
+printf '[class edu]\nmatch = id=1234:11e8\nvmm_cpu_max = 30\n\n[tenant alice]\nuids = 0\nclasses = edu\n' >/tmp/demo-pol/edu.conf
+"$VFIOD" --policy /tmp/demo-pol --state-dir "$st" --socket "$st/vfiod.sock" --udev-rules "$st/70-vfiod.rules" 2>>"$st/log" &
+pid=$!
+for _ in $(seq 50); do [ -S "$st/vfiod.sock" ] && break; sleep 0.1; done
+: >/tmp/demo-ev.txt
+vfioctl/vfioctl --socket "$st/vfiod.sock" events --follow >/tmp/demo-ev.txt 2>/dev/null &
+evp=$!
+ctl assign "$edu" --vm demo1 --tenant alice
+echo "  demo1's live XML now has:"
+vsh dumpxml demo1 | sed -n '/<hostdev/,/<\/hostdev>/p' | sed 's/^/    /'
+echo "  the nested QEMU holds /dev/vfio/$(vfio_group "$edu"): pid $(vfio_holders "$(vfio_group "$edu")" | tr '\n' ' ')(demo1's QEMU: $(virt_qemu_pid demo1))"
+echo "  demo1 capped through libvirt's scheduler parameters:"
+vsh schedinfo demo1 --live | grep -E "global_quota|vcpu_quota|emulator_quota" | sed 's/^/    /'
+ctl release "$edu"
+ctl assign "$edu" --vm demo1 --tenant alice
+echo "\$ virsh destroy demo1"
+vsh destroy demo1 >/dev/null
+for _ in $(seq 40); do grep -q "domain demo1 stopped" /tmp/demo-ev.txt && break; sleep 0.25; done
+echo "  what vfiod did, as its event stream told it:"
+sed 's/^/    /' /tmp/demo-ev.txt
+kill "$evp" 2>/dev/null; wait "$evp" 2>/dev/null
+ctl list
 ctl return "$edu"
 kill "$pid"; wait "$pid"
+virt_down
 echo
 echo "== the daemon's log"
 cat "$st/log"
