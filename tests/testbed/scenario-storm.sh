@@ -3,4 +3,5 @@
 # storm-common.sh.
 . tests/testbed/lib.sh
 echo "cgroup: v2 at /sys/fs/cgroup"
+HOLDER_QUARANTINE=signal
 . tests/testbed/storm-common.sh
