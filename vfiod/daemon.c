@@ -254,6 +254,7 @@ static void sync_cgroups(struct daemon *d, const char (*bdfs)[VF_BDF_LEN],
 }
 
 static void sync_monitor(struct daemon *d);
+static int consumer_gone(struct daemon *d, const char *consumer, const char *why);
 
 /*
  * What the scan of /proc found holding a device's group: a holder of a
@@ -282,19 +283,15 @@ static void note_holders(struct daemon *d, const char *bdf, const pid_t *pids, s
 		return;
 	}
 	if (r->state == DEV_ASSIGNED && strncmp(r->consumer, HOLDER_PREFIX, strlen(HOLDER_PREFIX)) == 0) {
-		char consumer[sizeof(r->consumer)];
-		int pid = atoi(r->consumer + strlen(HOLDER_PREFIX)), back;
+		char consumer[sizeof(r->consumer)], what[64];
+		int pid = atoi(r->consumer + strlen(HOLDER_PREFIX));
 
 		for (size_t k = 0; k < n; k++)
 			if (pids[k] == pid)
 				return; /* still held */
 		snprintf(consumer, sizeof(consumer), "%s", r->consumer);
-		back = engine_release_consumer(&d->engine, consumer, &e);
-		if (back < 0)
-			events_emit(&d->events, "release", bdf, "process %d let go: FAILED: %s", pid, e.msg);
-		else if (back > 0)
-			events_emit(&d->events, "released", bdf, "process %d let go of it: back to the pool",
-				    pid);
+		snprintf(what, sizeof(what), "process %d let go of it", pid);
+		consumer_gone(d, consumer, what);
 		d->holders_changed = true;
 	}
 }
@@ -510,21 +507,32 @@ static void vm_recap(struct daemon *d, const char *name)
 		vf_log(LOG_INFO, "domain %s capped at %u%% of a CPU", dom, pct);
 }
 
+/*
+ * Every unit assigned to `consumer` comes back to the pool; one event per
+ * unit, `why` saying what happened to its consumer. Returns how many.
+ */
+static int consumer_gone(struct daemon *d, const char *consumer, const char *why)
+{
+	struct vf_strv back = { 0 };
+	struct vf_err e = { 0 };
+	int n = engine_release_consumer(&d->engine, consumer, &back, &e);
+
+	for (size_t i = 0; i < back.n; i++)
+		events_emit(&d->events, "released", back.v[i], "%s: back to the pool", why);
+	if (n < 0)
+		events_emit(&d->events, "release", NULL, "%s: FAILED: %s", why, e.msg);
+	vf_strv_free(&back);
+	return n;
+}
+
 /* Every unit assigned to domain `name` comes back to the pool. */
 static void vm_gone(struct daemon *d, const char *name, const char *why)
 {
-	char consumer[VIRT_NAME_LEN + 8];
-	struct vf_err e = { 0 };
-	int n;
+	char consumer[VIRT_NAME_LEN + 8], what[VIRT_NAME_LEN + 64];
 
 	snprintf(consumer, sizeof(consumer), VM_PREFIX "%s", name);
-	n = engine_release_consumer(&d->engine, consumer, &e);
-	if (n < 0)
-		events_emit(&d->events, "release", NULL, "domain %s %s: FAILED: %s", name, why, e.msg);
-	else if (n > 0)
-		events_emit(&d->events, "released", NULL,
-			    "domain %s %s: %d unit%s back to the pool", name, why, n, n == 1 ? "" : "s");
-	if (n != 0) {
+	snprintf(what, sizeof(what), "domain %s %s", name, why);
+	if (consumer_gone(d, consumer, what) != 0) {
 		vm_recap(d, name);
 		sync_monitor(d);
 	}
@@ -571,36 +579,51 @@ static void on_virt_events(struct daemon *d)
  */
 static void reconcile_vms(struct daemon *d)
 {
-	bool again = true;
+	/* first what libvirt says about each unit, then the releases (which change the store) */
+	char (*lead)[VF_BDF_LEN] = vf_xcalloc(d->store.n + 1, sizeof(*lead));
+	char (*dom)[VIRT_NAME_LEN] = vf_xcalloc(d->store.n + 1, sizeof(*dom));
+	size_t n = 0;
 
-	while (again) {
-		again = false;
-		for (size_t i = 0; i < d->store.n; i++) {
-			const struct dev_rec *r = &d->store.devs[i];
-			const char *vm = vm_of(r);
-			struct vf_bdf b;
-			struct vf_err e = { 0 };
-			char name[VIRT_NAME_LEN];
-			bool running;
-			int h;
+	for (size_t i = 0; i < d->store.n; i++) {
+		const struct dev_rec *r = &d->store.devs[i];
+		const char *vm = vm_of(r);
+		struct vf_bdf b;
+		struct vf_err e = { 0 };
+		bool running;
+		int h;
 
-			if (!vm || (r->n_unit && strcmp(r->unit[0], r->bdf) != 0) ||
-			    vf_parse_bdf(r->bdf, &b) < 0)
-				continue;
-			snprintf(name, sizeof(name), "%s", vm);
-			h = virt_holds(&d->virt, name, &b, &running, &e);
-			if (h == 0) {
-				vm_gone(d, name, "no longer holds it (found at reconnection)");
-				again = true;
-				break;
-			}
-			if (h < 0)
-				vf_log(LOG_WARNING, "libvirt: cannot check %s in %s: %s", r->bdf, name,
-				       e.msg);
-			else if (running)
-				vm_recap(d, name);
+		if (!vm || (r->n_unit && strcmp(r->unit[0], r->bdf) != 0) ||
+		    vf_parse_bdf(r->bdf, &b) < 0)
+			continue;
+		h = virt_holds(&d->virt, vm, &b, &running, &e);
+		if (h == 0) {
+			snprintf(lead[n], VF_BDF_LEN, "%s", r->bdf);
+			snprintf(dom[n++], VIRT_NAME_LEN, "%s", vm);
+		} else if (h < 0) {
+			vf_log(LOG_WARNING, "libvirt: cannot check %s in %s: %s", r->bdf, vm, e.msg);
+		} else if (running) {
+			vm_recap(d, vm);
 		}
 	}
+	/* each once: a release that fails leaves its unit assigned, and says so */
+	for (size_t k = 0; k < n; k++) {
+		struct unit_result u;
+		struct vf_err e = { 0 };
+
+		if (engine_release(&d->engine, lead[k], &u, &e) < 0)
+			events_emit(&d->events, "release", lead[k],
+				    "domain %s no longer holds it (found at reconnection): FAILED: %s",
+				    dom[k], e.msg);
+		else
+			events_emit(&d->events, "released", lead[k],
+				    "domain %s no longer holds it (found at reconnection): back to the pool",
+				    dom[k]);
+		vm_recap(d, dom[k]);
+	}
+	if (n)
+		sync_monitor(d);
+	free(lead);
+	free(dom);
 }
 
 

@@ -414,7 +414,8 @@ int engine_assign_vm(struct engine *en, const char *bdf_in, const char *tenant, 
 	return 0;
 }
 
-int engine_release_consumer(struct engine *en, const char *consumer, struct vf_err *e)
+int engine_release_consumer(struct engine *en, const char *consumer, struct vf_strv *released,
+			    struct vf_err *e)
 {
 	char (*failed)[VF_BDF_LEN] = vf_xcalloc(en->store->n + 1, sizeof(*failed));
 	size_t nfailed = 0;
@@ -446,6 +447,8 @@ int engine_release_consumer(struct engine *en, const char *consumer, struct vf_e
 				continue;
 			}
 			back++;
+			if (released)
+				vf_strv_add(released, bdf);
 			again = true;
 			break;
 		}

@@ -63,10 +63,12 @@ int engine_assign_vm(struct engine *en, const char *bdf, const char *tenant, con
 
 /*
  * A consumer went away (a domain stopped, a holder exited): every unit
- * assigned to `consumer` is released as engine_release does. Returns how
- * many units came back, or -1 (e says which failed; the others are back).
+ * assigned to `consumer` is released as engine_release does; `back` (may
+ * be NULL) gets the lead of each unit that came back. Returns how many
+ * came back, or -1 (e says which failed; the others are back).
  */
-int engine_release_consumer(struct engine *en, const char *consumer, struct vf_err *e);
+int engine_release_consumer(struct engine *en, const char *consumer, struct vf_strv *back,
+			    struct vf_err *e);
 
 /* assigned -> pooled: detaches from the consumer, resets, records. */
 int engine_release(struct engine *en, const char *bdf, struct unit_result *out,

@@ -1343,7 +1343,15 @@ static void test_vm_domain_destroyed(void **state)
 	v->running = false;
 	v->nlive = 0;
 	km_log_reset(&f->m);
-	assert_int_equal(engine_release_consumer(&f->en, "vm:g1", &e), 2);
+	{
+		struct vf_strv back = { 0 };
+
+		assert_int_equal(engine_release_consumer(&f->en, "vm:g1", &back, &e), 2);
+		assert_int_equal(back.n, 2);
+		assert_true((strcmp(back.v[0], NIC) == 0 && strcmp(back.v[1], GPU) == 0) ||
+			    (strcmp(back.v[0], GPU) == 0 && strcmp(back.v[1], NIC) == 0));
+		vf_strv_free(&back);
+	}
 	assert_pooled_rec(f, NIC);
 	assert_pooled_rec(f, GPU);
 	assert_pooled_rec(f, AUD);
@@ -1352,11 +1360,11 @@ static void test_vm_domain_destroyed(void **state)
 	assert_int_equal(store_find(&f->s, EDU)->state, DEV_ASSIGNED);
 	assert_disk_agrees(f);
 	/* again: nothing left to release */
-	assert_int_equal(engine_release_consumer(&f->en, "vm:g1", &e), 0);
+	assert_int_equal(engine_release_consumer(&f->en, "vm:g1", NULL, &e), 0);
 	/* undefined and gone: the detach finds no domain and gives nothing back */
 	assert_int_equal(engine_assign_vm(&f->en, NIC, "a", "g1", NULL, 0, &res, &e), 0);
 	v->exists = false;
-	assert_int_equal(engine_release_consumer(&f->en, "vm:g1", &e), 1);
+	assert_int_equal(engine_release_consumer(&f->en, "vm:g1", NULL, &e), 1);
 	assert_pooled_rec(f, NIC);
 	free(v);
 }
@@ -1373,7 +1381,7 @@ static void test_vm_destroyed_partly_stuck(void **state)
 	bind_ok(f, NIC, &res);
 	assert_int_equal(engine_assign_vm(&f->en, NIC, "a", "g1", NULL, 0, &res, &e), 0);
 	v->stuck = true;
-	assert_int_equal(engine_release_consumer(&f->en, "vm:g1", &e), -1);
+	assert_int_equal(engine_release_consumer(&f->en, "vm:g1", NULL, &e), -1);
 	assert_string_equal(e.code, "timeout");
 	assert_int_equal(v->detaches, 1);
 	assert_vm_rec(f, NIC, "vm:g1", "a");
@@ -1492,7 +1500,7 @@ static void test_holder_adopt_release(void **state)
 	/* it exits: the device comes back, reset */
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
-	assert_int_equal(engine_release_consumer(&f->en, consumer, &e), 1);
+	assert_int_equal(engine_release_consumer(&f->en, consumer, NULL, &e), 1);
 	assert_pooled_rec(f, GPU);
 	assert_pooled_rec(f, AUD);
 	assert_int_equal(km_log_count(&f->m, AUD "/reset", "1"), 1);
