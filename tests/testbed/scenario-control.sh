@@ -102,7 +102,7 @@ out=$(as 1002 $U assign "$edu2" --cdi 2>&1)
 grep -q "shares the host's kernel" <<<"$out" && ok "... and is told why" || bad "why: $out"
 expect "bob may not release alice's device" 1 not-permitted as 1002 $U release "$edu"
 expect "bob may not name alice as his tenant" 1 not-permitted as 1002 $U assign "$edu2" --cdi --tenant alice
-expect "a VM handoff is refused as not available yet" 1 bad-request ctl assign "$edu2" --vm guest1
+expect "with no libvirtd running, a VM handoff is refused and says why" 1 libvirt-unavailable ctl assign "$edu2" --vm guest1
 as 1001 $U list | grep -q "^$edu .* assigned .* alice " && ok "list shows alice as the owner" || bad "list owner"
 jqt "store: $edu assigned to alice" "$VST/state.json" \
 	".devices[] | select(.bdf == \"$edu\") | .state == \"assigned\" and .tenant == \"alice\""
