@@ -124,8 +124,9 @@ ts "pooled after destroy"
 grep "released" /tmp/ev.txt | tail -n1
 
 # --- cold assign to the stopped domain, then start
-ctl assign "$edu" --vm t1 --tenant alice && ok "cold assign to stopped t1" || bad "cold assign"
+ctl assign "$edu" --vm t1 --tenant alice --guest-address 0000:03:00.0 && ok "cold assign to stopped t1, at the caller's guest address" || bad "cold assign"
 check "in t1's persistent definition" has_alias_inactive
+check "at guest address 03:00.0 (root port 3)" sh -c "virsh -c qemu:///system dumpxml --inactive t1 | grep -A8 '<hostdev' | grep -q \"<address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x0'/>\""
 ts "start t1"
 vsh start t1 >/dev/null || bad "start t1 with the device"
 qpid=$(virt_qemu_pid t1)
