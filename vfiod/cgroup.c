@@ -2,6 +2,7 @@
 #include "cgroup.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -1551,6 +1552,52 @@ int devcg_teardown(struct devcg *c, struct vf_err *e)
 				  c->bdf, aff_err.errnum || aff_err.msg[0] ? "IRQ affinity" :
 				  "a task's scheduling or cgroup");
 	return 0;
+}
+
+int devcg_sweep(const char (*keep)[VF_BDF_LEN], size_t n, struct vf_err *e)
+{
+	enum devcg_hier hier;
+	char mount[PATH_MAX], dir[PATH_MAX + 16];
+	struct dirent *de;
+	DIR *dp;
+	int removed = 0, failed = 0;
+
+	if (detect(&hier, mount, sizeof(mount), e) < 0)
+		return -1;
+	if (vf_path(dir, sizeof(dir), "%s/" DEVCG_SLICE, mount) < 0)
+		return vf_err_set(e, ENAMETOOLONG, "%s/" DEVCG_SLICE, mount);
+	dp = opendir(dir);
+	if (!dp)
+		return errno == ENOENT ? 0 : vf_err_set(e, errno, "cannot list %s", dir);
+	while ((de = readdir(dp))) {
+		char bdf[VF_BDF_LEN];
+		struct devcg c = { 0 };
+		struct vf_err ce = { 0 };
+		bool owned = false;
+
+		if (de->d_type != DT_DIR || strlen(de->d_name) != VF_BDF_LEN - 1)
+			continue;
+		/* "dddd_bb_dd.f": a device's cgroup, named as devcg_name does */
+		memcpy(bdf, de->d_name, VF_BDF_LEN);
+		bdf[4] = bdf[4] == '_' ? ':' : '?';
+		bdf[7] = bdf[7] == '_' ? ':' : '?';
+		if (!vf_is_canonical_bdf(bdf))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			owned |= strcmp(keep[i], bdf) == 0;
+		if (owned)
+			continue;
+		/* adopt it as it is (caps do not matter now), then tear it down */
+		if (devcg_setup(&c, bdf, 100, 100, &ce) < 0 || devcg_teardown(&c, &ce) < 0) {
+			if (!failed++)
+				vf_err_set(e, ce.errnum, "%s", ce.msg);
+		} else {
+			removed++;
+		}
+		devcg_free(&c);
+	}
+	closedir(dp);
+	return failed ? -1 : removed;
 }
 
 void devcg_free(struct devcg *c)

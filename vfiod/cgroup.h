@@ -213,6 +213,16 @@ int devcg_teardown(struct devcg *c, struct vf_err *e);
 /* Frees remembered state (no host access) and zeroes the struct. */
 void devcg_free(struct devcg *c);
 
+/*
+ * At start: removes what an earlier vfiod left under vfiod.slice for
+ * devices not in `keep` (the devices owned now): it died between a device
+ * leaving and its cgroups going. Tasks are moved out as devcg_teardown
+ * does (to the root cgroup: their origins died with that vfiod). Entries
+ * that are not a device's cgroup are left alone. Returns how many were
+ * removed, or <0 (e: the first that could not be).
+ */
+int devcg_sweep(const char (*keep)[VF_BDF_LEN], size_t n, struct vf_err *e);
+
 /* ---- pure helpers (no I/O), unit-tested ---- */
 
 /* quota in us for pct percent of one CPU: pct * DEVCG_PERIOD_US / 100. 0 or -EINVAL (pct 0 or > POLICY_CAP_MAX). */

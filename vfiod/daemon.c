@@ -1056,6 +1056,17 @@ static int setup(struct daemon *d, struct vf_err *e)
 			  d->cgroups ? &cg_ops : NULL, d, e) < 0)
 		return -1;
 	sync_monitor(d);
+	if (d->cgroups) {
+		struct vf_err se = { 0 };
+		int n = devcg_sweep((const char(*)[VF_BDF_LEN])d->cls_bdf, d->n_cls, &se);
+
+		if (n < 0)
+			vf_log(LOG_WARNING, "cgroups an earlier vfiod left behind: %s", se.msg);
+		else if (n > 0)
+			events_emit(&d->events, "reconciled", NULL,
+				    "removed the cgroups an earlier vfiod left behind for %d device%s it no longer owns",
+				    n, n == 1 ? "" : "s");
+	}
 	if (strcmp(d->o->sysroot, "/") == 0 && hotplug_open(&d->hotplug, e) < 0)
 		vf_log(LOG_WARNING, "no hotplug events: %s", e->msg);
 	if (control_listen(&d->control, d->o->socket,

@@ -28,7 +28,19 @@ vmm_cpu_max = 100
 storm_irq_cpu_max = 5
 storm_vmm_cpu_max = 50
 POL
+# cgroups an earlier vfiod left behind (it died between a device leaving and
+# its cgroups going), with a task in them: removed at start, the task moved out
+cgroot=/sys/fs/cgroup procs=cgroup.procs
+[ -d /sys/fs/cgroup/cpu ] && cgroot=/sys/fs/cgroup/cpu procs=tasks
+stale_cg=$cgroot/vfiod.slice/0000_00_1f.7
+mkdir -p "$stale_cg/vmm" "$stale_cg/irq"
+sleep 300 &
+stale_task=$!
+echo "$stale_task" >"$stale_cg/vmm/$procs"
 start_vfiod --policy /tmp/pol || { bad "start"; finish; exit; }
+check "the cgroups an earlier vfiod left behind are gone" test ! -e "$stale_cg"
+check "their task was moved out, not killed" kill -0 "$stale_task"
+kill "$stale_task" 2>/dev/null
 ctl bind "$edu" >/dev/null || bad "bind $edu"
 ctl events --follow >/tmp/ev.txt 2>&1 &
 sub=$!
