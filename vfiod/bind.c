@@ -182,8 +182,7 @@ static int ensure_vfio(struct engine *en, struct vf_err *e)
 	return 0;
 }
 
-/* The IOMMU group of `bdf`, or -1. */
-static int device_group(struct engine *en, const char *bdf)
+int engine_device_group(const struct engine *en, const char *bdf)
 {
 	_cleanup_close_ int fd = -1;
 	char path[128], name[64];
@@ -222,7 +221,7 @@ static int bind_intent(struct engine *en, int group, struct vf_err *e)
 		}
 	}
 	if (group < 0)
-		group = device_group(en, in->devs[0].bdf);
+		group = engine_device_group(en, in->devs[0].bdf);
 	vf_path(vfio_node, sizeof(vfio_node), "dev/vfio/%d", group);
 	if (group < 0 || !hostfs_exists(en->h, vfio_node)) {
 		vf_err_set(e, 0, "bind: /%s did not appear", vfio_node);

@@ -81,6 +81,9 @@ int engine_reset(struct engine *en, const char *bdf, struct vf_err *e);
  */
 int engine_reconcile(struct engine *en, struct vf_err *e);
 
+/* The IOMMU group of `bdf` (its iommu_group link), or -1. */
+int engine_device_group(const struct engine *en, const char *bdf);
+
 /*
  * The record of an owned device and of its unit's lead (the first device,
  * which names the unit), with the unit in `out`. Refuses a malformed

@@ -253,6 +253,14 @@ static void sync_cgroups(struct daemon *d, const char (*bdfs)[VF_BDF_LEN],
 	pthread_mutex_unlock(&d->cg_mu);
 }
 
+/* The domain a record is assigned to, or NULL. */
+static const char *vm_of(const struct dev_rec *r)
+{
+	if (r->state != DEV_ASSIGNED || strncmp(r->consumer, VM_PREFIX, strlen(VM_PREFIX)) != 0)
+		return NULL;
+	return r->consumer + strlen(VM_PREFIX);
+}
+
 static void sync_monitor(struct daemon *d);
 static int consumer_gone(struct daemon *d, const char *consumer, const char *why);
 
@@ -316,27 +324,15 @@ static void attach_threads(struct daemon *d)
 		pid_t holders[16];
 		char comm[16] = "";
 		bool scanned = false;
-		char bdf[VF_BDF_LEN], path[128], name[32];
-		uint64_t g;
-		int fd, group = -1;
+		char bdf[VF_BDF_LEN];
+		const struct dev_rec *rec;
+		int group;
 
 		snprintf(bdf, sizeof(bdf), "%s", d->cgs[i].bdf);
 		nv = monitor_vectors(&d->monitor, bdf, vec, VF_ARRAY_SIZE(vec));
-		vf_path(path, sizeof(path), "sys/bus/pci/devices/%s", bdf);
-		fd = hostfs_open(&d->h, path, O_RDONLY | O_DIRECTORY, NULL);
-		if (fd >= 0 && hostfs_link_name_at(fd, "iommu_group", name, sizeof(name), NULL) == 0 &&
-		    vf_parse_u64(name, 10, INT32_MAX, &g) == 0)
-			group = (int)g;
-		if (fd >= 0)
-			close(fd);
-		{
-			const struct dev_rec *rec = store_find(&d->store, bdf);
-
-			/* libvirt owns a domain's cgroups: it is capped through libvirt */
-			if (rec && rec->state == DEV_ASSIGNED &&
-			    strncmp(rec->consumer, VM_PREFIX, strlen(VM_PREFIX)) == 0)
-				group = -1;
-		}
+		rec = store_find(&d->store, bdf);
+		/* libvirt owns a domain's cgroups: it is capped through libvirt */
+		group = rec && vm_of(rec) ? -1 : engine_device_group(&d->engine, bdf);
 		pthread_mutex_lock(&d->cg_mu);
 		if (d->cgs[i].ready) {
 			if (nv && devcg_attach_irq_threads(&d->cgs[i], &d->h, vec, nv, &r, &e) < 0)
@@ -463,14 +459,6 @@ static int vm_detach(void *ctx, const char *domain, const struct vf_bdf *host, s
 }
 
 static const struct engine_vm_ops vm_ops = { vm_attach, vm_detach };
-
-/* The domain a record is assigned to, or NULL. */
-static const char *vm_of(const struct dev_rec *r)
-{
-	if (r->state != DEV_ASSIGNED || strncmp(r->consumer, VM_PREFIX, strlen(VM_PREFIX)) != 0)
-		return NULL;
-	return r->consumer + strlen(VM_PREFIX);
-}
 
 /*
  * Caps domain `name` through libvirt with the tightest VMM cap among the
@@ -651,9 +639,8 @@ static void vm_name_of(struct daemon *d, const char *bdf, char *out, size_t cap)
 	struct vf_err e = { 0 };
 
 	out[0] = '\0';
-	if (engine_lookup(&d->engine, bdf, &own, &lead, &u, &e) == 0 && lead->state == DEV_ASSIGNED &&
-	    strncmp(lead->consumer, VM_PREFIX, strlen(VM_PREFIX)) == 0)
-		snprintf(out, cap, "%s", lead->consumer + strlen(VM_PREFIX));
+	if (engine_lookup(&d->engine, bdf, &own, &lead, &u, &e) == 0 && vm_of(lead))
+		snprintf(out, cap, "%s", vm_of(lead));
 }
 
 /* A libvirt domain's caps follow its devices' storm ladder (libvirt owns its cgroups). */
@@ -842,15 +829,8 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 	}
 	if (authz_check(&d->policy, &d->groups, &ap, req->op, &t, NULL, e) < 0)
 		return NULL;
-	{
-		struct dev_rec *own, *lead;
-		struct unit_result lu;
-		struct vf_err le = { 0 };
-
-		/* the domain the unit is in, for its caps afterwards */
-		if (engine_lookup(&d->engine, req->bdf, &own, &lead, &lu, &le) == 0 && vm_of(lead))
-			snprintf(vmname, sizeof(vmname), "%s", vm_of(lead));
-	}
+	/* the domain the unit is in, for its caps afterwards */
+	vm_name_of(d, req->bdf, vmname, sizeof(vmname));
 	switch (req->op) {
 	case OP_BIND:
 		if (engine_bind(&d->engine, req->bdf, &u, e) < 0)

@@ -75,20 +75,6 @@ void cdi_spec_name(const char *bdf, char *buf, size_t cap)
 			buf[i] = '_';
 }
 
-static int unit_group(struct engine *en, const char *bdf)
-{
-	char path[128], name[64];
-	_cleanup_close_ int fd = -1;
-	uint64_t g;
-
-	vf_path(path, sizeof(path), "sys/bus/pci/devices/%s", bdf);
-	fd = hostfs_open(en->h, path, O_RDONLY | O_DIRECTORY, NULL);
-	if (fd < 0 || hostfs_link_name_at(fd, "iommu_group", name, sizeof(name), NULL) < 0 ||
-	    vf_parse_u64(name, 10, INT32_MAX, &g) < 0)
-		return -1;
-	return (int)g;
-}
-
 static void set_unit(struct engine *en, const struct dev_rec *lead, enum dev_state st,
 		     const char *consumer, const char *tenant)
 {
@@ -119,7 +105,7 @@ int engine_assign_cdi(struct engine *en, const char *bdf_in, const char *tenant,
 	if (rec->state != DEV_POOLED)
 		return vf_err_refuse(e, "busy", "%s is %s%s%s", bdf, dev_state_name(rec->state),
 				     rec->tenant[0] ? " to tenant " : "", rec->tenant);
-	group = unit_group(en, bdf);
+	group = engine_device_group(en, bdf);
 	if (group < 0)
 		return vf_err_set(e, 0, "%s: its IOMMU group cannot be read", bdf);
 	/* the spec is named after the unit's lead */
@@ -323,7 +309,7 @@ int engine_assign_pid(struct engine *en, const char *bdf_in, const char *tenant,
 	snprintf(nspath, sizeof(nspath), "/proc/%d/ns/mnt", pid);
 	if (pid < 2 || access(nspath, F_OK) < 0)
 		return vf_err_refuse(e, "not-found", "no process %d", pid);
-	group = unit_group(en, own->bdf);
+	group = engine_device_group(en, own->bdf);
 	if (group < 0 || host_nodes(en, group, &n, e) < 0)
 		return group < 0 ? vf_err_set(e, 0, "%s: its IOMMU group cannot be read", own->bdf) : -1;
 	if (v2_device_program(pid))
@@ -516,7 +502,7 @@ int handoff_detach(struct engine *en, struct dev_rec *rec, bool quarantine, stru
 	if (strncmp(rec->consumer, PID_PREFIX, strlen(PID_PREFIX)) == 0) {
 		uint64_t pid;
 		struct nodes n;
-		int group = unit_group(en, rec->bdf);
+		int group = engine_device_group(en, rec->bdf);
 
 		if (vf_parse_u64(rec->consumer + strlen(PID_PREFIX), 10, INT32_MAX, &pid) < 0 ||
 		    group < 0 || host_nodes(en, group, &n, e) < 0)
