@@ -143,26 +143,20 @@ static void sample_one(struct monitor *m, struct monitor_dev *d, uint64_t t_ms, 
  */
 static void sample_all(struct monitor *m, uint64_t t_ms)
 {
-	struct irqmon_dev **devs = vf_xcalloc(m->n, sizeof(*devs));
-	struct monitor_dev **who = vf_xcalloc(m->n, sizeof(*who));
-	uint64_t *totals = vf_xcalloc(m->n, sizeof(*totals));
 	struct vf_err e = { 0 };
 	size_t n = 0;
 	bool failed;
 
 	for (size_t i = 0; i < m->n; i++)
 		if (prepare_one(m, m->devs[i], t_ms)) {
-			who[n] = m->devs[i];
-			devs[n++] = &m->devs[i]->irq;
+			m->s_dev[n] = m->devs[i];
+			m->s_irq[n++] = &m->devs[i]->irq;
 		}
-	failed = irqmon_sample_all(devs, n, totals, &e) < 0;
+	failed = irqmon_sample_all(m->s_irq, n, m->s_total, &e) < 0;
 	for (size_t i = 0; i < n; i++)
 		/* a failed /proc/interrupts read says nothing about the rate */
-		if (!failed || !uses_fallback(who[i]))
-			sample_one(m, who[i], t_ms, totals[i]);
-	free(devs);
-	free(who);
-	free(totals);
+		if (!failed || !uses_fallback(m->s_dev[i]))
+			sample_one(m, m->s_dev[i], t_ms, m->s_total[i]);
 }
 
 static void *run(void *arg)

@@ -78,6 +78,10 @@ struct monitor {
 	size_t q_head, q_len;
 	uint64_t dropped;          /* messages lost to a full queue */
 	struct monitor_stats stats;
+	/* one sample's working arrays (monitor thread, under mu): no allocation per sample */
+	struct irqmon_dev *s_irq[MONITOR_MAX_DEVS];
+	struct monitor_dev *s_dev[MONITOR_MAX_DEVS];
+	uint64_t s_total[MONITOR_MAX_DEVS];
 };
 
 int monitor_start(struct monitor *m, const struct hostfs *h, unsigned interval_ms,
