@@ -18,6 +18,34 @@ bool authz_is_admin(const struct authz_groups *g, const struct authz_peer *p)
 	return p->uid == 0 || (g->has_admin && in_group(p, g->admin));
 }
 
+static bool has_uid(const struct policy_tenant *t, uint32_t uid)
+{
+	for (size_t i = 0; i < t->n_uids; i++)
+		if (t->uids[i] == uid)
+			return true;
+	return false;
+}
+
+static bool has_gid(const struct policy_tenant *t, uint32_t gid)
+{
+	for (size_t i = 0; i < t->n_gids; i++)
+		if (t->gids[i] == gid)
+			return true;
+	return false;
+}
+
+bool authz_tenant_owns_process(const struct policy_tenant *t, const uint32_t uid[4],
+			       const uint32_t gid[4])
+{
+	bool uids = true, gids = true;
+
+	for (int i = 0; i < 4; i++) {
+		uids &= has_uid(t, uid[i]);
+		gids &= has_gid(t, gid[i]);
+	}
+	return uids || gids;
+}
+
 static bool is_tenant_member(const struct policy *pol, const struct authz_peer *p)
 {
 	return policy_tenant_for_peer(pol, p->uid, p->gid, p->groups, p->ngroups, NULL, 0) > 0;
@@ -97,6 +125,11 @@ int authz_check(const struct policy *pol, const struct authz_groups *g,
 			return vf_err_refuse(e, "not-permitted",
 					     "tenant %s is not trusted with containers: a container shares the host's kernel and the device's driver, so only trusted tenants get one",
 					     ten->name);
+		if (t->proc_uid && !admin && !authz_tenant_owns_process(ten, t->proc_uid, t->proc_gid))
+			return vf_err_refuse(e, "not-permitted",
+					     "process %d does not belong to tenant %s (its uid %u and gid %u are not the tenant's): a tenant may inject only into its own processes",
+					     t->pid, ten->name, (unsigned)t->proc_uid[0],
+					     (unsigned)t->proc_gid[0]);
 		if (t->held + t->unit_size > ten->quota)
 			return vf_err_refuse(e, "quota-exceeded",
 					     "tenant %s holds %zu device(s); %zu more would pass its quota of %u",

@@ -11,6 +11,11 @@
  *       of the tenant it is for, when the tenant may use the device (listed,
  *       or its class named), stays within its quota, and, for a container
  *       handoff, is trusted
+ *       A live injection (assign --pid) by a tenant's member targets only
+ *       the tenant's own processes: all four uids of the process (real,
+ *       effective, saved, filesystem) are uids of the tenant, or all four
+ *       gids are groups of the tenant. Root and the admin group may target
+ *       any process.
  *   release: root and the admin group, or a member of the tenant that holds
  *       the device
  */
@@ -51,9 +56,17 @@ struct authz_target {
 	size_t unit_size;       /* devices the assign would take */
 	size_t held;            /* assign: devices the tenant holds now */
 	const char *holder;     /* release: the tenant that holds it ("" none) */
+	/* assign --pid: the target process's real, effective, saved and
+	 * filesystem uids and gids (proc.h); NULL for other handoffs */
+	const uint32_t *proc_uid, *proc_gid;
+	int pid;
 };
 
 bool authz_is_admin(const struct authz_groups *g, const struct authz_peer *p);
+
+/* True when the process with these ids belongs to tenant `t` (the rule above). */
+bool authz_tenant_owns_process(const struct policy_tenant *t, const uint32_t uid[4],
+			       const uint32_t gid[4]);
 
 /*
  * Decides. Returns 0 when allowed; otherwise fills `e` with code

@@ -689,6 +689,23 @@ static int read_real(const char *path, size_t max, char **out)
 	return 0;
 }
 
+int devcg_find_v2_mount(struct devcg_mount *v2, struct vf_err *e)
+{
+	_cleanup_free_ char *text = NULL;
+	struct devcg_mount *v1 = vf_xcalloc(1, sizeof(*v1));
+	int r = read_real("/proc/self/mountinfo", 64u << 20, &text);
+
+	if (r < 0) {
+		free(v1);
+		return vf_err_set(e, -r, "/proc/self/mountinfo");
+	}
+	r = devcg_scan_mountinfo(text, v2, v1);
+	free(v1);
+	if (r < 0)
+		return vf_err_set(e, EINVAL, "/proc/self/mountinfo: malformed line");
+	return r & 1;
+}
+
 /* Finds the hierarchy with the cpu controller (see cgroup.h). */
 static int detect(enum devcg_hier *hier, char *mount, size_t cap, struct vf_err *e)
 {

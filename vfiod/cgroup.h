@@ -294,6 +294,13 @@ int devcg_parse_mountinfo_line(const char *line, struct devcg_mount *m);
  */
 int devcg_scan_mountinfo(const char *text, struct devcg_mount *v2, struct devcg_mount *v1cpu);
 
+/*
+ * The first cgroup2 mount of the real /proc/self/mountinfo (hybrid hosts
+ * have it at /sys/fs/cgroup/unified). Returns 1 when found, 0 when none
+ * is mounted, <0 on error.
+ */
+int devcg_find_v2_mount(struct devcg_mount *v2, struct vf_err *e);
+
 /* True when the space-separated list (cgroup.controllers) has `name`. */
 bool devcg_list_has(const char *list, const char *name);
 

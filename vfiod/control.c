@@ -26,6 +26,8 @@ struct client {
 	time_t last;
 	bool closing;       /* close once `out` is flushed */
 	bool subscribed;    /* receives events */
+	bool waiting;       /* a deferred reply is due: no request is handled */
+	uint64_t id;
 };
 
 static time_t mono(void)
@@ -111,11 +113,13 @@ size_t control_pollfds(const struct control *c, struct pollfd *pfd, size_t cap)
 	pfd[n++] = (struct pollfd){ .fd = c->lfd, .events = POLLIN };
 	for (size_t i = 0; i < c->n; i++) {
 		const struct client *cl = c->clients[i];
-		short ev = cl->closing ? 0 : POLLIN;
+		short ev = cl->closing || cl->waiting ? 0 : POLLIN;
 
 		if (cl->out_len > cl->out_off)
 			ev |= POLLOUT;
-		pfd[n++] = (struct pollfd){ .fd = cl->fd, .events = ev };
+		/* a client awaiting a deferred reply is not polled at all: a
+		 * hang-up would otherwise wake the loop until the reply comes */
+		pfd[n++] = (struct pollfd){ .fd = cl->waiting ? -1 : cl->fd, .events = ev };
 	}
 	return n;
 }
@@ -182,6 +186,7 @@ static void accept_one(struct control *c)
 			cl->peer.ngroups = glen / sizeof(gid_t);
 	}
 	cl->last = mono();
+	cl->id = ++c->next_id;
 	c->clients[c->n++] = cl;
 }
 
@@ -191,13 +196,18 @@ static void handle_lines(struct control *c, struct client *cl)
 	size_t start = 0;
 	char *nl;
 
-	while (!cl->closing && (nl = memchr(cl->in + start, '\n', cl->in_len - start))) {
+	while (!cl->closing && !cl->waiting &&
+	       (nl = memchr(cl->in + start, '\n', cl->in_len - start))) {
 		size_t len = (size_t)(nl - (cl->in + start));
-
-		struct control_req req = { .peer = &cl->peer };
+		struct control_req req = { .peer = &cl->peer, .client = cl->id };
+		char *reply;
 
 		*nl = '\0';
-		queue(cl, c->handle(c->ctx, &req, cl->in + start, len));
+		reply = c->handle(c->ctx, &req, cl->in + start, len);
+		if (req.defer && !reply)
+			cl->waiting = true;
+		else
+			queue(cl, reply);
 		cl->subscribed |= req.subscribe;
 		start += len + 1;
 	}
@@ -223,7 +233,7 @@ static bool read_client(struct control *c, struct client *cl)
 		if (n == 0) {
 			/* EOF: answer what came whole, then go */
 			cl->closing = true;
-			return cl->out_len > cl->out_off;
+			return cl->out_len > cl->out_off || cl->waiting;
 		}
 		cl->last = mono();
 		cl->in = vf_xreallocarray(cl->in, cl->in_len + (size_t)n + 1, 1);
@@ -246,7 +256,7 @@ static bool write_client(struct client *cl)
 		cl->last = mono();
 	}
 	cl->out_len = cl->out_off = 0; /* keep the buffer for the next replies */
-	return !cl->closing;
+	return !cl->closing || cl->waiting;
 }
 
 void control_dispatch(struct control *c, const struct pollfd *pfd, size_t n)
@@ -263,7 +273,7 @@ void control_dispatch(struct control *c, const struct pollfd *pfd, size_t n)
 				keep = read_client(c, cl);
 			if (keep && (pfd[k].revents & POLLOUT || cl->out_len > cl->out_off))
 				keep = write_client(cl);
-			else if (keep && cl->closing && cl->out_len == cl->out_off)
+			else if (keep && cl->closing && !cl->waiting && cl->out_len == cl->out_off)
 				keep = false;
 			if (!keep)
 				drop(c, i);
@@ -275,12 +285,29 @@ void control_dispatch(struct control *c, const struct pollfd *pfd, size_t n)
 			accept_one(c);
 }
 
+bool control_reply(struct control *c, uint64_t client, char *line)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct client *cl = c->clients[i];
+
+		if (cl->id != client)
+			continue;
+		cl->waiting = false;
+		queue(cl, line);
+		handle_lines(c, cl);
+		return true;
+	}
+	free(line);
+	return false;
+}
+
 void control_sweep(struct control *c)
 {
 	time_t t = mono();
 
 	for (size_t i = c->n; i-- > 0;)
-		if (!c->clients[i]->subscribed && t - c->clients[i]->last > c->idle_sec)
+		if (!c->clients[i]->subscribed && !c->clients[i]->waiting &&
+		    t - c->clients[i]->last > c->idle_sec)
 			drop(c, i);
 }
 

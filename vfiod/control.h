@@ -14,6 +14,7 @@
 
 #include <poll.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -35,7 +36,11 @@ struct peer {
 /* What the handler learns and may ask about the connection of a request. */
 struct control_req {
 	const struct peer *peer;
+	uint64_t client;    /* the connection, for control_reply() */
 	bool subscribe;     /* set by the handler: push events to this client */
+	bool defer;         /* set by the handler (returning NULL): the reply
+			     * comes later through control_reply(); the client's
+			     * next requests wait until it has come */
 };
 
 /* Handles one request line; returns the reply line (malloc'd, with '\n'). */
@@ -52,6 +57,7 @@ struct control {
 	control_handler handle;
 	void *ctx;
 	int idle_sec;
+	uint64_t next_id;
 };
 
 /*
@@ -67,6 +73,13 @@ void control_close(struct control *c);
 size_t control_pollfds(const struct control *c, struct pollfd *pfd, size_t cap);
 /* Queues `line` (with its '\n') to every subscribed client. */
 void control_broadcast(struct control *c, const char *line);
+
+/*
+ * The deferred reply of client `client` (a control_req's): queued, and the
+ * client's waiting requests handled. `line` is consumed. False when the
+ * client has gone meanwhile (the reply is dropped).
+ */
+bool control_reply(struct control *c, uint64_t client, char *line);
 
 /* Drops clients idle for longer than idle_sec; call once per loop turn. */
 void control_sweep(struct control *c);

@@ -20,16 +20,20 @@
 #include "control.h"
 #include "events.h"
 #include "handoff.h"
+#include "inject.h"
 #include "hotplug.h"
 #include "inventory.h"
 #include "log.h"
 #include "monitor.h"
+#include "proc.h"
 #include "proto.h"
 #include "virt.h"
 
 #ifndef VFIOD_VERSION
 #define VFIOD_VERSION "0.1.0"
 #endif
+
+#define DAEMON_MAX_PENDING 16
 
 struct daemon {
 	const struct daemon_opts *o;
@@ -61,6 +65,20 @@ struct daemon {
 	bool holders_changed;      /* attach_threads recorded or released a holder */
 	struct virt virt;          /* libvirt: VM handoff, domain events */
 	bool virt_on;
+	/*
+	 * Live injections and their undoing in flight: each waits for a child
+	 * working in a target's /dev (inject.h) while the loop serves others;
+	 * its client gets the reply when the child reports or its deadline
+	 * passes. A unit with one in flight refuses every other operation.
+	 */
+	struct pending {
+		struct pid_op *op;
+		uint64_t client;
+		struct json_object *id; /* the request's id, owned */
+		uid_t uid;
+	} pend[DAEMON_MAX_PENDING];
+	size_t n_pend;
+	struct pid_op *deferred;   /* set by perform: the reply is deferred */
 };
 
 static const char *state_of(const struct dev_rec *r)
@@ -718,6 +736,69 @@ static void on_monitor(struct daemon *d)
 	}
 }
 
+/* The pid of the live injection in flight on `bdf`'s unit, or 0. */
+static int pending_on(struct daemon *d, const char *bdf)
+{
+	const struct dev_rec *r = store_find(&d->store, bdf);
+
+	for (size_t i = 0; r && i < d->n_pend; i++)
+		if (strcmp(pid_op_bdf(d->pend[i].op), r->n_unit ? r->unit[0] : r->bdf) == 0)
+			return pid_op_pid(d->pend[i].op);
+	return 0;
+}
+
+/* Ends pending operation `i` (its child reported, or its deadline passed). */
+static void pending_end(struct daemon *d, size_t i, bool expired)
+{
+	struct pending p = d->pend[i];
+	bool removes = pid_op_removes(p.op);
+	int pid = pid_op_pid(p.op);
+	char bdf[VF_BDF_LEN];
+	struct vf_err e = { 0 };
+	struct unit_result u;
+	char *reply;
+
+	snprintf(bdf, sizeof(bdf), "%s", pid_op_bdf(p.op));
+	d->pend[i] = d->pend[--d->n_pend];
+	if (engine_pid_op_end(&d->engine, p.op, expired, &u, &e) < 0) {
+		vf_log(e.code ? LOG_NOTICE : LOG_ERR, "%s %s by uid %u refused: %s: %s",
+		       removes ? "release" : "assign", bdf, (unsigned)p.uid,
+		       e.code ? e.code : "internal", e.msg);
+		reply = proto_reply_error(p.id, e.code, e.msg);
+	} else {
+		const struct dev_rec *r = store_find(&d->store, bdf);
+
+		if (removes)
+			events_emit(&d->events, "released", bdf,
+				    "back to the pool from process %d (uid %u)", pid, (unsigned)p.uid);
+		else
+			events_emit(&d->events, "assigned", bdf,
+				    "injected live into process %d%s%s (uid %u)", pid,
+				    r && r->tenant[0] ? ", tenant " : "", r ? r->tenant : "",
+				    (unsigned)p.uid);
+		reply = proto_reply_ok(p.id, unit_json(&u, removes ? "pooled" : "assigned"));
+		sync_monitor(d);
+	}
+	json_object_put(p.id);
+	control_reply(&d->control, p.client, reply);
+}
+
+/* Ends every pending operation whose child reported or whose time is up. */
+static void pending_poll(struct daemon *d, const struct pollfd *pfd, size_t n)
+{
+	int64_t now = inject_now_ms();
+
+	for (size_t i = d->n_pend; i-- > 0;) {
+		bool ready = false;
+
+		for (size_t k = 0; k < n; k++)
+			if (pfd[k].fd == pid_op_fd(d->pend[i].op) && pfd[k].revents)
+				ready = true;
+		if (ready || now >= pid_op_deadline(d->pend[i].op))
+			pending_end(d, i, !ready);
+	}
+}
+
 static void to_authz_peer(const struct peer *in, struct authz_peer *out)
 {
 	out->uid = in->uid;
@@ -763,6 +844,7 @@ static struct json_object *do_assign(struct daemon *d, const struct request *req
 {
 	const struct policy_tenant *ten = NULL;
 	struct authz_target t = { 0 };
+	struct proc_pin pin = { .pidfd = -1, .dirfd = -1 };
 	struct authz_peer ap;
 	struct unit_result u;
 	int rc;
@@ -770,6 +852,17 @@ static struct json_object *do_assign(struct daemon *d, const struct request *req
 	to_authz_peer(peer, &ap);
 	if (describe_target(d, req, &t, e) < 0)
 		return NULL;
+	if (req->pid) {
+		/* pinned from here on: what authz judges is what gets the nodes */
+		if (d->n_pend == DAEMON_MAX_PENDING)
+			return vf_err_refuse(e, "busy", "%d live injections are in flight; try again",
+					     DAEMON_MAX_PENDING), NULL;
+		if (proc_pin_open(&d->h, req->pid, &pin, e) < 0)
+			return NULL;
+		t.proc_uid = pin.uid;
+		t.proc_gid = pin.gid;
+		t.pid = req->pid;
+	}
 	if (!req->tenant[0]) {
 		/* the caller's own tenant: count what that one holds */
 		const struct policy_tenant *mine[2];
@@ -780,14 +873,20 @@ static struct json_object *do_assign(struct daemon *d, const struct request *req
 				    strcmp(d->store.devs[k].tenant, mine[0]->name) == 0)
 					t.held++;
 	}
-	if (authz_check(&d->policy, &d->groups, &ap, OP_ASSIGN, &t, &ten, e) < 0)
+	if (authz_check(&d->policy, &d->groups, &ap, OP_ASSIGN, &t, &ten, e) < 0) {
+		proc_pin_close(&pin);
 		return NULL;
+	}
+	if (req->pid) {
+		rc = engine_assign_pid_start(&d->engine, req->bdf, ten ? ten->name : "", &pin,
+					     &d->deferred, &u, e);
+		proc_pin_close(&pin);
+		return NULL; /* the reply comes when the injection ends (pending_end) */
+	}
 	if (req->vm[0])
 		rc = engine_assign_vm(&d->engine, req->bdf, ten ? ten->name : "", req->vm,
 				      req->has_guest ? &req->guest : NULL,
 				      (req->live ? VIRT_LIVE : 0) | (req->config ? VIRT_CONFIG : 0), &u, e);
-	else if (req->pid)
-		rc = engine_assign_pid(&d->engine, req->bdf, ten ? ten->name : "", req->pid, &u, e);
 	else
 		rc = engine_assign_cdi(&d->engine, req->bdf, ten ? ten->name : "",
 				       d->policy.daemon.cdi_dir, &u, e);
@@ -798,11 +897,7 @@ static struct json_object *do_assign(struct daemon *d, const struct request *req
 			    ten ? ", tenant " : "", ten ? ten->name : "", (unsigned)peer->uid);
 		sync_monitor(d); /* the class cache the cap reads */
 		vm_recap(d, req->vm);
-	} else if (req->pid)
-		events_emit(&d->events, "assigned", req->bdf,
-			    "injected live into process %d%s%s (uid %u)", req->pid,
-			    ten ? ", tenant " : "", ten ? ten->name : "", (unsigned)peer->uid);
-	else
+	} else
 		events_emit(&d->events, "assigned", req->bdf, "to a container through CDI%s%s (uid %u)",
 			    ten ? ", tenant " : "", ten ? ten->name : "", (unsigned)peer->uid);
 	return unit_json(&u, "assigned");
@@ -819,6 +914,10 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 	char vmname[VIRT_NAME_LEN] = "";
 
 	to_authz_peer(peer, &ap);
+	if (proto_op_mutates(req->op) && pending_on(d, req->bdf))
+		return vf_err_refuse(e, "busy",
+				     "%s: a live injection into process %d (or its undoing) is in flight; try again when it has ended",
+				     req->bdf, pending_on(d, req->bdf)), NULL;
 	if (req->op == OP_ASSIGN)
 		return do_assign(d, req, peer, e);
 	if (req->op == OP_RELEASE) {
@@ -848,7 +947,8 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 			    (unsigned)peer->uid);
 		return unit_json(&u, "host");
 	case OP_RELEASE:
-		if (engine_release(&d->engine, req->bdf, &u, e) < 0)
+		/* a live process's nodes go in a child: the reply waits for it */
+		if (engine_release_pid_start(&d->engine, req->bdf, &d->deferred, &u, e) != 0)
 			return NULL;
 		events_emit(&d->events, "released", req->bdf, "back to the pool%s%s (uid %u)",
 			    vmname[0] ? " from domain " : "", vmname, (unsigned)peer->uid);
@@ -904,7 +1004,18 @@ static char *handle(void *ctx, struct control_req *creq, const char *line, size_
 		proto_request_free(&req);
 		return reply;
 	}
+	d->deferred = NULL;
 	res = perform(d, &req, peer, &e);
+	if (d->deferred) {
+		struct pending *p = &d->pend[d->n_pend++];
+
+		*p = (struct pending){ .op = d->deferred, .client = creq->client,
+				       .id = json_object_get(req.id), .uid = peer->uid };
+		d->deferred = NULL;
+		creq->defer = true;
+		proto_request_free(&req);
+		return NULL;
+	}
 	if (res && proto_op_mutates(req.op)) {
 		if (req.op == OP_UNQUARANTINE)
 			for (size_t i = 0; i < d->store.n; i++)
@@ -1084,7 +1195,7 @@ static void reload_policy(struct daemon *d)
 int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d = { .o = o, .h = { .rootfd = -1 }, .control = { .lfd = -1 } };
-	struct pollfd pfd[CONTROL_MAX_CLIENTS + 5];
+	struct pollfd pfd[CONTROL_MAX_CLIENTS + 5 + DAEMON_MAX_PENDING];
 	struct vf_err e = { 0 };
 	sigset_t mask;
 	int sfd, rc = 0;
@@ -1107,14 +1218,26 @@ int daemon_run(const struct daemon_opts *o)
 		       o->socket, d.store.n);
 	}
 	while (running) {
-		size_t n = control_pollfds(&d.control, pfd + 4, VF_ARRAY_SIZE(pfd) - 4);
+		size_t n = control_pollfds(&d.control, pfd + 4,
+					   VF_ARRAY_SIZE(pfd) - 4 - DAEMON_MAX_PENDING);
+		size_t np = d.n_pend;
+		int timeout = 1000;
+
+		for (size_t i = 0; i < np; i++) {
+			int64_t left = pid_op_deadline(d.pend[i].op) - inject_now_ms();
+
+			pfd[4 + n + i] = (struct pollfd){ .fd = pid_op_fd(d.pend[i].op),
+							  .events = POLLIN };
+			if (left < timeout)
+				timeout = left > 0 ? (int)left : 0;
+		}
 
 		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = hotplug_fd(&d.hotplug), .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = d.monitor.running ? d.monitor.wake_fd : -1,
 					  .events = POLLIN };
 		pfd[3] = (struct pollfd){ .fd = d.virt_on ? d.virt.wake_fd : -1, .events = POLLIN };
-		if (poll(pfd, n + 4, 1000) < 0 && errno != EINTR) {
+		if (poll(pfd, n + 4 + np, timeout) < 0 && errno != EINTR) {
 			vf_log(LOG_ERR, "poll: %s", strerror(errno));
 			rc = 1;
 			break;
@@ -1141,8 +1264,17 @@ int daemon_run(const struct daemon_opts *o)
 			on_virt_events(&d);
 		}
 		control_dispatch(&d.control, pfd + 4, n);
+		pending_poll(&d, pfd + 4 + n, np);
 		control_sweep(&d.control);
 		attach_threads(&d);
+	}
+	/* injections in flight end here: their children killed, nothing recorded */
+	while (d.n_pend) {
+		struct pending *p = &d.pend[--d.n_pend];
+		struct unit_result u;
+
+		engine_pid_op_end(&d.engine, p->op, true, &u, &(struct vf_err){ 0 });
+		json_object_put(p->id);
 	}
 	monitor_stop(&d.monitor);
 	if (d.virt_on)

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "handoff.h"
 
+#include "cgroup.h"
 #include "domxml.h"
+#include "inject.h"
+#include "proc.h"
 
 #include <errno.h>
 #include <linux/bpf.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,10 +18,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <linux/limits.h>
 #include <unistd.h>
 
 #define CDI_PREFIX "cdi:"
-#define PID_PREFIX "pid:"
 
 static struct json_object *vfio_edits(int group)
 {
@@ -139,200 +141,299 @@ int engine_assign_cdi(struct engine *en, const char *bdf_in, const char *tenant,
 
 /* ---- live injection into a running process ------------------------- */
 
-/*
- * Runs `fn` in a child that has entered `pid`'s mount namespace (setns
- * cannot be undone in a threaded process: a child does it). Returns the
- * child's errno (0 on success).
- */
-static int in_mount_ns(int pid, int (*fn)(void *), void *arg)
-{
-	char path[64];
-	int fd, status;
-	pid_t child;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	child = fork();
-	if (child < 0) {
-		int err = errno;
-
-		close(fd);
-		return err;
-	}
-	if (child == 0) {
-		if (setns(fd, CLONE_NEWNS) < 0)
-			_exit(errno & 0xff);
-		_exit(fn(arg) & 0xff);
-	}
-	close(fd);
-	if (waitpid(child, &status, 0) < 0)
-		return errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
-}
-
-struct nodes {
-	char group_node[32];
-	struct stat vfio, grp;
-	bool remove;
+struct pid_op {
+	struct inject_job job;
+	struct proc_pin pin;
+	struct inject_nodes nodes;
+	char bdf[VF_BDF_LEN];   /* the unit's lead */
+	char tenant[64];
 };
 
-static int make_node(const char *path, const struct stat *st)
+/* The process's cgroup on one hierarchy, from its pinned /proc directory. */
+static int pin_cgroup(const struct proc_pin *p, enum devcg_hier hier, char *out, size_t cap)
 {
-	if (mknod(path, S_IFCHR | (st->st_mode & 07777), st->st_rdev) < 0 && errno != EEXIST)
-		return errno;
-	if (chown(path, st->st_uid, st->st_gid) < 0 || chmod(path, st->st_mode & 07777) < 0)
-		return errno;
-	return 0;
+	char text[4096];
+	_cleanup_close_ int fd = openat(p->dirfd, "cgroup", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, text, sizeof(text) - 1);
+	if (n < 0)
+		return -errno;
+	text[n] = '\0';
+	return devcg_parse_proc_cgroup(text, hier, out, cap);
 }
 
-static int nodes_in_ns(void *arg)
+/* True when the comma-separated list has `name` ("cpu,cpuacct"). */
+static bool comma_list_has(const char *list, const char *name)
 {
-	struct nodes *n = arg;
-	int err;
+	size_t n = strlen(name);
 
-	if (n->remove)
-		return unlink(n->group_node) < 0 && errno != ENOENT ? errno : 0;
-	if (mkdir("/dev/vfio", 0755) < 0 && errno != EEXIST)
-		return errno;
-	err = make_node("/dev/vfio/vfio", &n->vfio);
-	return err ? err : make_node(n->group_node, &n->grp);
+	for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
 }
 
-/* The process's cgroup path on one hierarchy ("0::" for v2, "devices" for v1). */
-static bool proc_cgroup(int pid, bool v2, char *out, size_t cap)
+/* The v1 device controller's line of /proc/PID/cgroup. */
+static int pin_v1_devices(const struct proc_pin *p, char *out, size_t cap)
 {
-	char path[64], line[1024];
-	bool found = false;
-	FILE *f;
+	char text[4096];
+	_cleanup_close_ int fd = openat(p->dirfd, "cgroup", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
+	if (fd < 0)
+		return -errno;
+	n = read(fd, text, sizeof(text) - 1);
+	if (n < 0)
+		return -errno;
+	text[n] = '\0';
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
 		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 
 		if (!c2)
 			continue;
-		line[strcspn(line, "\n")] = '\0';
 		*c2 = '\0';
-		if (v2 ? strcmp(line, "0") == 0 && c1[1] == '\0'
-		       : strstr(c1 + 1, "devices") != NULL) {
-			snprintf(out, cap, "%s", c2 + 1);
-			found = true;
+		if (comma_list_has(c1 + 1, "devices")) {
+			if ((size_t)snprintf(out, cap, "%s", c2 + 1) >= cap)
+				return -ENAMETOOLONG;
+			return 0;
 		}
 	}
-	fclose(f);
-	return found;
+	return -ENOENT;
 }
 
-/* True when a cgroup v2 device program governs `pid` (its own or inherited). */
-static bool v2_device_program(int pid)
+/*
+ * Whether a cgroup v2 device program governs the process (its own cgroup's
+ * or an ancestor's): 1 yes, 0 no, -1 cannot tell (e says why). Fails
+ * closed: a query that fails or a hierarchy vfiod cannot see is not "no".
+ */
+static int v2_device_program(const struct proc_pin *p, struct vf_err *e)
 {
-	char rel[900], path[1024];
+	struct devcg_mount v2;
+	char rel[PATH_MAX], path[PATH_MAX * 2];
+	_cleanup_close_ int fd = -1;
 	union bpf_attr attr;
-	int fd;
-	bool governed;
+	size_t rlen;
+	int r;
 
-	if (!proc_cgroup(pid, true, rel, sizeof(rel)) ||
-	    vf_path(path, sizeof(path), "/sys/fs/cgroup%s", rel) < 0)
-		return false;
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	r = pin_cgroup(p, DEVCG_HIER_V2, rel, sizeof(rel));
+	if (r < 0)
+		return vf_err_set(e, -r, "process %d: its cgroup v2 membership cannot be read", p->pid);
+	r = devcg_find_v2_mount(&v2, e);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return vf_err_set(e, 0,
+				  "process %d: no cgroup2 hierarchy is mounted where vfiod can see it, so a device program of its runtime cannot be ruled out",
+				  p->pid);
+	/* the mount may show a subtree of the hierarchy (its root) */
+	rlen = strcmp(v2.root, "/") == 0 ? 0 : strlen(v2.root);
+	if (rlen && (strncmp(rel, v2.root, rlen) != 0 || (rel[rlen] && rel[rlen] != '/')))
+		return vf_err_set(e, 0, "process %d: its cgroup %s is outside the cgroup2 mount at %s",
+				  p->pid, rel, v2.path);
+	if (vf_path(path, sizeof(path), "%s%s", v2.path, rel + rlen) < 0)
+		return vf_err_set(e, ENAMETOOLONG, "process %d: its cgroup", p->pid);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return false;
+		return vf_err_set(e, errno, "process %d: its cgroup %s", p->pid, path);
 	memset(&attr, 0, sizeof(attr));
 	attr.query.target_fd = (__u32)fd;
 	attr.query.attach_type = BPF_CGROUP_DEVICE;
 	attr.query.query_flags = BPF_F_QUERY_EFFECTIVE;
-	governed = syscall(SYS_bpf, BPF_PROG_QUERY, &attr, sizeof(attr)) == 0 &&
-		   attr.query.prog_cnt > 0;
-	close(fd);
-	return governed;
+	if (syscall(SYS_bpf, BPF_PROG_QUERY, &attr, sizeof(attr)) < 0)
+		return vf_err_set(e, errno, "process %d: querying the device programs of %s", p->pid,
+				  path);
+	return attr.query.prog_cnt > 0;
 }
 
 /* Allows (or denies) the nodes in the process's cgroup v1 device controller. */
-static int v1_devices(int pid, const struct nodes *n, bool allow, struct vf_err *e)
+static int v1_devices(const struct proc_pin *p, const struct inject_nodes *n, bool allow,
+		      struct vf_err *e)
 {
-	char rel[900], path[1024], rule[64];
-	const struct stat *st[2] = { &n->vfio, &n->grp };
+	char rel[PATH_MAX], path[PATH_MAX + 64], rule[64];
+	const dev_t rdev[2] = { n->ctl_rdev, n->grp_rdev };
+	int r = pin_v1_devices(p, rel, sizeof(rel));
 
-	if (!proc_cgroup(pid, false, rel, sizeof(rel)))
+	if (r == -ENOENT)
 		return 0; /* no device controller: nothing restricts it */
+	if (r < 0)
+		return vf_err_set(e, -r, "process %d: its device cgroup", p->pid);
 	if (vf_path(path, sizeof(path), "/sys/fs/cgroup/devices%s/devices.%s", rel,
 		    allow ? "allow" : "deny") < 0)
-		return vf_err_set(e, ENAMETOOLONG, "device cgroup of %d", pid);
+		return vf_err_set(e, ENAMETOOLONG, "device cgroup of %d", p->pid);
 	for (int i = 0; i < 2; i++) {
-		int fd = open(path, O_WRONLY | O_CLOEXEC);
-		ssize_t w;
+		_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 
 		if (fd < 0)
 			return vf_err_set(e, errno, "%s", path);
-		snprintf(rule, sizeof(rule), "c %u:%u rwm", major(st[i]->st_rdev),
-			 minor(st[i]->st_rdev));
-		w = write(fd, rule, strlen(rule));
-		close(fd);
-		if (w < 0)
+		snprintf(rule, sizeof(rule), "c %u:%u rwm", major(rdev[i]), minor(rdev[i]));
+		if (write(fd, rule, strlen(rule)) < 0)
 			return vf_err_set(e, errno, "%s: %s", path, rule);
 	}
 	return 0;
 }
 
-static int host_nodes(struct engine *en, int group, struct nodes *n, struct vf_err *e)
+static void pid_op_free(struct pid_op *op)
 {
-	char host[64];
+	if (!op)
+		return;
+	if (op->job.child) {
+		struct vf_err ign = { 0 };
 
-	memset(n, 0, sizeof(*n));
-	if (strcmp(en->h->root, "/") != 0)
-		return vf_err_refuse(e, "bad-request", "live injection works on the real root only");
-	snprintf(n->group_node, sizeof(n->group_node), "/dev/vfio/%d", group);
-	snprintf(host, sizeof(host), "/dev/vfio/%d", group);
-	if (stat("/dev/vfio/vfio", &n->vfio) < 0 || stat(host, &n->grp) < 0 ||
-	    !S_ISCHR(n->vfio.st_mode) || !S_ISCHR(n->grp.st_mode))
-		return vf_err_set(e, errno, "the host's vfio device nodes");
-	return 0;
+		inject_end(&op->job, true, &ign);
+	}
+	proc_pin_close(&op->pin);
+	free(op);
 }
 
-int engine_assign_pid(struct engine *en, const char *bdf_in, const char *tenant, int pid,
-		      struct unit_result *out, struct vf_err *e)
+int pid_op_fd(const struct pid_op *op)
+{
+	return op->job.fd;
+}
+
+int64_t pid_op_deadline(const struct pid_op *op)
+{
+	return op->job.deadline_ms;
+}
+
+const char *pid_op_bdf(const struct pid_op *op)
+{
+	return op->bdf;
+}
+
+bool pid_op_removes(const struct pid_op *op)
+{
+	return op->job.remove;
+}
+
+int pid_op_pid(const struct pid_op *op)
+{
+	return op->pin.pid;
+}
+
+int engine_assign_pid_start(struct engine *en, const char *bdf_in, const char *tenant,
+			    struct proc_pin *pin, struct pid_op **opp, struct unit_result *out,
+			    struct vf_err *e)
 {
 	struct dev_rec *own, *rec;
-	char consumer[64], nspath[64];
-	struct nodes n;
-	int group, err;
+	struct pid_op *op;
+	struct stat self;
+	int group, r;
 
+	*opp = NULL;
 	if (engine_lookup(en, bdf_in, &own, &rec, out, e) < 0)
 		return vf_err_append(e, " (bind it first)");
 	if (rec->state != DEV_POOLED)
 		return vf_err_refuse(e, "busy", "%s is %s", own->bdf, dev_state_name(rec->state));
-	snprintf(nspath, sizeof(nspath), "/proc/%d/ns/mnt", pid);
-	if (pid < 2 || access(nspath, F_OK) < 0)
-		return vf_err_refuse(e, "not-found", "no process %d", pid);
+	if (stat("/proc/self/ns/mnt", &self) < 0)
+		return vf_err_set(e, errno, "vfiod's own mount namespace");
+	if ((uint64_t)self.st_ino == pin->mntns)
+		return vf_err_refuse(e, "bad-request",
+				     "process %d shares vfiod's mount namespace: its /dev is the host's, there is nothing to inject (hand the device to a container's process)",
+				     pin->pid);
+	op = vf_xcalloc(1, sizeof(*op));
+	op->job.fd = -1;
 	group = engine_device_group(en, own->bdf);
-	if (group < 0 || host_nodes(en, group, &n, e) < 0)
-		return group < 0 ? vf_err_set(e, 0, "%s: its IOMMU group cannot be read", own->bdf) : -1;
-	if (v2_device_program(pid))
+	if (group < 0) {
+		free(op);
+		return vf_err_set(e, 0, "%s: its IOMMU group cannot be read", own->bdf);
+	}
+	if (inject_host_nodes(en->h, group, &op->nodes, e) < 0) {
+		free(op);
+		return -1;
+	}
+	r = v2_device_program(pin, e);
+	if (r != 0) {
+		free(op);
+		if (r < 0) {
+			vf_err_wrap(e, "assign %s", own->bdf);
+			e->code = "not-permitted";
+			return vf_err_append(e, ": refused, since vfiod cannot tell whether a device program of its container runtime governs it");
+		}
 		return vf_err_refuse(e, "not-permitted",
 				     "process %d is governed by a cgroup v2 device program (its container runtime's): vfiod cannot allow the device there; hand it over with --cdi when the container starts",
-				     pid);
-	if (v1_devices(pid, &n, true, e) < 0)
-		return vf_err_wrap(e, "assign %s to process %d", own->bdf, pid);
-	err = in_mount_ns(pid, nodes_in_ns, &n);
-	if (err) {
-		v1_devices(pid, &n, false, &(struct vf_err){ 0 });
-		return vf_err_set(e, err, "assign %s: creating /dev/vfio nodes in process %d's mount namespace",
-				  own->bdf, pid);
+				     pin->pid);
 	}
-	snprintf(consumer, sizeof(consumer), PID_PREFIX "%d", pid);
-	set_unit(en, rec, DEV_ASSIGNED, consumer, tenant);
-	if (store_save(en->store, e) < 0) {
-		set_unit(en, rec, DEV_POOLED, "", "");
-		n.remove = true;
-		in_mount_ns(pid, nodes_in_ns, &n);
-		return vf_err_wrap(e, "assign %s", own->bdf);
+	if (v1_devices(pin, &op->nodes, true, e) < 0) {
+		free(op);
+		return vf_err_wrap(e, "assign %s to process %d", own->bdf, pin->pid);
 	}
+	if (inject_start(&op->job, pin->dirfd, pin->pid, &op->nodes, false, INJECT_DEADLINE_MS,
+			 e) < 0) {
+		v1_devices(pin, &op->nodes, false, &(struct vf_err){ 0 });
+		free(op);
+		return vf_err_wrap(e, "assign %s to process %d", own->bdf, pin->pid);
+	}
+	/* the pin is the operation's from here on */
+	op->pin = *pin;
+	pin->pidfd = pin->dirfd = -1;
+	snprintf(op->bdf, sizeof(op->bdf), "%s", rec->bdf);
+	snprintf(op->tenant, sizeof(op->tenant), "%s", tenant);
+	*opp = op;
 	return 0;
+}
+
+/* The consumer a live injection records: "pid:<pid>@<start>". */
+static void pid_consumer(const struct proc_pin *p, char *buf, size_t cap)
+{
+	char id[48];
+
+	proc_id_format(p->pid, p->start, id, sizeof(id));
+	snprintf(buf, cap, PID_PREFIX "%s", id);
+}
+
+static int release_to_pool(struct engine *en, struct dev_rec *rec, struct unit_result *out,
+			   struct vf_err *e);
+
+int engine_pid_op_end(struct engine *en, struct pid_op *op, bool expired,
+		      struct unit_result *out, struct vf_err *e)
+{
+	struct dev_rec *own, *rec;
+	char consumer[96];
+	int rc = -1;
+
+	if (inject_end(&op->job, expired, e) < 0) {
+		/* nothing was recorded: the record is as it was before the start */
+		if (!op->job.remove)
+			v1_devices(&op->pin, &op->nodes, false, &(struct vf_err){ 0 });
+		else if (engine_lookup(en, op->bdf, &own, &rec, out, &(struct vf_err){ 0 }) == 0)
+			vf_err_append(e, "; %s stays assigned to it", op->bdf);
+		goto out;
+	}
+	if (engine_lookup(en, op->bdf, &own, &rec, out, e) < 0)
+		goto out;
+	if (!op->job.remove && rec->state != DEV_POOLED) {
+		/* quarantined by its storm meanwhile: the nodes go again */
+		inject_run(op->pin.dirfd, op->pin.pid, &op->nodes, true, INJECT_DEADLINE_MS,
+			   &(struct vf_err){ 0 });
+		v1_devices(&op->pin, &op->nodes, false, &(struct vf_err){ 0 });
+		vf_err_refuse(e, "busy", "%s became %s during the injection", op->bdf,
+			      dev_state_name(rec->state));
+		goto out;
+	}
+	if (!op->job.remove) {
+		pid_consumer(&op->pin, consumer, sizeof(consumer));
+		set_unit(en, rec, DEV_ASSIGNED, consumer, op->tenant);
+		if (store_save(en->store, e) < 0) {
+			set_unit(en, rec, DEV_POOLED, "", "");
+			inject_run(op->pin.dirfd, op->pin.pid, &op->nodes, true, INJECT_DEADLINE_MS,
+				   &(struct vf_err){ 0 });
+			v1_devices(&op->pin, &op->nodes, false, &(struct vf_err){ 0 });
+			vf_err_wrap(e, "assign %s", op->bdf);
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	/* the nodes are gone from its /dev: its device cgroup denies them again */
+	if (proc_pin_alive(&op->pin))
+		v1_devices(&op->pin, &op->nodes, false, &(struct vf_err){ 0 });
+	rc = release_to_pool(en, rec, out, e);
+out:
+	pid_op_free(op);
+	return rc;
 }
 
 /* The unit of `lead` as PCI addresses. */
@@ -447,13 +548,21 @@ int engine_adopt_holder(struct engine *en, const char *bdf_in, int pid, struct v
 {
 	struct dev_rec *own, *rec;
 	struct unit_result u;
-	char consumer[32];
+	char consumer[96];
 
 	if (engine_lookup(en, bdf_in, &own, &rec, &u, e) < 0)
 		return -1;
 	if (rec->state != DEV_POOLED)
 		return 0;
-	snprintf(consumer, sizeof(consumer), HOLDER_PREFIX "%d", pid);
+	{
+		char id[48];
+		uint64_t start = proc_start_of(en->h, pid);
+
+		if (!start)
+			return 0; /* gone already */
+		proc_id_format(pid, start, id, sizeof(id));
+		snprintf(consumer, sizeof(consumer), HOLDER_PREFIX "%s", id);
+	}
 	set_unit(en, rec, DEV_ASSIGNED, consumer, "");
 	if (store_save(en->store, e) < 0) {
 		set_unit(en, rec, DEV_POOLED, "", "");
@@ -465,21 +574,21 @@ int engine_adopt_holder(struct engine *en, const char *bdf_in, int pid, struct v
 int handoff_detach(struct engine *en, struct dev_rec *rec, bool quarantine, struct vf_err *e)
 {
 	if (strncmp(rec->consumer, HOLDER_PREFIX, strlen(HOLDER_PREFIX)) == 0) {
-		uint64_t pid;
-		bool alive;
+		uint64_t start;
+		int pid;
 
-		if (vf_parse_u64(rec->consumer + strlen(HOLDER_PREFIX), 10, INT32_MAX, &pid) < 0)
+		if (proc_id_parse(rec->consumer + strlen(HOLDER_PREFIX), &pid, &start) < 0)
 			return vf_err_set(e, 0, "%s: cannot detach from %s", rec->bdf, rec->consumer);
-		alive = kill((pid_t)pid, 0) == 0 || errno == EPERM;
-		if (!alive)
+		/* the recorded process, not whoever has its pid now */
+		if (!proc_is(en->h, pid, start))
 			return 0;
 		if (!quarantine)
 			return vf_err_refuse(e, "busy",
-					     "%s is held by process %llu, which vfiod did not hand it to: stop that process first (or quarantine the device)",
-					     rec->bdf, (unsigned long long)pid);
-		if (en->policy && en->policy->daemon.holder_signal && kill((pid_t)pid, SIGTERM) < 0)
-			return vf_err_set(e, errno, "%s: cannot signal its holder, process %llu",
-					  rec->bdf, (unsigned long long)pid);
+					     "%s is held by process %d, which vfiod did not hand it to: stop that process first (or quarantine the device)",
+					     rec->bdf, pid);
+		if (en->policy && en->policy->daemon.holder_signal &&
+		    proc_signal(en->h, pid, start, SIGTERM, e) < 0 && errno != ESRCH)
+			return vf_err_wrap(e, "%s: cannot signal its holder", rec->bdf);
 		return 0; /* holder_quarantine = leave: it keeps a silenced device */
 	}
 	if (strncmp(rec->consumer, VM_PREFIX, strlen(VM_PREFIX)) == 0) {
@@ -500,41 +609,38 @@ int handoff_detach(struct engine *en, struct dev_rec *rec, bool quarantine, stru
 		return 0;
 	}
 	if (strncmp(rec->consumer, PID_PREFIX, strlen(PID_PREFIX)) == 0) {
-		uint64_t pid;
-		struct nodes n;
-		int group = engine_device_group(en, rec->bdf);
+		struct inject_nodes n;
+		struct proc_pin pin;
+		uint64_t start;
+		int pid, group = engine_device_group(en, rec->bdf), rc = 0;
 
-		if (vf_parse_u64(rec->consumer + strlen(PID_PREFIX), 10, INT32_MAX, &pid) < 0 ||
-		    group < 0 || host_nodes(en, group, &n, e) < 0)
+		if (proc_id_parse(rec->consumer + strlen(PID_PREFIX), &pid, &start) < 0 ||
+		    group < 0 || inject_host_nodes(en->h, group, &n, e) < 0)
 			return vf_err_set(e, 0, "%s: cannot detach from %s", rec->bdf, rec->consumer);
-		/* a process that is gone has taken its namespace along */
-		if (kill((pid_t)pid, 0) == 0 || errno == EPERM) {
-			n.remove = true;
-			in_mount_ns((int)pid, nodes_in_ns, &n);
-			v1_devices((int)pid, &n, false, &(struct vf_err){ 0 });
+		/* a process that is gone has taken its namespace along; a reused
+		 * pid is someone else, never touched */
+		if (proc_pin_open(en->h, pid, &pin, &(struct vf_err){ 0 }) < 0)
+			return 0;
+		if (start == 0 || pin.start == start) {
+			/* its device cgroup first: that needs no answer from its /dev */
+			v1_devices(&pin, &n, false, &(struct vf_err){ 0 });
+			rc = inject_run(pin.dirfd, pid, &n, true, INJECT_DEADLINE_MS, e);
 		}
-		return 0;
+		proc_pin_close(&pin);
+		return rc;
 	}
 	if (rec->consumer[0])
 		return vf_err_set(e, 0, "%s: unknown consumer %s", rec->bdf, rec->consumer);
 	return 0;
 }
 
-int engine_release(struct engine *en, const char *bdf_in, struct unit_result *out,
-		   struct vf_err *e)
+/* The consumer let go: back to the pool, then a clean device. */
+static int release_to_pool(struct engine *en, struct dev_rec *rec, struct unit_result *out,
+			   struct vf_err *e)
 {
-	struct dev_rec *own, *rec;
-	const char *bdf;
+	char bdf[VF_BDF_LEN];
 
-	if (engine_lookup(en, bdf_in, &own, &rec, out, e) < 0)
-		return -1;
-	bdf = own->bdf;
-	if (rec->state != DEV_ASSIGNED)
-		return vf_err_refuse(e, "not-found", "%s is not assigned (it is %s)", bdf,
-				     dev_state_name(rec->state));
-	if (handoff_detach(en, rec, false, e) < 0)
-		return vf_err_wrap(e, "release %s", bdf);
-	/* the consumer is gone: back to the pool, then a clean device */
+	snprintf(bdf, sizeof(bdf), "%s", rec->bdf);
 	set_unit(en, rec, DEV_POOLED, "", "");
 	for (size_t i = 0; i < out->n; i++) {
 		struct dev_rec *m = store_find(en->store, out->bdf[i]);
@@ -552,4 +658,62 @@ int engine_release(struct engine *en, const char *bdf_in, struct unit_result *ou
 			return vf_err_set(e, re.errnum, "release %s: %s", bdf, re.msg);
 	}
 	return 0;
+}
+
+int engine_release(struct engine *en, const char *bdf_in, struct unit_result *out,
+		   struct vf_err *e)
+{
+	struct dev_rec *own, *rec;
+	const char *bdf;
+
+	if (engine_lookup(en, bdf_in, &own, &rec, out, e) < 0)
+		return -1;
+	bdf = own->bdf;
+	if (rec->state != DEV_ASSIGNED)
+		return vf_err_refuse(e, "not-found", "%s is not assigned (it is %s)", bdf,
+				     dev_state_name(rec->state));
+	if (handoff_detach(en, rec, false, e) < 0)
+		return vf_err_wrap(e, "release %s", bdf);
+	return release_to_pool(en, rec, out, e);
+}
+
+int engine_release_pid_start(struct engine *en, const char *bdf_in, struct pid_op **opp,
+			     struct unit_result *out, struct vf_err *e)
+{
+	struct dev_rec *own, *rec;
+	struct pid_op *op;
+	uint64_t start;
+	int pid, group;
+
+	*opp = NULL;
+	if (engine_lookup(en, bdf_in, &own, &rec, out, e) < 0)
+		return -1;
+	if (rec->state != DEV_ASSIGNED ||
+	    strncmp(rec->consumer, PID_PREFIX, strlen(PID_PREFIX)) != 0)
+		return engine_release(en, bdf_in, out, e) < 0 ? -1 : 0;
+	if (proc_id_parse(rec->consumer + strlen(PID_PREFIX), &pid, &start) < 0)
+		return vf_err_set(e, 0, "%s: cannot detach from %s", rec->bdf, rec->consumer);
+	op = vf_xcalloc(1, sizeof(*op));
+	op->job.fd = -1;
+	group = engine_device_group(en, rec->bdf);
+	if (group < 0 || inject_host_nodes(en->h, group, &op->nodes, e) < 0) {
+		free(op);
+		return group < 0 ? vf_err_set(e, 0, "%s: its IOMMU group cannot be read", rec->bdf)
+				 : vf_err_wrap(e, "release %s", rec->bdf);
+	}
+	if (proc_pin_open(en->h, pid, &op->pin, &(struct vf_err){ 0 }) < 0 ||
+	    (start && op->pin.start != start)) {
+		/* gone, its namespace with it; or a reused pid, never touched */
+		proc_pin_close(&op->pin);
+		free(op);
+		return release_to_pool(en, rec, out, e) < 0 ? -1 : 0;
+	}
+	snprintf(op->bdf, sizeof(op->bdf), "%s", rec->bdf);
+	if (inject_start(&op->job, op->pin.dirfd, pid, &op->nodes, true, INJECT_DEADLINE_MS,
+			 e) < 0) {
+		pid_op_free(op);
+		return vf_err_wrap(e, "release %s", rec->bdf);
+	}
+	*opp = op;
+	return 1;
 }

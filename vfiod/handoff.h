@@ -14,8 +14,10 @@
  * in between leaves a record that reconcile checks against libvirt, never
  * a device in a domain that vfiod believes pooled.
  *
- * Consumers, as recorded: "cdi:<spec path>", "pid:<pid>" (live injection),
- * "vm:<domain>", "holder:<pid>" (found holding the device).
+ * Consumers, as recorded: "cdi:<spec path>", "pid:<pid>@<start>" (live
+ * injection), "vm:<domain>", "holder:<pid>@<start>" (found holding the
+ * device); <start> is the process's start time (proc.h), so that a reused
+ * pid is never taken for the recorded process.
  */
 #ifndef VFIOD_HANDOFF_H
 #define VFIOD_HANDOFF_H
@@ -41,14 +43,47 @@ int engine_assign_cdi(struct engine *en, const char *bdf, const char *tenant,
 		      const char *cdi_dir, struct unit_result *out, struct vf_err *e);
 
 /*
- * pooled -> assigned to a running process (a container's), live: creates
- * /dev/vfio/vfio and /dev/vfio/<group> inside its mount namespace (the
- * host's major:minor, mode and owner), allows them in its cgroup v1 device
- * controller, and refuses when a cgroup v2 device program (its runtime's)
- * governs the process: that program is not vfiod's to change. Real root only.
+ * pooled -> assigned to a running process (a container's), live
+ * (inject.h says how the nodes are made safely): creates /dev/vfio/vfio
+ * and /dev/vfio/<group> in its /dev with the host's major:minor, mode and
+ * owner, allows them in its cgroup v1 device controller, and refuses when a
+ * cgroup v2 device program (its runtime's) governs the process, or when
+ * that cannot be ruled out: that program is not vfiod's to change. Real
+ * root only. The work in its /dev runs in a child with a deadline, so the
+ * operation is started here and ended by engine_pid_op_end() once
+ * pid_op_fd() is readable or pid_op_deadline() has passed; until then the
+ * unit is as it was (pooled). `pin` (proc.h) is the target, pinned: on
+ * success the operation owns it.
  */
-int engine_assign_pid(struct engine *en, const char *bdf, const char *tenant, int pid,
+struct pid_op;
+struct proc_pin;
+
+int engine_assign_pid_start(struct engine *en, const char *bdf, const char *tenant,
+			    struct proc_pin *pin, struct pid_op **op, struct unit_result *out,
+			    struct vf_err *e);
+
+/*
+ * assigned -> pooled for any consumer; for a live process ("pid:") whose
+ * nodes must be taken from its /dev, starts that work and returns 1 with
+ * `*op` (end it with engine_pid_op_end); returns 0 when the release is
+ * done already (another consumer, or the process is gone), -1 on error.
+ */
+int engine_release_pid_start(struct engine *en, const char *bdf, struct pid_op **op,
+			     struct unit_result *out, struct vf_err *e);
+
+/*
+ * Ends an operation: its child reported, or `expired` (killed: code
+ * "timeout"). An assign is recorded only now; a release that timed out
+ * leaves the unit assigned. Frees `op`.
+ */
+int engine_pid_op_end(struct engine *en, struct pid_op *op, bool expired,
 		      struct unit_result *out, struct vf_err *e);
+
+int pid_op_fd(const struct pid_op *op);
+int64_t pid_op_deadline(const struct pid_op *op);
+const char *pid_op_bdf(const struct pid_op *op);
+bool pid_op_removes(const struct pid_op *op);
+int pid_op_pid(const struct pid_op *op);
 
 #define VM_PREFIX "vm:"
 
@@ -83,6 +118,7 @@ int engine_release(struct engine *en, const char *bdf, struct unit_result *out,
 int handoff_detach(struct engine *en, struct dev_rec *rec, bool quarantine, struct vf_err *e);
 
 #define HOLDER_PREFIX "holder:"
+#define PID_PREFIX "pid:"
 
 /*
  * pooled -> assigned to process `pid`, found holding /dev/vfio/<group>

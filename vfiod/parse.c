@@ -146,3 +146,66 @@ bool vf_name_is_safe(const char *name)
 			return false;
 	return true;
 }
+
+int vf_parse_proc_start(const char *text, uint64_t *start)
+{
+	const char *p = text ? strrchr(text, ')') : NULL;
+	char field[32];
+
+	if (!p || p[1] != ' ')
+		return -EINVAL;
+	p += 2;
+	/* after the name: field 3 (state) ... field 22 (starttime) */
+	for (int f = 3; f < 22; f++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -EINVAL;
+		p++;
+	}
+	size_t n = strcspn(p, " \n");
+
+	if (n == 0 || n >= sizeof(field))
+		return -EINVAL;
+	memcpy(field, p, n);
+	field[n] = '\0';
+	return vf_parse_u64(field, 10, UINT64_MAX, start) < 0 ? -EINVAL : 0;
+}
+
+int vf_parse_status_ids(const char *text, const char *key, uint32_t out[4])
+{
+	size_t klen = strlen(key);
+	const char *line = text;
+
+	while (line && *line) {
+		if (strncmp(line, key, klen) == 0) {
+			const char *p = line + klen;
+			uint32_t ids[4];
+
+			for (int i = 0; i < 4; i++) {
+				char field[16];
+				uint64_t v;
+				size_t n;
+
+				p += strspn(p, " \t");
+				n = strcspn(p, " \t\n");
+				if (n == 0 || n >= sizeof(field))
+					return -EINVAL;
+				memcpy(field, p, n);
+				field[n] = '\0';
+				if (vf_parse_u64(field, 10, UINT32_MAX, &v) < 0)
+					return -EINVAL;
+				ids[i] = (uint32_t)v;
+				p += n;
+			}
+			p += strspn(p, " \t");
+			if (*p != '\n' && *p != '\0')
+				return -EINVAL;
+			memcpy(out, ids, sizeof(ids));
+			return 0;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return -EINVAL;
+}

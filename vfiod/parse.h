@@ -53,4 +53,19 @@ bool vf_bdf_same_slot(const struct vf_bdf *a, const struct vf_bdf *b);
  */
 bool vf_name_is_safe(const char *name);
 
+/*
+ * The start time of a process (field 22 of /proc/PID/stat, clock ticks
+ * since boot) from the text of that file. The command name (field 2) may
+ * hold spaces and parentheses: fields are counted after its last ')'.
+ * Returns 0 or -EINVAL.
+ */
+int vf_parse_proc_start(const char *text, uint64_t *start);
+
+/*
+ * The four ids of the line starting with `key` ("Uid:" or "Gid:") in the
+ * text of /proc/PID/status: real, effective, saved, filesystem. Returns 0
+ * or -EINVAL (no such line, not four ids).
+ */
+int vf_parse_status_ids(const char *text, const char *key, uint32_t out[4]);
+
 #endif

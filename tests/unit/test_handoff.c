@@ -1469,6 +1469,27 @@ static pid_t child_sleeping(void)
 	return pid;
 }
 
+/*
+ * The process as the fixture's /proc shows it: its stat line with start
+ * time `start` (the tree stands for the host's /proc; 0: the process is gone).
+ */
+static void fake_proc(struct fx *f, pid_t pid, unsigned long long start)
+{
+	char rel[64], text[256];
+
+	snprintf(rel, sizeof(rel), "proc/%d/stat", (int)pid);
+	if (!start) {
+		char abs[512];
+
+		tree_abs(&f->m.t, rel, abs, sizeof(abs));
+		unlink(abs);
+		return;
+	}
+	snprintf(text, sizeof(text),
+		 "%d (sleep) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 %llu 1 1 0\n", (int)pid, start);
+	tree_write(&f->m.t, rel, text);
+}
+
 static void test_holder_adopt_release(void **state)
 {
 	struct fx *f = *state;
@@ -1481,8 +1502,13 @@ static void test_holder_adopt_release(void **state)
 
 	add_gpu_unit(f);
 	bind_ok(f, GPU, &res);
+	/* gone before it could be recorded: nothing to adopt */
+	assert_int_equal(engine_adopt_holder(&f->en, AUD, (int)pid, &e), 0);
+	assert_pooled_rec(f, GPU);
+	fake_proc(f, pid, 777);
 	assert_int_equal(engine_adopt_holder(&f->en, AUD, (int)pid, &e), 1);
-	snprintf(consumer, sizeof(consumer), "holder:%d", (int)pid);
+	/* recorded with its start time: a reused pid is someone else */
+	snprintf(consumer, sizeof(consumer), "holder:%d@777", (int)pid);
 	assert_vm_rec(f, GPU, consumer, "");
 	assert_vm_rec(f, AUD, consumer, "");
 	assert_disk_agrees(f);
@@ -1497,9 +1523,20 @@ static void test_holder_adopt_release(void **state)
 	assert_non_null(strstr(e.msg, "stop that process first"));
 	snap_check(f, &sn);
 	assert_int_equal(f->m.n_writes, 0);
-	/* it exits: the device comes back, reset */
+	/* its pid now names another process (another start time): that one is
+	 * not the holder, and the device is vfiod's to take back */
+	fake_proc(f, pid, 778);
+	km_log_reset(&f->m);
+	assert_int_equal(engine_release(&f->en, GPU, &res, &e), 0);
+	assert_pooled_rec(f, GPU);
+	assert_int_equal(km_log_count(&f->m, AUD "/reset", "1"), 1);
+	/* adopted again; it exits: the device comes back, reset */
+	fake_proc(f, pid, 777);
+	assert_int_equal(engine_adopt_holder(&f->en, AUD, (int)pid, &e), 1);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
+	fake_proc(f, pid, 0);
+	km_log_reset(&f->m);
 	assert_int_equal(engine_release_consumer(&f->en, consumer, NULL, &e), 1);
 	assert_pooled_rec(f, GPU);
 	assert_pooled_rec(f, AUD);
@@ -1525,6 +1562,7 @@ static void test_holder_quarantine(void **state)
 	f->en.policy = &pol;
 	add_nic(f);
 	bind_ok(f, NIC, &res);
+	fake_proc(f, pid, 777);
 	/* leave (the default): it keeps a silenced device, and lives */
 	assert_int_equal(engine_adopt_holder(&f->en, NIC, (int)pid, &e), 1);
 	quarantine_ok(f, NIC, &res);

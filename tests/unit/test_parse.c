@@ -376,6 +376,44 @@ static void test_name_is_safe(void **state)
 	assert_false(vf_name_is_safe(name));
 }
 
+/* A real line (kernel 6.1) and a hostile command name with ") " inside. */
+static void test_proc_start(void **state)
+{
+	const char *real = "1234 (sleep) S 1 1234 1234 0 -1 4194304 99 0 0 0 0 0 0 0 20 0 1 0 "
+			   "567890 5500928 219 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
+	const char *hostile = "99 (a) S 1 2 3 4 5 6 7 8 9 1 2 3 4 5 6 7 8 9 1 ) R 1 1 1 0 -1 0 0 0 0 0 0 0 "
+			      "0 0 20 0 1 0 42 1 1\n";
+	uint64_t st = 0;
+
+	(void)state;
+	assert_int_equal(vf_parse_proc_start(real, &st), 0);
+	assert_int_equal(st, 567890);
+	/* the fields after the LAST ')': a name cannot forge the start time */
+	assert_int_equal(vf_parse_proc_start(hostile, &st), 0);
+	assert_int_equal(st, 42);
+	assert_int_equal(vf_parse_proc_start("1 (x) S 1 2 3\n", &st), -EINVAL);
+	assert_int_equal(vf_parse_proc_start("no paren", &st), -EINVAL);
+	assert_int_equal(vf_parse_proc_start(NULL, &st), -EINVAL);
+}
+
+static void test_status_ids(void **state)
+{
+	const char *text = "Name:\tsleep\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t7\n"
+			   "Uid:\t1002\t1003\t1004\t1005\nGid:\t10\t10\t10\t10\nGroups:\t10 \n";
+	uint32_t ids[4] = { 0 };
+
+	(void)state;
+	assert_int_equal(vf_parse_status_ids(text, "Uid:", ids), 0);
+	assert_int_equal(ids[0], 1002);
+	assert_int_equal(ids[3], 1005);
+	assert_int_equal(vf_parse_status_ids(text, "Gid:", ids), 0);
+	assert_int_equal(ids[1], 10);
+	assert_int_equal(vf_parse_status_ids("Uid:\t1\t2\t3\n", "Uid:", ids), -EINVAL);
+	assert_int_equal(vf_parse_status_ids("Uid:\t1\t2\t3\t4\t5\n", "Uid:", ids), -EINVAL);
+	assert_int_equal(vf_parse_status_ids("Uid:\t-1\t2\t3\t4\n", "Uid:", ids), -EINVAL);
+	assert_int_equal(vf_parse_status_ids("Name:\tUid:\t1\n", "Uid:", ids), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +429,8 @@ int main(void)
 		cmocka_unit_test(test_is_canonical_bdf),
 		cmocka_unit_test(test_bdf_same_slot),
 		cmocka_unit_test(test_name_is_safe),
+		cmocka_unit_test(test_proc_start),
+		cmocka_unit_test(test_status_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
