@@ -142,7 +142,8 @@ static int send_request(const struct opts *o, struct conn *c, const char *op,
 		text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
 		if (asprintf(&line, "%s\n", text) < 0)
 			abort();
-		if (send_all(c->fd, line, strlen(line)) < 0 && errno != EPIPE && errno != ECONNRESET) {
+		if (send_all(c->fd, line, strlen(line)) < 0 && errno != EPIPE &&
+		    errno != ECONNRESET) {
 			fprintf(stderr, "vfioctl: cannot send to vfiod at %s: %s\n", o->socket,
 				strerror(errno));
 			rc = -1;

@@ -528,7 +528,8 @@ int store_lock(const char *dir, struct vf_err *e)
 		holder = store_lock_holder(text, got > 0 ? (size_t)got : 0);
 		close(fd);
 		if (holder)
-			return vf_err_refuse(e, "busy", "another vfiod (pid %d) holds the state directory %s",
+			return vf_err_refuse(e, "busy",
+					     "another vfiod (pid %d) holds the state directory %s",
 					     (int)holder, dir);
 		return vf_err_refuse(e, "busy",
 				     "another vfiod (pid not yet written in %s) holds the state directory %s",
