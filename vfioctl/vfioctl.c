@@ -97,11 +97,37 @@ static struct json_object *next_line(struct conn *c)
 	return v;
 }
 
-/* Connects and sends {"id": 1, "op": op, "args": args}; args is consumed. */
+/*
+ * Writes all of `buf` without SIGPIPE (MSG_NOSIGNAL: a daemon that answers
+ * "busy" and closes must not kill us before we read why; stdout keeps the
+ * default SIGPIPE, so `vfioctl events --follow | head` still ends).
+ */
+static int send_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Connects and sends {"id": 1, "op": op, "args": args}; args is consumed.
+ * A send the daemon cut short (it answered and closed: "busy", a request
+ * too long) is not an error here: the reply read next says why.
+ */
 static int send_request(const struct opts *o, struct conn *c, const char *op,
 			struct json_object *args)
 {
 	struct json_object *req = json_object_new_object();
+	const char *text;
+	char *line;
 	int rc = 0;
 
 	memset(c, 0, sizeof(*c));
@@ -112,10 +138,17 @@ static int send_request(const struct opts *o, struct conn *c, const char *op,
 		json_object_object_add(req, "args", args);
 	if (c->fd < 0) {
 		rc = -1;
-	} else if (dprintf(c->fd, "%s\n", json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN)) < 0) {
-		fprintf(stderr, "vfioctl: cannot send to vfiod at %s: %s\n", o->socket,
-			strerror(errno));
-		rc = -1;
+	} else {
+		text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+		if (asprintf(&line, "%s\n", text) < 0)
+			abort();
+		if (send_all(c->fd, line, strlen(line)) < 0 && errno != EPIPE &&
+		    errno != ECONNRESET) {
+			fprintf(stderr, "vfioctl: cannot send to vfiod at %s: %s\n", o->socket,
+				strerror(errno));
+			rc = -1;
+		}
+		free(line);
 	}
 	json_object_put(req);
 	return rc;

@@ -38,6 +38,7 @@
 struct daemon {
 	const struct daemon_opts *o;
 	struct hostfs h;
+	int lock_fd;                 /* the state directory's lock, held while we run */
 	struct store store;
 	struct policy policy;
 	struct authz_groups groups;  /* the policy's group names, resolved */
@@ -807,6 +808,16 @@ static void to_authz_peer(const struct peer *in, struct authz_peer *out)
 	memcpy(out->groups, in->groups, out->ngroups * sizeof(gid_t));
 }
 
+/* The control socket's question: root or the admin group (exempt from the per-uid caps). */
+static bool peer_privileged(void *ctx, const struct peer *p)
+{
+	struct daemon *d = ctx;
+	struct authz_peer ap;
+
+	to_authz_peer(p, &ap);
+	return authz_is_admin(&d->groups, &ap);
+}
+
 /* Fills what authz needs to know about the device an assign or release is about. */
 static int describe_target(struct daemon *d, const struct request *req,
 			   struct authz_target *t, struct vf_err *e)
@@ -1005,6 +1016,14 @@ static char *handle(void *ctx, struct control_req *creq, const char *line, size_
 		return reply;
 	}
 	d->deferred = NULL;
+	if (req.op == OP_EVENTS && req.follow && creq->subscribe_full) {
+		vf_err_refuse(&e, "busy",
+			      "uid %u has %d event subscriptions open, the most one uid may have; close one first",
+			      (unsigned)peer->uid, CONTROL_MAX_SUBS_PER_UID);
+		reply = proto_reply_error(req.id, e.code, e.msg);
+		proto_request_free(&req);
+		return reply;
+	}
 	res = perform(d, &req, peer, &e);
 	if (d->deferred) {
 		struct pending *p = &d->pend[d->n_pend++];
@@ -1107,6 +1126,10 @@ static int setup(struct daemon *d, struct vf_err *e)
 {
 	int r;
 
+	/* first: a second vfiod on this state directory touches nothing */
+	d->lock_fd = store_lock(d->o->state_dir, e);
+	if (d->lock_fd < 0)
+		return -1;
 	if (hostfs_init(&d->h, d->o->sysroot, e) < 0)
 		return -1;
 	policy_init(&d->policy);
@@ -1118,6 +1141,10 @@ static int setup(struct daemon *d, struct vf_err *e)
 	if (resolve_groups(&d->policy, &d->groups, e) < 0)
 		return -1;
 	d->names = names_open(d->o->pci_ids);
+	/* before the store and the host are touched: a live daemon on our
+	 * socket (with another state directory) is not ours to fight */
+	if (control_check_free(d->o->socket, e) < 0)
+		return -1;
 	r = store_open(&d->store, d->o->state_dir, e);
 	if (r < 0)
 		return -1;
@@ -1163,6 +1190,7 @@ static int setup(struct daemon *d, struct vf_err *e)
 	if (control_listen(&d->control, d->o->socket,
 			   d->groups.has_socket ? d->groups.socket : (gid_t)-1, handle, d, e) < 0)
 		return -1;
+	d->control.privileged = peer_privileged;
 	d->events.control = &d->control;
 	if (d->virt_on && virt_connected(&d->virt))
 		reconcile_vms(d);
@@ -1194,7 +1222,7 @@ static void reload_policy(struct daemon *d)
 
 int daemon_run(const struct daemon_opts *o)
 {
-	struct daemon d = { .o = o, .h = { .rootfd = -1 }, .control = { .lfd = -1 } };
+	struct daemon d = { .o = o, .h = { .rootfd = -1 }, .lock_fd = -1, .control = { .lfd = -1 } };
 	struct pollfd pfd[CONTROL_MAX_CLIENTS + 5 + DAEMON_MAX_PENDING];
 	struct vf_err e = { 0 };
 	sigset_t mask;
@@ -1292,6 +1320,8 @@ int daemon_run(const struct daemon_opts *o)
 	names_close(d.names);
 	policy_free(&d.policy);
 	hostfs_fini(&d.h);
+	if (d.lock_fd >= 0)
+		close(d.lock_fd); /* last: the next vfiod may start now */
 	if (sfd >= 0)
 		close(sfd);
 	return rc;

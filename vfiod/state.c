@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -484,6 +485,64 @@ int store_open(struct store *s, const char *dir, struct vf_err *e)
 	vf_err_set(e, 0, "%s is corrupt (%s); kept as %s, starting from what the kernel shows",
 		   path, pe.msg, aside);
 	return 1;
+}
+
+pid_t store_lock_holder(const char *text, size_t len)
+{
+	char buf[24];
+	uint64_t pid;
+
+	/* "<pid>\n", as store_lock writes it; anything else names no one */
+	if (len == 0 || len >= sizeof(buf) || text[len - 1] != '\n' || memchr(text, '\0', len))
+		return 0;
+	memcpy(buf, text, len - 1);
+	buf[len - 1] = '\0';
+	if (vf_parse_u64(buf, 10, INT32_MAX, &pid) < 0)
+		return 0;
+	return (pid_t)pid;
+}
+
+int store_lock(const char *dir, struct vf_err *e)
+{
+	char path[4096], text[32];
+	int fd, n;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return vf_err_set(e, errno, "cannot create the state directory %s", dir);
+	if (vf_path(path, sizeof(path), "%s/" STATE_LOCK_FILE, dir) < 0)
+		return vf_err_set(e, ENAMETOOLONG, "state directory %s", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0)
+		return vf_err_set(e, errno, "cannot open the lock file %s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno;
+		ssize_t got;
+		pid_t holder;
+
+		if (err != EWOULDBLOCK) {
+			close(fd);
+			return vf_err_set(e, err, "cannot lock %s", path);
+		}
+		/* the holder may not have written its pid yet: then say so */
+		got = pread(fd, text, sizeof(text), 0);
+		holder = store_lock_holder(text, got > 0 ? (size_t)got : 0);
+		close(fd);
+		if (holder)
+			return vf_err_refuse(e, "busy",
+					     "another vfiod (pid %d) holds the state directory %s",
+					     (int)holder, dir);
+		return vf_err_refuse(e, "busy",
+				     "another vfiod (pid not yet written in %s) holds the state directory %s",
+				     path, dir);
+	}
+	n = snprintf(text, sizeof(text), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, text, (size_t)n, 0) != n) {
+		int err = errno;
+
+		close(fd);
+		return vf_err_set(e, err, "cannot write our pid in %s", path);
+	}
+	return fd;
 }
 
 void store_close(struct store *s)

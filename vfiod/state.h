@@ -22,6 +22,7 @@
 #include "util.h"
 
 #define STATE_FILE "state.json"
+#define STATE_LOCK_FILE "lock"  /* flock'ed by the running daemon; holds its pid */
 #define STATE_UNIT_MAX 8        /* devices moved as one unit (a group's endpoints) */
 
 enum dev_state {
@@ -83,6 +84,19 @@ char *store_format(const struct store *s);
  */
 int store_open(struct store *s, const char *dir, struct vf_err *e);
 int store_save(struct store *s, struct vf_err *e);
+
+/*
+ * Takes the state directory for this process, before anything reads or
+ * writes it: creates the directory (mode 0700) when missing, opens
+ * <dir>/STATE_LOCK_FILE (O_NOFOLLOW, mode 0600), takes an exclusive flock on
+ * it without waiting and writes our pid in it. The lock lasts as long as
+ * the returned fd is open (a crash releases it; the file stays, harmless).
+ * Returns the fd, or <0 with code "busy" and "another vfiod (pid N) holds
+ * the state directory DIR" when another process holds it.
+ */
+int store_lock(const char *dir, struct vf_err *e);
+/* The pid a lock file's text names; 0 when it names none (pure). */
+pid_t store_lock_holder(const char *text, size_t len);
 void store_close(struct store *s);
 
 /*

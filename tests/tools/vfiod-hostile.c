@@ -7,6 +7,10 @@
  * come back to what it was before the case.
  *
  *   vfiod-hostile --socket PATH [--pid PID] [--case NAME]... [--list]
+ *   vfiod-hostile --socket PATH --hold N [--uid UID]
+ *
+ * The per-uid cases connect as other uids (65521..65534, group nogroup):
+ * they need root, and a daemon whose socket_group is nogroup.
  *
  * Prints "ok NAME" or "FAIL NAME: why" per case ("skip NAME" for a case that
  * needs --pid when none is given) and exits 0 only when no case failed.
@@ -28,8 +32,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1367,6 +1373,471 @@ static int case_slow_reader_memory(void)
 	return rc;
 }
 
+/* ---- clients of other uids (needs root) -------------------------------- */
+
+/*
+ * The daemon's per-uid limits (vfiod/control.h): connections and event
+ * subscriptions of one unprivileged uid, the slots kept for root and the
+ * admin group, unread replies over all of one uid's clients.
+ */
+#define PER_UID_CLIENTS 32
+#define PER_UID_SUBS 8
+#define RESERVED 16
+#define PER_UID_OUT (32u << 20)
+#define NOGROUP 65534
+
+/*
+ * Opens `n` connections as `uid` (gid NOGROUP, no other groups): a child
+ * takes those ids and connects (SO_PEERCRED is taken at connect, so a
+ * setresuid after it would change nothing), then hands the sockets back
+ * over a socketpair. Returns how many were opened; a connect that fails
+ * stops there, with why set. The daemon's socket must let NOGROUP in (a
+ * policy with socket_group = nogroup, as socket-tests starts it with).
+ */
+static int conn_open_as(uid_t uid, struct conn *c, int n)
+{
+	int sv[2], got = 0, status;
+	pid_t child;
+
+	if (geteuid() != 0)
+		return failf("needs root (to connect as uid %u)", (unsigned)uid);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return failf("socketpair: %s", strerror(errno));
+	child = fork();
+	if (child < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return failf("fork: %s", strerror(errno));
+	}
+	if (child == 0) {
+		gid_t g = NOGROUP;
+		int err = 0;
+
+		close(sv[0]);
+		if (setgroups(0, NULL) < 0 || setresgid(g, g, g) < 0 || setresuid(uid, uid, uid) < 0)
+			err = errno;
+		for (int i = 0; !err && i < n; i++) {
+			struct conn k;
+			char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+			char byte = 'k';
+			struct iovec iov = { &byte, 1 };
+			struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+					     .msg_controllen = sizeof(cbuf) };
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+			if (conn_open(&k) < 0) {
+				err = errno ? errno : EIO;
+				break;
+			}
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cm), &k.fd, sizeof(int));
+			if (sendmsg(sv[1], &mh, 0) < 0)
+				_exit(3);
+			conn_close(&k);
+		}
+		if (err)
+			(void)!write(sv[1], &err, sizeof(err));
+		_exit(0);
+	}
+	close(sv[1]);
+	while (got < n) {
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		int data = 0, fd;
+		struct iovec iov = { &data, sizeof(data) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				     .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *cm;
+		ssize_t r = recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC);
+
+		if (r <= 0) {
+			failf("uid %u: the connecting child stopped after %d connections", (unsigned)uid,
+			      got);
+			break;
+		}
+		cm = CMSG_FIRSTHDR(&mh);
+		if (!cm || cm->cmsg_type != SCM_RIGHTS) {
+			failf("uid %u cannot connect to %s (connection %d): %s%s", (unsigned)uid,
+			      sock_path, got + 1, strerror(data),
+			      data == EACCES ? " (the socket must let group nogroup in)" : "");
+			break;
+		}
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+		memset(&c[got], 0, sizeof(c[got]));
+		c[got++].fd = fd;
+	}
+	close(sv[0]);
+	waitpid(child, &status, 0);
+	return got;
+}
+
+/* Sends `req` (a whole line) and reads one reply: 0 ok, -1 otherwise; the reply in *r. */
+static int ask(struct conn *c, const char *req, struct reply *r)
+{
+	char *line;
+	size_t len;
+	int got;
+
+	memset(r, 0, sizeof(*r));
+	why[0] = '\0';
+	(void)send(c->fd, req, strlen(req), MSG_NOSIGNAL); /* a busy one may be closed already */
+	got = conn_line(c, REPLY_MS, &line, &len);
+	if (got <= 0)
+		return failf("no reply (%s)", got == 0 ? "closed without a word" : why);
+	got = reply_parse(line, len, r);
+	free(line);
+	return got;
+}
+
+/* A fresh connection as root (privileged) must be answered within `ms`. */
+static int root_served_within(int ms, const char *while_what)
+{
+	double t0 = now_ms();
+	struct reply r;
+	struct conn c;
+	int rc;
+
+	if (conn_open(&c) < 0)
+		return failf("while %s, root cannot connect: %s", while_what, why);
+	rc = ask(&c, "{\"id\":\"root\",\"op\":\"status\"}\n", &r);
+	conn_close(&c);
+	if (rc < 0)
+		return failf("while %s, root's status: %s", while_what, why);
+	if (!r.ok) {
+		rc = failf("while %s, root's status was refused: %s: %s", while_what, r.code,
+			   r.message);
+		reply_free(&r);
+		return rc;
+	}
+	reply_free(&r);
+	if (now_ms() - t0 > ms)
+		return failf("while %s, root's status took %.0f ms", while_what, now_ms() - t0);
+	return 0;
+}
+
+/* One request as `uid` on a fresh connection of its own: 0 when answered ok. */
+static int uid_served(uid_t uid, const char *req, const char *while_what)
+{
+	struct reply r;
+	struct conn c;
+	int rc;
+
+	if (conn_open_as(uid, &c, 1) != 1)
+		return failf("while %s, %s", while_what, why);
+	rc = ask(&c, req, &r);
+	conn_close(&c);
+	if (rc < 0)
+		return failf("while %s, uid %u: %s", while_what, (unsigned)uid, why);
+	rc = r.ok ? 0 : failf("while %s, uid %u was refused: %s: %s", while_what, (unsigned)uid,
+			      r.code, r.message);
+	reply_free(&r);
+	return rc;
+}
+
+static void conns_close(struct conn *c, int n)
+{
+	for (int i = 0; i < n; i++)
+		conn_close(&c[i]);
+}
+
+/*
+ * One uid opens one connection more than it may: each of the first ones is
+ * served, the last is told busy (naming the per-uid limit) and closed. Root
+ * and another uid are still served at once.
+ */
+static int case_per_uid_connections(void)
+{
+	enum { UID = 65534, OTHER = 65533, N = PER_UID_CLIENTS + 1 };
+	static struct conn c[N];
+	char want[128];
+	struct reply r;
+	int opened, rc = 0;
+
+	opened = conn_open_as(UID, c, N);
+	if (opened < N) {
+		conns_close(c, opened);
+		return -1;
+	}
+	for (int i = 0; rc == 0 && i < N; i++) {
+		if (ask(&c[i], "{\"id\":1,\"op\":\"events\"}\n", &r) < 0) {
+			rc = failf("connection %d of uid %d: %s", i + 1, UID, why);
+			break;
+		}
+		if (i < PER_UID_CLIENTS && !r.ok)
+			rc = failf("connection %d of uid %d (limit %d) refused: %s: %s", i + 1, UID,
+				   PER_UID_CLIENTS, r.code, r.message);
+		if (i == PER_UID_CLIENTS) {
+			snprintf(want, sizeof(want), "uid %d has %d connections open", UID,
+				 PER_UID_CLIENTS);
+			if (r.ok || strcmp(r.code, "busy") != 0 || !strstr(r.message, want))
+				rc = failf("connection %d of uid %d (over the limit of %d): %s, "
+					   "expected busy \"%s...\"", i + 1, UID, PER_UID_CLIENTS,
+					   r.ok ? "served" : r.message, want);
+			else if (expect_closed(&c[i], 5000, "the busy line") < 0)
+				rc = -1;
+		}
+		reply_free(&r);
+	}
+	if (rc == 0)
+		rc = root_served_within(1000, "one uid holds all its connections");
+	if (rc == 0)
+		rc = uid_served(OTHER, "{\"id\":2,\"op\":\"status\"}\n",
+				"another uid holds all its connections");
+	conns_close(c, opened);
+	return rc;
+}
+
+/*
+ * One uid asks for more event subscriptions than it may: the first ones are
+ * granted, the rest told busy (naming the per-uid limit) on a connection
+ * that goes on serving. Root still gets status at once and may subscribe;
+ * another uid may subscribe; a subscription the uid closes is its again.
+ */
+static int case_per_uid_subscriptions(void)
+{
+	enum { UID = 65532, OTHER = 65531, N = 20 };
+	static const char follow[] = "{\"id\":\"f\",\"op\":\"events\",\"args\":{\"follow\":true}}\n";
+	static struct conn c[N];
+	double deadline;
+	struct reply r;
+	struct conn k;
+	int opened, rc = 0, granted = 0;
+
+	opened = conn_open_as(UID, c, N);
+	if (opened < N) {
+		conns_close(c, opened);
+		return -1;
+	}
+	for (int i = 0; rc == 0 && i < N; i++) {
+		if (ask(&c[i], follow, &r) < 0) {
+			rc = failf("subscription %d of uid %d: %s", i + 1, UID, why);
+			break;
+		}
+		if (r.ok) {
+			granted++;
+		} else if (strcmp(r.code, "busy") != 0 ||
+			   !strstr(r.message, "event subscriptions open, the most one uid may have")) {
+			rc = failf("subscription %d of uid %d refused with %s: %s, expected busy "
+				   "naming the per-uid limit", i + 1, UID, r.code, r.message);
+		} else if (!id_is(r.id, "\"f\"")) {
+			rc = failf("the refused subscription's reply has another id");
+		}
+		reply_free(&r);
+		/* a refused subscription costs the request, not the connection */
+		if (rc == 0 && i >= PER_UID_SUBS) {
+			if (ask(&c[i], "{\"id\":\"after\",\"op\":\"events\"}\n", &r) < 0)
+				rc = failf("after a refused subscription, the connection: %s", why);
+			else if (!r.ok)
+				rc = failf("after a refused subscription, events refused: %s", r.code);
+			reply_free(&r);
+		}
+	}
+	if (rc == 0 && granted != PER_UID_SUBS)
+		rc = failf("uid %d got %d of %d subscriptions; the limit is %d", UID, granted, N,
+			   PER_UID_SUBS);
+	if (rc == 0)
+		rc = root_served_within(1000, "one uid holds all its subscriptions");
+	if (rc == 0 && conn_open(&k) == 0) {
+		if (ask(&k, follow, &r) < 0 || !r.ok)
+			rc = failf("root's subscription refused: %s", r.ok ? why : r.message);
+		reply_free(&r);
+		conn_close(&k);
+	}
+	if (rc == 0)
+		rc = uid_served(OTHER, follow, "one uid holds all its subscriptions");
+	/* uid gives one back: a new one is granted once the daemon has seen the close */
+	conn_close(&c[0]);
+	deadline = now_ms() + 3000;
+	while (rc == 0) {
+		if (conn_open_as(UID, &k, 1) != 1) {
+			rc = -1;
+			break;
+		}
+		if (ask(&k, follow, &r) < 0) {
+			rc = -1;
+		} else if (r.ok) {
+			reply_free(&r);
+			conn_close(&k);
+			break;
+		} else if (now_ms() > deadline) {
+			rc = failf("uid %d closed a subscription, and 3 s later a new one is still "
+				   "refused: %s", UID, r.message);
+		}
+		reply_free(&r);
+		conn_close(&k);
+		sleep_ms(50);
+	}
+	conns_close(c, opened);
+	return rc;
+}
+
+/*
+ * Unprivileged uids fill their share of the slots (all but RESERVED): one
+ * more of them is told busy, naming the reserve, while root is served at
+ * once. Each uid stays under its own limit.
+ */
+static int case_reserve_for_root(void)
+{
+	enum { FIRST = 65530, UIDS = 8, EACH = 30, SHARE = MAX_CLIENTS - RESERVED };
+	static struct conn c[UIDS * EACH];
+	struct reply r;
+	int opened = 0, served = 0, busy = 0, rc = 0;
+
+	for (int u = 0; rc == 0 && u < UIDS; u++) {
+		int got = conn_open_as((uid_t)(FIRST - u), c + opened, EACH);
+
+		opened += got;
+		if (got < EACH)
+			rc = -1;
+	}
+	for (int i = 0; rc == 0 && i < opened; i++) {
+		if (ask(&c[i], "{\"id\":1,\"op\":\"events\"}\n", &r) < 0) {
+			rc = failf("connection %d: %s", i + 1, why);
+			break;
+		}
+		if (r.ok)
+			served++;
+		else if (strcmp(r.code, "busy") == 0 && strstr(r.message, "kept for root"))
+			busy++;
+		else
+			rc = failf("connection %d: %s: %s", i + 1, r.code, r.message);
+		reply_free(&r);
+	}
+	/* a straggler of an earlier case may hold a slot for a moment */
+	if (rc == 0 && (served > SHARE || served < SHARE - 4 || served + busy != opened))
+		rc = failf("%d unprivileged connections served and %d busy of %d; their share is %d",
+			   served, busy, opened, SHARE);
+	if (rc == 0) {
+		struct conn k;
+
+		/* the share is full: one more unprivileged connection is busy */
+		if (served == SHARE && conn_open_as(FIRST - UIDS, &k, 1) == 1) {
+			if (ask(&k, "{\"id\":1,\"op\":\"events\"}\n", &r) < 0)
+				rc = failf("one more unprivileged connection: %s", why);
+			else if (r.ok || strcmp(r.code, "busy") != 0 ||
+				 !strstr(r.message, "kept for root and the admin group"))
+				rc = failf("one more unprivileged connection past the share: %s",
+					   r.ok ? "served" : r.message);
+			reply_free(&r);
+			conn_close(&k);
+		}
+	}
+	if (rc == 0)
+		rc = root_served_within(1000, "unprivileged uids hold their whole share");
+	conns_close(c, opened);
+	return rc;
+}
+
+/* Reads replies until the line with id "end"; counts the lines before it. */
+static int drain_to_end(struct conn *c, size_t *lines)
+{
+	*lines = 0;
+	for (;;) {
+		char *line;
+		size_t len;
+		int got = conn_line(c, 20000, &line, &len);
+
+		if (got <= 0)
+			return failf("after %zu replies, %s", *lines,
+				     got == 0 ? "the daemon closed the connection" : why);
+		if (strstr(line, "\"id\":\"end\"")) {
+			free(line);
+			return 0;
+		}
+		free(line);
+		(*lines)++;
+	}
+}
+
+/*
+ * One uid's three clients each leave ~13 MB of replies unread: each under
+ * the per-client 16 MiB, together over the per-uid 32 MiB. Exactly one is
+ * closed (the one whose reply passed the bound); the other two get every
+ * reply they asked for. Root is served meanwhile.
+ */
+static int case_per_uid_unread_memory(void)
+{
+	enum { UID = 65521, N = 3, LINES = 125000 };
+	static struct conn c[N];
+	size_t got;
+	char *batch;
+	int opened, closed = 0, rc = 0;
+
+	opened = conn_open_as(UID, c, N);
+	if (opened < N) {
+		conns_close(c, opened);
+		return -1;
+	}
+	batch = xmalloc(LINES * 2);
+	for (size_t i = 0; i < LINES * 2; i += 2) {
+		batch[i] = 'x';
+		batch[i + 1] = '\n';
+	}
+	for (int i = 0; rc == 0 && i < N; i++) {
+		/* a closed one refuses the rest: that is the outcome looked for */
+		(void)send_all(&c[i], batch, LINES * 2);
+		(void)send(c[i].fd, "{\"id\":\"end\",\"op\":\"events\"}\n", 28, MSG_NOSIGNAL);
+	}
+	free(batch);
+	why[0] = '\0';
+	if (rc == 0)
+		rc = root_served_within(2000, "one uid leaves ~39 MB of replies unread");
+	for (int i = 0; rc == 0 && i < N; i++) {
+		if (drain_to_end(&c[i], &got) == 0) {
+			if (got != LINES)
+				rc = failf("client %d got %zu of %d replies", i + 1, got, LINES);
+			continue;
+		}
+		closed++;
+		if (got >= LINES)
+			rc = failf("client %d was closed after all its replies", i + 1);
+	}
+	if (rc == 0 && closed != 1)
+		rc = failf("%d of %d clients of one uid were closed with ~%d MB of replies each "
+			   "unread (per client %u MiB, per uid %u MiB): expected exactly one", closed,
+			   N, LINES * 107 / 1000000, 16, PER_UID_OUT >> 20);
+	conns_close(c, opened);
+	return rc;
+}
+
+/*
+ * --hold N [--uid U]: opens N connections (as U), checks each is served,
+ * prints "held N" and keeps them until killed. For tests that need the
+ * daemon's slots full while something else runs.
+ */
+static int hold(int n, long uid)
+{
+	struct conn *c = calloc((size_t)n, sizeof(*c));
+	struct reply r;
+	int opened;
+
+	if (!c)
+		abort();
+	if (uid >= 0) {
+		opened = conn_open_as((uid_t)uid, c, n);
+	} else {
+		for (opened = 0; opened < n && conn_open(&c[opened]) == 0; opened++)
+			;
+	}
+	if (opened < n) {
+		fprintf(stderr, "vfiod-hostile: --hold: %d of %d connections: %s\n", opened, n, why);
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (ask(&c[i], "{\"id\":1,\"op\":\"events\"}\n", &r) < 0 || !r.ok) {
+			fprintf(stderr, "vfiod-hostile: --hold: connection %d not served: %s\n", i + 1,
+				r.ok || !r.root ? why : r.message);
+			return 1;
+		}
+		reply_free(&r);
+	}
+	printf("held %d\n", n);
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 /* ---- the list of cases ----------------------------------------------- */
 
 struct hcase {
@@ -1410,11 +1881,16 @@ static void build_cases(void)
 	add("subscriber-never-reads", case_subscriber_never_reads, NULL);
 	add("slow-reader-memory", case_slow_reader_memory, NULL);
 	add("unread-replies-over-16MiB", case_unread_replies_16mib, NULL);
+	add("per-uid-connections", case_per_uid_connections, NULL);
+	add("per-uid-subscriptions", case_per_uid_subscriptions, NULL);
+	add("reserve-for-root", case_reserve_for_root, NULL);
+	add("per-uid-unread-memory", case_per_uid_unread_memory, NULL);
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: vfiod-hostile --socket PATH [--pid PID] [--case NAME]... [--list]\n"
+		   "       vfiod-hostile --socket PATH --hold N [--uid UID]\n"
 		   "Runs hostile clients against vfiod's control socket; prints ok/FAIL per "
 		   "case.\n");
 }
@@ -1426,13 +1902,16 @@ int main(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "case", required_argument, NULL, 'c' },
 		{ "list", no_argument, NULL, 'l' },
+		{ "hold", required_argument, NULL, 'H' },
+		{ "uid", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char **only = NULL;
 	size_t n_only = 0;
 	bool list = false;
-	int opt, failed = 0, ran = 0, base = -1;
+	int opt, failed = 0, ran = 0, base = -1, hold_n = 0;
+	long as_uid = -1;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
@@ -1450,6 +1929,12 @@ int main(int argc, char **argv)
 			break;
 		case 'l':
 			list = true;
+			break;
+		case 'H':
+			hold_n = atoi(optarg);
+			break;
+		case 'u':
+			as_uid = atol(optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -1471,6 +1956,8 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (hold_n > 0)
+		return hold(hold_n, as_uid);
 	why[0] = '\0';
 	if (health() < 0) {
 		printf("FAIL start: the daemon does not serve status: %s\n", why);

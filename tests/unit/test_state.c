@@ -827,6 +827,99 @@ static void test_bug_aside_overwrites(void **state)
 	}
 }
 
+/* Only "<pid>\n", as store_lock writes it, names a holder. */
+static void test_lock_holder(void **state)
+{
+	(void)state;
+	assert_int_equal(store_lock_holder("1234\n", 5), 1234);
+	assert_int_equal(store_lock_holder("1\n", 2), 1);
+	assert_int_equal(store_lock_holder("2147483647\n", 11), 2147483647);
+	assert_int_equal(store_lock_holder("", 0), 0);
+	assert_int_equal(store_lock_holder("\n", 1), 0);
+	assert_int_equal(store_lock_holder("1234", 4), 0);           /* half written */
+	assert_int_equal(store_lock_holder("2147483648\n", 11), 0); /* not a pid */
+	assert_int_equal(store_lock_holder("-1\n", 3), 0);
+	assert_int_equal(store_lock_holder(" 12\n", 4), 0);
+	assert_int_equal(store_lock_holder("12 \n", 4), 0);
+	assert_int_equal(store_lock_holder("12\n\n", 4), 0);
+	assert_int_equal(store_lock_holder("1\0002\n", 4), 0);
+	assert_int_equal(store_lock_holder("123456789012345678901234567890\n", 31), 0);
+}
+
+/*
+ * One holder at a time: a second taker (its own open file, as a second
+ * daemon has) is refused as busy with the holder's pid, and touches
+ * nothing; once the first lets go, the next one gets it.
+ */
+static void test_lock_exclusive(void **state)
+{
+	struct dirfx *d = *state;
+	struct vf_err e = { 0 };
+	char path[PATH_MAX + 16], want[PATH_MAX + 128], *text;
+	struct stat st;
+	int fd, fd2;
+
+	fd = store_lock(d->dir, &e);
+	assert_true(fd >= 0);
+	assert_int_equal(stat(d->dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	snprintf(path, sizeof(path), "%s/" STATE_LOCK_FILE, d->dir);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	text = read_text(path);
+	snprintf(want, sizeof(want), "%d\n", (int)getpid());
+	assert_string_equal(text, want);
+	free(text);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+
+	fd2 = store_lock(d->dir, &e);
+	assert_true(fd2 < 0);
+	assert_non_null(e.code);
+	assert_string_equal(e.code, "busy");
+	snprintf(want, sizeof(want), "another vfiod (pid %d) holds the state directory %s",
+		 (int)getpid(), d->dir);
+	assert_string_equal(e.msg, want);
+	text = read_text(path);
+	snprintf(want, sizeof(want), "%d\n", (int)getpid());
+	assert_string_equal(text, want);
+	free(text);
+	assert_int_equal(count_entries(d->dir, NULL, NULL, 0), 1);
+
+	/* a holder that has not written its pid yet: still refused, said so */
+	assert_int_equal(truncate(path, 0), 0);
+	vf_err_clear(&e);
+	assert_true(store_lock(d->dir, &e) < 0);
+	assert_string_equal(e.code, "busy");
+	assert_non_null(strstr(e.msg, "pid not yet written"));
+
+	close(fd);
+	vf_err_clear(&e);
+	fd2 = store_lock(d->dir, &e);
+	assert_true(fd2 >= 0);
+	text = read_text(path);
+	assert_string_equal(text, want);
+	free(text);
+	close(fd2);
+}
+
+/* A link at the lock file's name is not followed: nothing is created or locked through it. */
+static void test_lock_symlink_refused(void **state)
+{
+	struct dirfx *d = *state;
+	struct vf_err e = { 0 };
+	char path[PATH_MAX + 16], target[PATH_MAX + 16];
+	struct stat st;
+
+	assert_int_equal(mkdir(d->dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/" STATE_LOCK_FILE, d->dir);
+	snprintf(target, sizeof(target), "%s/elsewhere", d->t.root);
+	assert_int_equal(symlink(target, path), 0);
+	assert_true(store_lock(d->dir, &e) < 0);
+	assert_int_equal(e.errnum, ELOOP);
+	assert_true(lstat(target, &st) < 0 && errno == ENOENT);
+}
+
 static void test_write_atomic(void **state)
 {
 	struct dirfx *d = *state;
@@ -972,9 +1065,12 @@ int main(void)
 		D(test_open_corrupt),
 		D(test_open_symlink_refused),
 		D(test_bug_aside_overwrites),
+		D(test_lock_exclusive),
+		D(test_lock_symlink_refused),
 		D(test_write_atomic),
 		D(test_write_atomic_relative),
 #undef D
+		cmocka_unit_test(test_lock_holder),
 		cmocka_unit_test(test_put_find_remove),
 		cmocka_unit_test(test_names),
 	};
