@@ -83,6 +83,7 @@ check-policy: build/vfiod-asan
 check-system: all $(TOOL_BIN)
 	tests/system/run
 	tests/system/socket-tests
+	tests/system/unit-authz
 
 check-testbed: all $(TOOL_BIN)
 	tests/testbed/run-all

@@ -51,6 +51,68 @@ static bool is_tenant_member(const struct policy *pol, const struct authz_peer *
 	return policy_tenant_for_peer(pol, p->uid, p->gid, p->groups, p->ngroups, NULL, 0) > 0;
 }
 
+/* Canonical form of a BDF, "" when it does not parse. */
+static void canon(const char *bdf, char out[VF_BDF_LEN])
+{
+	struct vf_bdf b;
+
+	out[0] = '\0';
+	if (bdf && vf_parse_bdf(bdf, &b) == 0)
+		vf_bdf_format(&b, out);
+}
+
+/* The tenant lists the device by address. */
+static bool listed(const struct policy_tenant *ten, const char *bdf)
+{
+	char c[VF_BDF_LEN];
+
+	canon(bdf, c);
+	for (size_t i = 0; c[0] && i < ten->n_devices; i++)
+		if (strcmp(ten->devices[i].bdf, c) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Every device of the unit must be the tenant's: the unit moves whole, so
+ * naming a GPU's audio function hands over the GPU too. There is no
+ * exception for companions: companionship is symmetric (the same slot, or a
+ * [companions] pair either way round), so a companion let through on the
+ * strength of a member the tenant may use would let the audio function
+ * bring the GPU (docs/policy.md, "Tenants and units").
+ */
+static int check_unit(const struct policy *pol, const struct policy_tenant *ten,
+		      const struct authz_target *t, struct vf_err *e)
+{
+	char named[VF_BDF_LEN];
+
+	if (t->n_unit == 0 || t->n_unit > AUTHZ_UNIT_MAX)
+		return vf_err_refuse(e, "not-permitted",
+				     "tenant %s: the unit %s moves with is not known, so it is not handed over",
+				     ten->name, t->bdf);
+	canon(t->bdf, named);
+	for (size_t i = 0; i < t->n_unit; i++) {
+		const struct authz_dev *m = &t->unit[i];
+		char c[VF_BDF_LEN];
+
+		if (m->ids_ok ? policy_tenant_may_use(pol, ten, m->bdf, m->vendor, m->device,
+						      m->pci_class)
+			      : listed(ten, m->bdf))
+			continue;
+		canon(m->bdf, c);
+		if (named[0] && strcmp(c, named) == 0)
+			return vf_err_refuse(e, "not-permitted",
+					     "tenant %s may not use %s (neither listed nor of a class it names%s)",
+					     ten->name, m->bdf,
+					     m->ids_ok ? "" : "; its ids cannot be read");
+		return vf_err_refuse(e, "not-permitted",
+				     "tenant %s may not use %s, which moves with %s as one unit (neither listed nor of a class it names%s)",
+				     ten->name, m->bdf, t->bdf,
+				     m->ids_ok ? "" : "; its ids cannot be read");
+	}
+	return 0;
+}
+
 /* The tenant an assign is for: the named one, or the caller's only one. */
 static int pick_tenant(const struct policy *pol, const struct authz_peer *p, bool admin,
 		       const char *name, const struct policy_tenant **out, struct vf_err *e)
@@ -117,10 +179,8 @@ int authz_check(const struct policy *pol, const struct authz_groups *g,
 			*tenant_out = ten;
 		if (!ten)
 			return 0;
-		if (!policy_tenant_may_use(pol, ten, t->bdf, t->vendor, t->device, t->pci_class))
-			return vf_err_refuse(e, "not-permitted",
-					     "tenant %s may not use %s (neither listed nor of a class it names)",
-					     ten->name, t->bdf);
+		if (check_unit(pol, ten, t, e) < 0)
+			return -1;
 		if (t->container && !ten->trusted)
 			return vf_err_refuse(e, "not-permitted",
 					     "tenant %s is not trusted with containers: a container shares the host's kernel and the device's driver, so only trusted tenants get one",
@@ -130,10 +190,10 @@ int authz_check(const struct policy *pol, const struct authz_groups *g,
 					     "process %d does not belong to tenant %s (its uid %u and gid %u are not the tenant's): a tenant may inject only into its own processes",
 					     t->pid, ten->name, (unsigned)t->proc_uid[0],
 					     (unsigned)t->proc_gid[0]);
-		if (t->held + t->unit_size > ten->quota)
+		if (t->held + t->n_unit > ten->quota)
 			return vf_err_refuse(e, "quota-exceeded",
 					     "tenant %s holds %zu device(s); %zu more would pass its quota of %u",
-					     ten->name, t->held, t->unit_size, (unsigned)ten->quota);
+					     ten->name, t->held, t->n_unit, (unsigned)ten->quota);
 		return 0;
 	case OP_RELEASE:
 		if (admin)

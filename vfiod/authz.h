@@ -8,9 +8,10 @@
  *       socket group, any tenant's member
  *   bind, return, quarantine, unquarantine: root and the admin group
  *   assign: root and the admin group (for any tenant or none), or a member
- *       of the tenant it is for, when the tenant may use the device (listed,
- *       or its class named), stays within its quota, and, for a container
- *       handoff, is trusted
+ *       of the tenant it is for, when the tenant may use every device of the
+ *       unit the assign hands over (each listed, or its class named: naming
+ *       one function of a GPU hands over the whole GPU), stays within its
+ *       quota, and, for a container handoff, is trusted
  *       A live injection (assign --pid) by a tenant's member targets only
  *       the tenant's own processes: all four uids of the process (real,
  *       effective, saved, filesystem) are uids of the tenant, or all four
@@ -26,10 +27,12 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "parse.h"
 #include "policy.h"
 #include "proto.h"
 
 #define AUTHZ_MAX_GROUPS 64
+#define AUTHZ_UNIT_MAX 8 /* STATE_UNIT_MAX: the devices one unit moves */
 
 struct authz_peer {
 	uid_t uid;
@@ -46,14 +49,26 @@ struct authz_groups {
 	gid_t admin;
 };
 
+/* One device of a unit, as the policy matches it. */
+struct authz_dev {
+	char bdf[VF_BDF_LEN];
+	bool ids_ok;            /* vendor, device, class read; false: only a listing matches */
+	uint16_t vendor, device;
+	uint32_t pci_class;
+};
+
 /* What an assign or release is about. */
 struct authz_target {
 	const char *tenant;     /* assign: the tenant asked for ("" or NULL: none named) */
 	bool container;         /* assign: a container handoff */
-	const char *bdf;        /* the device */
-	uint16_t vendor, device;
-	uint32_t pci_class;
-	size_t unit_size;       /* devices the assign would take */
+	const char *bdf;        /* the device named */
+	/*
+	 * assign: every device the assign hands over (the named one and its
+	 * companions); n_unit counts against the quota. An assign on a
+	 * tenant's account with n_unit 0 is refused.
+	 */
+	struct authz_dev unit[AUTHZ_UNIT_MAX];
+	size_t n_unit;
 	size_t held;            /* assign: devices the tenant holds now */
 	const char *holder;     /* release: the tenant that holds it ("" none) */
 	/* assign --pid: the target process's real, effective, saved and

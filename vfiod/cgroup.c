@@ -564,23 +564,78 @@ int devcg_find_irq_threads(const struct hostfs *h, const unsigned *vectors, size
 	return 0;
 }
 
-int devcg_find_holders(const struct hostfs *h, int group, pid_t self, pid_t **out,
-		       size_t *nout, struct vf_err *e)
+/* Link texts of open files that are no device node: not worth a stat. */
+static bool surely_not_a_node(const char *link)
+{
+	static const char *const kinds[] = { "socket:", "pipe:", "anon_inode:" };
+
+	for (size_t i = 0; i < VF_ARRAY_SIZE(kinds); i++)
+		if (strncmp(link, kinds[i], strlen(kinds[i])) == 0)
+			return true;
+	return false;
+}
+
+int devcg_fdinfo_flags(const char *buf, size_t len, uint64_t *flags)
+{
+	const char *end = buf + len;
+
+	for (const char *line = buf; line < end;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t n = (size_t)((nl ? nl : end) - line);
+		char val[32];
+		size_t k = strlen("flags:");
+
+		if (n > k && memcmp(line, "flags:", k) == 0) {
+			while (k < n && (line[k] == '\t' || line[k] == ' '))
+				k++;
+			if (n - k == 0 || n - k >= sizeof(val))
+				return -1;
+			memcpy(val, line + k, n - k);
+			val[n - k] = '\0';
+			return vf_parse_u64(val, 8, UINT64_MAX, flags);
+		}
+		line += n + 1;
+	}
+	return -1;
+}
+
+/*
+ * The fd `fd` of process `pid` is open on the device node: its fdinfo can
+ * be read and says it is no O_PATH fd (one anybody may take on a node he
+ * may not open, which holds nothing).
+ */
+static bool opened_for_real(int procfd, const char *pid, const char *fd)
+{
+	char path[64], buf[1024];
+	uint64_t flags;
+	int n;
+
+	if (vf_path(path, sizeof(path), "%s/fdinfo/%s", pid, fd) < 0)
+		return false;
+	n = hostfs_read_raw_at(procfd, path, buf, sizeof(buf) - 1, NULL);
+	if (n < 0)
+		return false; /* closed meanwhile */
+	return devcg_fdinfo_flags(buf, (size_t)n, &flags) == 0 && !(flags & O_PATH);
+}
+
+int devcg_find_node_holders(const struct hostfs *h, const char *node, pid_t self, pid_t **out,
+			    size_t *nout, struct vf_err *e)
 {
 	_cleanup_closedir_ DIR *d = NULL;
-	char want[64];
+	struct stat want;
 	pid_t *v = NULL;
 	size_t nv = 0;
 	struct dirent *de;
 
 	*out = NULL;
 	*nout = 0;
-	if (group < 0)
-		return vf_err_set(e, EINVAL, "IOMMU group %d", group);
-	vf_path(want, sizeof(want), "/dev/vfio/%d", group);
+	if (hostfs_stat(h, node, &want, e) < 0)
+		return vf_err_wrap(e, "listing holders of /%s", node);
+	if (!S_ISCHR(want.st_mode))
+		return vf_err_set(e, 0, "listing holders of /%s: not a character device", node);
 	d = hostfs_opendir(h, "proc", e);
 	if (!d)
-		return vf_err_wrap(e, "listing holders of %s", want);
+		return vf_err_wrap(e, "listing holders of /%s", node);
 	while ((de = readdir(d))) {
 		_cleanup_closedir_ DIR *fds = NULL;
 		struct dirent *fe;
@@ -595,16 +650,25 @@ int devcg_find_holders(const struct hostfs *h, int group, pid_t self, pid_t **ou
 			continue; /* gone, or a kernel thread's that cannot be read */
 		while ((fe = readdir(fds))) {
 			char link[PATH_MAX];
+			struct stat st;
 
-			if (fe->d_name[0] == '.')
+			/*
+			 * The open file, not the link's text: in its own mount
+			 * namespace a process may open any file at
+			 * /dev/vfio/<group>, and the node may have any path
+			 * there. A node is the device when it is a character
+			 * device with the host node's number.
+			 */
+			if (fe->d_name[0] == '.' ||
+			    hostfs_readlink_at(dirfd(fds), fe->d_name, link, sizeof(link), NULL) < 0 ||
+			    surely_not_a_node(link) ||
+			    hostfs_stat_open_file_at(dirfd(fds), fe->d_name, &st, NULL) < 0 ||
+			    !S_ISCHR(st.st_mode) || st.st_rdev != want.st_rdev ||
+			    !opened_for_real(dirfd(d), de->d_name, fe->d_name))
 				continue;
-			if (hostfs_readlink_at(dirfd(fds), fe->d_name, link, sizeof(link), NULL) < 0)
-				continue;
-			if (strcmp(link, want) == 0) {
-				v = vf_xreallocarray(v, nv + 1, sizeof(*v));
-				v[nv++] = (pid_t)pid;
-				break;
-			}
+			v = vf_xreallocarray(v, nv + 1, sizeof(*v));
+			v[nv++] = (pid_t)pid;
+			break;
 		}
 	}
 	if (nv)
@@ -612,6 +676,19 @@ int devcg_find_holders(const struct hostfs *h, int group, pid_t self, pid_t **ou
 	*out = v;
 	*nout = nv;
 	return 0;
+}
+
+int devcg_find_holders(const struct hostfs *h, int group, pid_t self, pid_t **out,
+		       size_t *nout, struct vf_err *e)
+{
+	char node[64];
+
+	*out = NULL;
+	*nout = 0;
+	if (group < 0)
+		return vf_err_set(e, EINVAL, "IOMMU group %d", group);
+	vf_path(node, sizeof(node), "dev/vfio/%d", group);
+	return devcg_find_node_holders(h, node, self, out, nout, e);
 }
 
 /* ---- libcgroup and the real cgroup filesystem ---- */

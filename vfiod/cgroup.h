@@ -341,10 +341,22 @@ int devcg_find_irq_threads(const struct hostfs *h, const unsigned *vectors, size
 			   struct devcg_task **out, size_t *nout, struct vf_err *e);
 
 /*
- * Lists the pids (increasing) with an fd whose link is /dev/vfio/<group>,
- * except `self` (vfiod's own pid, or 0). *out is malloc'd.
+ * Lists the pids (increasing) that hold the device node `node` (a path
+ * under the root, "dev/vfio/12") open, except `self` (vfiod's own pid, or
+ * 0). A holder is found by what its fd is open on, not by the fd link's
+ * text: an fd whose open file is a character device with the node's
+ * st_rdev, and is no O_PATH fd (its fdinfo flags). A regular file at that
+ * path in the holder's mount namespace is no holder; the node at another
+ * path (a container's) is. Fds whose link text says socket, pipe or
+ * anon_inode are not stat'ed. Fails when the node is missing or is not a
+ * character device. *out is malloc'd.
  */
+int devcg_find_node_holders(const struct hostfs *h, const char *node, pid_t self, pid_t **out,
+			    size_t *nout, struct vf_err *e);
+/* The holders of IOMMU group `group`'s node, dev/vfio/<group>. */
 int devcg_find_holders(const struct hostfs *h, int group, pid_t self, pid_t **out,
 		       size_t *nout, struct vf_err *e);
+/* The "flags:" value (octal) of a /proc/PID/fdinfo/N text; <0 when absent or malformed. */
+int devcg_fdinfo_flags(const char *buf, size_t len, uint64_t *flags);
 
 #endif

@@ -818,10 +818,30 @@ static bool peer_privileged(void *ctx, const struct peer *p)
 	return authz_is_admin(&d->groups, &ap);
 }
 
-/* Fills what authz needs to know about the device an assign or release is about. */
+/* A unit member's ids, as the policy matches them: from the inventory. */
+static void describe_member(const struct inventory *inv, const char *bdf, struct authz_dev *m)
+{
+	int i = inventory_find(inv, bdf);
+
+	snprintf(m->bdf, sizeof(m->bdf), "%s", bdf);
+	m->ids_ok = i >= 0 && inv->pci.devs[i].ids_ok;
+	if (m->ids_ok) {
+		m->vendor = inv->pci.devs[i].vendor;
+		m->device = inv->pci.devs[i].device;
+		m->pci_class = inv->pci.devs[i].class;
+	}
+}
+
+/*
+ * Fills what authz needs to know about the device an assign is about: the
+ * whole unit it would hand over, every member with its ids. An owned device's
+ * unit is the one its record says it moved with; a device not yet bound is
+ * described by the unit a bind would make (itself and its companions).
+ */
 static int describe_target(struct daemon *d, const struct request *req,
 			   struct authz_target *t, struct vf_err *e)
 {
+	_Static_assert(AUTHZ_UNIT_MAX >= STATE_UNIT_MAX, "a stored unit fits authz's");
 	const struct dev_rec *r = store_find(&d->store, req->bdf);
 	struct inventory inv;
 	int i;
@@ -830,7 +850,6 @@ static int describe_target(struct daemon *d, const struct request *req,
 	t->tenant = req->tenant;
 	t->container = req->cdi || req->pid; /* both share the host kernel */
 	t->holder = r ? r->tenant : "";
-	t->unit_size = r ? r->n_unit : 1;
 	for (size_t k = 0; k < d->store.n; k++)
 		if (req->tenant[0] && d->store.devs[k].state != DEV_POOLED &&
 		    strcmp(d->store.devs[k].tenant, req->tenant) == 0)
@@ -838,13 +857,18 @@ static int describe_target(struct daemon *d, const struct request *req,
 	if (inventory_gather(&inv, &d->h, &d->policy, d->names, e) < 0)
 		return -1;
 	i = inventory_find(&inv, req->bdf);
-	if (i >= 0 && inv.pci.devs[i].ids_ok) {
-		t->vendor = inv.pci.devs[i].vendor;
-		t->device = inv.pci.devs[i].device;
-		t->pci_class = inv.pci.devs[i].class;
+	if (r) {
+		for (size_t k = 0; k < r->n_unit && k < STATE_UNIT_MAX; k++)
+			describe_member(&inv, r->unit[k], &t->unit[t->n_unit++]);
+	} else if (i >= 0 && inv.verdicts[i].n_companions < AUTHZ_UNIT_MAX) {
+		/* more companions than a unit holds: n_unit stays 0, and bind refuses it */
+		describe_member(&inv, req->bdf, &t->unit[t->n_unit++]);
+		for (size_t c = 0; c < inv.verdicts[i].n_companions; c++)
+			describe_member(&inv, inv.pci.devs[inv.verdicts[i].companions[c]].bdf,
+					&t->unit[t->n_unit++]);
 	}
 	inventory_free(&inv);
-	if (i < 0)
+	if (i < 0 && !r)
 		return vf_err_refuse(e, "not-found", "no PCI device %s on this host", req->bdf);
 	return 0;
 }

@@ -199,6 +199,22 @@ int hostfs_attr_at(int dirfd, const char *name, char *buf, size_t cap,
 	return n;
 }
 
+int hostfs_stat(const struct hostfs *h, const char *path, struct stat *st, struct vf_err *e)
+{
+	_cleanup_close_ int fd = open_in_root(h, path, O_PATH);
+
+	if (fd < 0 || fstat(fd, st) < 0)
+		return vf_err_set(e, errno, "%s", path);
+	return 0;
+}
+
+int hostfs_stat_open_file_at(int dirfd, const char *name, struct stat *st, struct vf_err *e)
+{
+	if (fstatat(dirfd, name, st, 0) < 0)
+		return vf_err_set(e, errno, "%s", name);
+	return 0;
+}
+
 int hostfs_readlink_at(int dirfd, const char *name, char *buf, size_t cap,
 		       struct vf_err *e)
 {

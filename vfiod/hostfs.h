@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -92,6 +93,22 @@ int hostfs_attr_at(int dirfd, const char *name, char *buf, size_t cap,
  * (== cap means the content may be longer). */
 int hostfs_read_raw_at(int dirfd, const char *name, void *buf, size_t cap,
 		       struct vf_err *e);
+
+/*
+ * stat of the file `path` under the root, links resolved inside the root;
+ * the file is not opened (O_PATH), so a device node is stat'ed, not opened.
+ */
+int hostfs_stat(const struct hostfs *h, const char *path, struct stat *st, struct vf_err *e);
+
+/*
+ * stat of what the entry `name` below `dirfd` (a /proc/PID/fd directory)
+ * stands for: the kernel follows the magic link to the open file itself,
+ * whatever path it has in the holder's mount namespace, so st_mode and
+ * st_rdev are the open file's. Nothing is opened. In a fixture tree, where
+ * the entry is a plain symlink, its target is stat'ed as the kernel would
+ * follow it (outside the root).
+ */
+int hostfs_stat_open_file_at(int dirfd, const char *name, struct stat *st, struct vf_err *e);
 
 /* readlink of `name` below `dirfd`, NUL-terminated. Returns the length. */
 int hostfs_readlink_at(int dirfd, const char *name, char *buf, size_t cap,

@@ -20,7 +20,7 @@ int vf_parse_u64(const char *s, int base, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;
 
-	if (!s || (base != 10 && base != 16))
+	if (!s || (base != 8 && base != 10 && base != 16))
 		return -EINVAL;
 	if (base == 16 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;

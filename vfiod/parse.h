@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 /*
- * Parses all of `s` as an unsigned number in `base` (10 or 16; base 16
+ * Parses all of `s` as an unsigned number in `base` (8, 10 or 16; base 16
  * accepts an optional "0x" prefix). No sign, no whitespace, no trailing junk,
  * nothing above `max`. Returns 0, -EINVAL or -ERANGE.
  */

@@ -27,6 +27,12 @@ static const char policy_ini[] =
 	"[class nic]\n"
 	"match = class=0200\n"
 	"\n"
+	"[class gpu]\n"
+	"match = class=0300\n"
+	"\n"
+	"[class audio]\n"
+	"match = class=0403\n"
+	"\n"
 	"[tenant alice]\n"
 	"uids = 1001\n"
 	"classes = edu\n"
@@ -43,7 +49,27 @@ static const char policy_ini[] =
 	"gids = 3001\n"
 	"classes = edu nic\n"
 	"quota = 3\n"
-	"trusted = true\n";
+	"trusted = true\n"
+	"\n"
+	"[tenant listener]\n"
+	"uids = 1010\n"
+	"classes = audio\n"
+	"quota = 8\n"
+	"\n"
+	"[tenant gamer]\n"
+	"uids = 1011\n"
+	"classes = gpu\n"
+	"quota = 8\n"
+	"\n"
+	"[tenant studio]\n"
+	"uids = 1012\n"
+	"classes = gpu audio\n"
+	"quota = 8\n"
+	"\n"
+	"[tenant carol]\n"
+	"uids = 1013\n"
+	"devices = 0000:01:00.0 01:00.1\n"
+	"quota = 8\n";
 
 #define SOCKET_GID 4242
 #define ADMIN_GID 4243
@@ -82,19 +108,35 @@ static const struct authz_peer team = {
 static const struct authz_peer alice_team = {
 	.uid = 1001, .gid = 1001, .groups = { 3001 }, .ngroups = 1
 };
+/* the tenants of the unit tests, one uid each */
+static const struct authz_peer listener = { .uid = 1010, .gid = 1010 };
+static const struct authz_peer gamer = { .uid = 1011, .gid = 1011 };
+static const struct authz_peer studio = { .uid = 1012, .gid = 1012 };
+static const struct authz_peer carol = { .uid = 1013, .gid = 1013 };
 static const struct authz_peer stranger = {
 	.uid = 6000, .gid = 6000, .groups = { 100 }, .ngroups = 1
 };
 
 /* ---- devices -------------------------------------------------------------- */
 
+#define DEV(b, v, d, c) { .bdf = b, .ids_ok = true, .vendor = v, .device = d, .pci_class = c }
 /* class edu (by id), class 00ff00 */
-#define EDU .bdf = "0000:00:04.0", .vendor = 0x1234, .device = 0x11e8, .pci_class = 0x00ff00
+#define EDU_DEV DEV("0000:00:04.0", 0x1234, 0x11e8, 0x00ff00)
+#define EDU .bdf = "0000:00:04.0", .unit = { EDU_DEV }, .n_unit = 1
+/* an edu and a second edu function that moves with it */
+#define EDU2 .bdf = "0000:00:04.0", .unit = { EDU_DEV, DEV("0000:00:04.1", 0x1234, 0x11e8, 0x00ff00) }, \
+	     .n_unit = 2
 /* class nic (by class 0200) */
-#define NIC .bdf = "0000:00:05.0", .vendor = 0x8086, .device = 0x10d3, .pci_class = 0x020000
+#define NIC_DEV(b) DEV(b, 0x8086, 0x10d3, 0x020000)
+#define NIC .bdf = "0000:00:05.0", .unit = { NIC_DEV("0000:00:05.0") }, .n_unit = 1
+/* a NIC of three functions */
+#define NIC3 .bdf = "0000:00:05.0", \
+	     .unit = { NIC_DEV("0000:00:05.0"), NIC_DEV("0000:00:05.1"), NIC_DEV("0000:00:05.2") }, \
+	     .n_unit = 3
 /* bob's device, listed by address; an NVMe controller, of no class of the policy */
-#define BOBDEV .bdf = "0000:00:03.0", .vendor = 0x1b36, .device = 0x0010, .pci_class = 0x010802
-#define BOBDEV_SHORT .bdf = "00:03.0", .vendor = 0x1b36, .device = 0x0010, .pci_class = 0x010802
+#define BOBDEV_DEV DEV("0000:00:03.0", 0x1b36, 0x0010, 0x010802)
+#define BOBDEV .bdf = "0000:00:03.0", .unit = { BOBDEV_DEV }, .n_unit = 1
+#define BOBDEV_SHORT .bdf = "00:03.0", .unit = { DEV("00:03.0", 0x1b36, 0x0010, 0x010802) }, .n_unit = 1
 
 struct row {
 	const char *what;
@@ -202,8 +244,8 @@ static void test_policy(void **state)
 	const struct policy_tenant *t = policy_tenant_find(&pol, "team");
 
 	(void)state;
-	assert_int_equal(pol.n_classes, 2);
-	assert_int_equal(pol.n_tenants, 3);
+	assert_int_equal(pol.n_classes, 4);
+	assert_int_equal(pol.n_tenants, 7);
 	assert_non_null(a);
 	assert_non_null(b);
 	assert_non_null(t);
@@ -217,6 +259,8 @@ static void test_policy(void **state)
 	assert_string_equal(policy_class_for(&pol, 0x8086, 0x10d3, 0x020000)->name, "nic");
 	assert_string_equal(policy_class_for(&pol, 0x1b36, 0x0010, 0x010802)->name,
 			    "default");
+	assert_string_equal(policy_class_for(&pol, 0x10de, 0x1eb8, 0x030000)->name, "gpu");
+	assert_string_equal(policy_class_for(&pol, 0x10de, 0x10f8, 0x040300)->name, "audio");
 }
 
 static void test_is_admin(void **state)
@@ -360,116 +404,116 @@ static void test_assign(void **state)
 	static const struct row rows[] = {
 		/* a tenant's member, on the tenant's own account */
 		{ "alice: edu within quota", &alice, OP_ASSIGN,
-		  { EDU, .container = true, .unit_size = 1, .held = 0 }, NULL, "alice", { NULL } },
+		  { EDU, .container = true, .held = 0 }, NULL, "alice", { NULL } },
 		{ "alice: \"\" names no tenant", &alice, OP_ASSIGN,
-		  { EDU, .tenant = "", .container = true, .unit_size = 1 }, NULL, "alice", { NULL } },
+		  { EDU, .tenant = "", .container = true }, NULL, "alice", { NULL } },
 		{ "alice: a NIC (class not hers)", &alice, OP_ASSIGN,
-		  { NIC, .container = true, .unit_size = 1 }, "not-permitted", NULL,
+		  { NIC, .container = true }, "not-permitted", NULL,
 		  { "tenant alice", "0000:00:05.0", "may not use" } },
 		{ "alice: over quota (1 held + 1 > 1)", &alice, OP_ASSIGN,
-		  { EDU, .container = true, .unit_size = 1, .held = 1 }, "quota-exceeded", NULL,
+		  { EDU, .container = true, .held = 1 }, "quota-exceeded", NULL,
 		  { "tenant alice", "holds 1", "quota of 1" } },
 		{ "alice: a unit of 2 with quota 1", &alice, OP_ASSIGN,
-		  { EDU, .container = true, .unit_size = 2, .held = 0 }, "quota-exceeded", NULL,
+		  { EDU2, .container = true, .held = 0 }, "quota-exceeded", NULL,
 		  { "tenant alice", "2 more", "quota of 1" } },
 		{ "bob: container, untrusted", &bob, OP_ASSIGN,
-		  { BOBDEV, .container = true, .unit_size = 1 }, "not-permitted", NULL,
+		  { BOBDEV, .container = true }, "not-permitted", NULL,
 		  { "tenant bob", "not trusted", "kernel" } },
 		/* the table is consumer-neutral: a non-container handoff */
 		{ "bob: listed device, no container", &bob, OP_ASSIGN,
-		  { BOBDEV, .container = false, .unit_size = 1 }, NULL, "bob", { NULL } },
+		  { BOBDEV, .container = false }, NULL, "bob", { NULL } },
 		{ "bob: listed device given short", &bob, OP_ASSIGN,
-		  { BOBDEV_SHORT, .container = false, .unit_size = 1 }, NULL, "bob", { NULL } },
+		  { BOBDEV_SHORT, .container = false }, NULL, "bob", { NULL } },
 		{ "bob by gid: listed device, 1 held of 2", &bob_gid, OP_ASSIGN,
-		  { BOBDEV, .unit_size = 1, .held = 1 }, NULL, "bob", { NULL } },
+		  { BOBDEV, .held = 1 }, NULL, "bob", { NULL } },
 		{ "bob: 2 held of 2", &bob, OP_ASSIGN,
-		  { BOBDEV, .unit_size = 1, .held = 2 }, "quota-exceeded", NULL,
+		  { BOBDEV, .held = 2 }, "quota-exceeded", NULL,
 		  { "tenant bob", "quota of 2" } },
 		{ "bob: an edu (neither listed nor a class of his)", &bob, OP_ASSIGN,
-		  { EDU, .unit_size = 1 }, "not-permitted", NULL,
+		  { EDU }, "not-permitted", NULL,
 		  { "tenant bob", "0000:00:04.0", "neither listed nor of a class" } },
 		{ "bob: another device of his device's (default) class", &bob, OP_ASSIGN,
-		  { .bdf = "0000:00:06.0", .vendor = 0x1b36, .device = 0x0010,
-		    .pci_class = 0x010802, .unit_size = 1 },
+		  { .bdf = "0000:00:06.0", .unit = { DEV("0000:00:06.0", 0x1b36, 0x0010, 0x010802) },
+		    .n_unit = 1 },
 		  "not-permitted", NULL, { "tenant bob", "0000:00:06.0" } },
 		/* the device must be usable before the container check says anything */
 		{ "bob: a NIC in a container", &bob, OP_ASSIGN,
-		  { NIC, .container = true, .unit_size = 1 }, "not-permitted", NULL,
+		  { NIC, .container = true }, "not-permitted", NULL,
 		  { "tenant bob", "may not use" } },
 		/* two tenants */
 		{ "alice+team: none named", &alice_team, OP_ASSIGN,
-		  { EDU, .container = true, .unit_size = 1 }, "bad-request", NULL,
+		  { EDU, .container = true }, "bad-request", NULL,
 		  { "uid 1001", "several tenants", "--tenant" } },
 		{ "alice+team: team named, a NIC", &alice_team, OP_ASSIGN,
-		  { NIC, .tenant = "team", .container = true, .unit_size = 1 }, NULL, "team",
+		  { NIC, .tenant = "team", .container = true }, NULL, "team",
 		  { NULL } },
 		{ "alice+team: alice named, an edu", &alice_team, OP_ASSIGN,
-		  { EDU, .tenant = "alice", .container = true, .unit_size = 1 }, NULL, "alice",
+		  { EDU, .tenant = "alice", .container = true }, NULL, "alice",
 		  { NULL } },
 		{ "alice+team: alice named, a NIC", &alice_team, OP_ASSIGN,
-		  { NIC, .tenant = "alice", .container = true, .unit_size = 1 }, "not-permitted",
+		  { NIC, .tenant = "alice", .container = true }, "not-permitted",
 		  NULL, { "tenant alice" } },
 		{ "alice+team: bob named", &alice_team, OP_ASSIGN,
-		  { BOBDEV, .tenant = "bob", .unit_size = 1 }, "not-permitted", NULL,
+		  { BOBDEV, .tenant = "bob" }, "not-permitted", NULL,
 		  { "uid 1001", "not a member of tenant bob" } },
 		{ "alice: bob named", &alice, OP_ASSIGN,
-		  { BOBDEV, .tenant = "bob", .unit_size = 1 }, "not-permitted", NULL,
+		  { BOBDEV, .tenant = "bob" }, "not-permitted", NULL,
 		  { "uid 1001", "tenant bob" } },
 		{ "alice: an unknown tenant named", &alice, OP_ASSIGN,
-		  { EDU, .tenant = "nobody", .unit_size = 1 }, "not-found", NULL,
+		  { EDU, .tenant = "nobody" }, "not-found", NULL,
 		  { "tenant \"nobody\"" } },
 		/* a member through a supplementary group only */
 		{ "team by supplementary gid: edu, 2 held of 3", &team, OP_ASSIGN,
-		  { EDU, .container = true, .unit_size = 1, .held = 2 }, NULL, "team", { NULL } },
+		  { EDU, .container = true, .held = 2 }, NULL, "team", { NULL } },
 		{ "team: a NIC unit of 3, none held", &team, OP_ASSIGN,
-		  { NIC, .container = true, .unit_size = 3, .held = 0 }, NULL, "team", { NULL } },
+		  { NIC3, .container = true, .held = 0 }, NULL, "team", { NULL } },
 		{ "team: 3 held of 3", &team, OP_ASSIGN,
-		  { EDU, .container = true, .unit_size = 1, .held = 3 }, "quota-exceeded", NULL,
+		  { EDU, .container = true, .held = 3 }, "quota-exceeded", NULL,
 		  { "tenant team", "quota of 3" } },
 		{ "team: a device of no class of its", &team, OP_ASSIGN,
-		  { BOBDEV, .unit_size = 1 }, "not-permitted", NULL, { "tenant team" } },
+		  { BOBDEV }, "not-permitted", NULL, { "tenant team" } },
 		/* no tenant at all */
-		{ "stranger", &stranger, OP_ASSIGN, { EDU, .unit_size = 1 }, "not-permitted", NULL,
+		{ "stranger", &stranger, OP_ASSIGN, { EDU }, "not-permitted", NULL,
 		  { "uid 6000", "no tenant" } },
-		{ "socket group member", &sock, OP_ASSIGN, { EDU, .unit_size = 1 },
+		{ "socket group member", &sock, OP_ASSIGN, { EDU },
 		  "not-permitted", NULL, { "uid 2002" } },
 		{ "stranger naming alice", &stranger, OP_ASSIGN,
-		  { EDU, .tenant = "alice", .unit_size = 1 }, "not-permitted", NULL,
+		  { EDU, .tenant = "alice" }, "not-permitted", NULL,
 		  { "uid 6000", "tenant alice" } },
 		/* administrators: on no tenant's account, nothing else is checked */
 		{ "admin by gid, no tenant", &admin_gid, OP_ASSIGN,
-		  { NIC, .container = true, .unit_size = 4, .held = 99 }, NULL, NULL, { NULL } },
+		  { NIC3, .container = true, .held = 99 }, NULL, NULL, { NULL } },
 		{ "admin by supplementary group, no tenant", &admin_sup, OP_ASSIGN,
-		  { BOBDEV, .container = true, .unit_size = 1 }, NULL, NULL, { NULL } },
+		  { BOBDEV, .container = true }, NULL, NULL, { NULL } },
 		{ "root, no tenant", &root, OP_ASSIGN,
-		  { EDU, .container = true, .unit_size = 1 }, NULL, NULL, { NULL } },
+		  { EDU, .container = true }, NULL, NULL, { NULL } },
 		/*
 		 * An administrator naming a tenant acts on its account, with its
 		 * limits: the device must be the tenant's, a container needs a
 		 * trusted tenant, and the quota holds.
 		 */
 		{ "admin for alice, within quota", &admin_gid, OP_ASSIGN,
-		  { EDU, .tenant = "alice", .container = true, .unit_size = 1 }, NULL, "alice",
+		  { EDU, .tenant = "alice", .container = true }, NULL, "alice",
 		  { NULL } },
 		{ "admin for alice, over quota", &admin_gid, OP_ASSIGN,
-		  { EDU, .tenant = "alice", .container = true, .unit_size = 1, .held = 1 },
+		  { EDU, .tenant = "alice", .container = true, .held = 1 },
 		  "quota-exceeded", NULL, { "tenant alice", "quota of 1" } },
 		{ "root for alice, a unit of 2", &root, OP_ASSIGN,
-		  { EDU, .tenant = "alice", .unit_size = 2 }, "quota-exceeded", NULL,
+		  { EDU2, .tenant = "alice" }, "quota-exceeded", NULL,
 		  { "tenant alice" } },
 		{ "admin for alice, a NIC", &admin_sup, OP_ASSIGN,
-		  { NIC, .tenant = "alice", .unit_size = 1 }, "not-permitted", NULL,
+		  { NIC, .tenant = "alice" }, "not-permitted", NULL,
 		  { "tenant alice", "may not use" } },
 		{ "admin for bob, a container", &admin_gid, OP_ASSIGN,
-		  { BOBDEV, .tenant = "bob", .container = true, .unit_size = 1 }, "not-permitted",
+		  { BOBDEV, .tenant = "bob", .container = true }, "not-permitted",
 		  NULL, { "tenant bob", "kernel" } },
 		{ "admin for bob, no container", &admin_gid, OP_ASSIGN,
-		  { BOBDEV, .tenant = "bob", .unit_size = 1 }, NULL, "bob", { NULL } },
+		  { BOBDEV, .tenant = "bob" }, NULL, "bob", { NULL } },
 		{ "admin for team (not a member)", &admin_sup, OP_ASSIGN,
-		  { NIC, .tenant = "team", .container = true, .unit_size = 1 }, NULL, "team",
+		  { NIC, .tenant = "team", .container = true }, NULL, "team",
 		  { NULL } },
 		{ "admin for an unknown tenant", &admin_gid, OP_ASSIGN,
-		  { EDU, .tenant = "nobody", .unit_size = 1 }, "not-found", NULL,
+		  { EDU, .tenant = "nobody" }, "not-found", NULL,
 		  { "tenant \"nobody\"" } },
 	};
 
@@ -479,10 +523,95 @@ static void test_assign(void **state)
 	/* tenant_out may be NULL */
 	{
 		struct vf_err e = { 0 };
-		const struct authz_target t = { EDU, .container = true, .unit_size = 1 };
+		const struct authz_target t = { EDU, .container = true };
 
 		assert_int_equal(authz_check(&pol, &groups, &alice, OP_ASSIGN, &t, NULL, &e), 0);
 	}
+}
+
+/* ---- assign: the whole unit ----------------------------------------------------- */
+
+/* A GPU (class gpu) and its HDMI audio function (class audio): one unit. */
+#define GPU_DEV DEV("0000:01:00.0", 0x10de, 0x1eb8, 0x030000)
+#define HDA_DEV DEV("0000:01:00.1", 0x10de, 0x10f8, 0x040300)
+/* a NIC function of the same slot (class nic), of no class the GPU tenants name */
+#define SLOTNIC_DEV DEV("0000:01:00.2", 0x8086, 0x10d3, 0x020000)
+
+/*
+ * The unit moves whole, so each of its devices must be the tenant's: naming
+ * the audio function must not hand over the GPU (docs/policy.md, "Tenants
+ * and units").
+ */
+static void test_assign_unit(void **state)
+{
+	static const struct row rows[] = {
+		{ "listener (audio) names the audio function of a GPU", &listener, OP_ASSIGN,
+		  { .bdf = "0000:01:00.1", .unit = { GPU_DEV, HDA_DEV }, .n_unit = 2 },
+		  "not-permitted", NULL,
+		  { "tenant listener may not use 0000:01:00.0", "moves with 0000:01:00.1",
+		    "neither listed nor of a class" } },
+		{ "listener: the same, the unit listed the other way round", &listener, OP_ASSIGN,
+		  { .bdf = "0000:01:00.1", .unit = { HDA_DEV, GPU_DEV }, .n_unit = 2 },
+		  "not-permitted", NULL, { "may not use 0000:01:00.0", "moves with" } },
+		{ "listener: an audio function alone", &listener, OP_ASSIGN,
+		  { .bdf = "0000:01:00.1", .unit = { HDA_DEV }, .n_unit = 1 }, NULL, "listener",
+		  { NULL } },
+		{ "gamer (gpu) names a GPU whose audio function it may not use", &gamer,
+		  OP_ASSIGN, { .bdf = "0000:01:00.0", .unit = { GPU_DEV, HDA_DEV }, .n_unit = 2 },
+		  "not-permitted", NULL,
+		  { "tenant gamer may not use 0000:01:00.1", "moves with 0000:01:00.0" } },
+		{ "gamer: a GPU alone", &gamer, OP_ASSIGN,
+		  { .bdf = "0000:01:00.0", .unit = { GPU_DEV }, .n_unit = 1 }, NULL, "gamer",
+		  { NULL } },
+		{ "studio (gpu, audio) names the GPU", &studio, OP_ASSIGN,
+		  { .bdf = "0000:01:00.0", .unit = { GPU_DEV, HDA_DEV }, .n_unit = 2 }, NULL,
+		  "studio", { NULL } },
+		{ "studio names the audio function", &studio, OP_ASSIGN,
+		  { .bdf = "0000:01:00.1", .unit = { GPU_DEV, HDA_DEV }, .n_unit = 2 }, NULL,
+		  "studio", { NULL } },
+		{ "carol (both listed) names the audio function", &carol, OP_ASSIGN,
+		  { .bdf = "0000:01:00.1", .unit = { GPU_DEV, HDA_DEV }, .n_unit = 2 }, NULL,
+		  "carol", { NULL } },
+		{ "carol: listed devices whose ids cannot be read", &carol, OP_ASSIGN,
+		  { .bdf = "0000:01:00.0",
+		    .unit = { { .bdf = "0000:01:00.0" }, { .bdf = "0000:01:00.1" } },
+		    .n_unit = 2 },
+		  NULL, "carol", { NULL } },
+		{ "studio: a member whose ids cannot be read, not listed", &studio, OP_ASSIGN,
+		  { .bdf = "0000:01:00.0", .unit = { GPU_DEV, { .bdf = "0000:01:00.1" } },
+		    .n_unit = 2 },
+		  "not-permitted", NULL, { "may not use 0000:01:00.1", "ids cannot be read" } },
+		{ "studio: a unit with an unrelated member", &studio, OP_ASSIGN,
+		  { .bdf = "0000:01:00.0", .unit = { GPU_DEV, HDA_DEV, SLOTNIC_DEV }, .n_unit = 3 },
+		  "not-permitted", NULL,
+		  { "tenant studio may not use 0000:01:00.2", "moves with 0000:01:00.0" } },
+		{ "carol: a unit with a member she does not list", &carol, OP_ASSIGN,
+		  { .bdf = "0000:01:00.1", .unit = { GPU_DEV, HDA_DEV, SLOTNIC_DEV }, .n_unit = 3 },
+		  "not-permitted", NULL, { "may not use 0000:01:00.2" } },
+		/* an administrator on a tenant's account: the same rule */
+		{ "admin for listener, the audio function of a GPU", &admin_gid, OP_ASSIGN,
+		  { .bdf = "0000:01:00.1", .tenant = "listener", .unit = { GPU_DEV, HDA_DEV },
+		    .n_unit = 2 },
+		  "not-permitted", NULL, { "tenant listener may not use 0000:01:00.0" } },
+		/* on no tenant's account, an administrator takes any unit */
+		{ "admin, no tenant, the audio function of a GPU", &admin_gid, OP_ASSIGN,
+		  { .bdf = "0000:01:00.1", .unit = { GPU_DEV, HDA_DEV }, .n_unit = 2 }, NULL, NULL,
+		  { NULL } },
+		/* a unit nobody described is no unit a tenant gets */
+		{ "studio: no unit described", &studio, OP_ASSIGN,
+		  { .bdf = "0000:01:00.0", .n_unit = 0 }, "not-permitted", NULL,
+		  { "tenant studio", "not known" } },
+		{ "studio: a unit count past the array", &studio, OP_ASSIGN,
+		  { .bdf = "0000:01:00.0", .unit = { GPU_DEV }, .n_unit = AUTHZ_UNIT_MAX + 1 },
+		  "not-permitted", NULL, { "tenant studio", "not known" } },
+		/* the quota counts every device of the unit */
+		{ "studio: a unit of 2 with 7 held of 8", &studio, OP_ASSIGN,
+		  { .bdf = "0000:01:00.0", .unit = { GPU_DEV, HDA_DEV }, .n_unit = 2, .held = 7 },
+		  "quota-exceeded", NULL, { "tenant studio", "2 more", "quota of 8" } },
+	};
+
+	(void)state;
+	check_rows(rows, N_ELEMS(rows));
 }
 
 /* ---- release ------------------------------------------------------------------ */
@@ -554,6 +683,7 @@ int main(void)
 		cmocka_unit_test(test_read_ops_without_groups),
 		cmocka_unit_test(test_host_ops),
 		cmocka_unit_test(test_assign),
+		cmocka_unit_test(test_assign_unit),
 		cmocka_unit_test(test_release),
 		cmocka_unit_test(test_unknown_op),
 	};

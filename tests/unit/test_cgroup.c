@@ -7,7 +7,11 @@
 
 #include <inttypes.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
+#include <sys/mount.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 
 #include "cgroup.h"
 #include "hostfs.h"
@@ -535,22 +539,71 @@ static void test_find_irq_threads(void **state)
 	assert_null(t);
 }
 
+/* An fd of process `pid` open on `target`, with its fdinfo flags (octal text, NULL: none). */
+static void add_fd(struct fx *f, int pid, int fd, const char *target, const char *flags)
+{
+	char rel[64], info[64];
+
+	snprintf(rel, sizeof(rel), "proc/%d/fd/%d", pid, fd);
+	tree_link(&f->t, rel, target);
+	if (!flags)
+		return;
+	snprintf(rel, sizeof(rel), "proc/%d/fdinfo/%d", pid, fd);
+	snprintf(info, sizeof(info), "pos:\t0\nflags:\t%s\nmnt_id:\t24\nino:\t5\n", flags);
+	tree_write(&f->t, rel, info);
+}
+
+/*
+ * A character device at `rel` in the tree with /dev/null's number, the
+ * stand-in for the host's /dev/vfio/<group>: an fd link of the tree pointing
+ * at the real /dev/null is then open on "the device". Needs CAP_MKNOD.
+ */
+static bool mknod_null(struct fx *f, const char *rel)
+{
+	char path[PATH_MAX];
+	struct stat null;
+
+	assert_int_equal(stat("/dev/null", &null), 0);
+	tree_mkparent(&f->t, rel);
+	tree_abs(&f->t, rel, path, sizeof(path));
+	if (mknod(path, S_IFCHR | 0600, null.st_rdev) == 0)
+		return true;
+	assert_int_equal(errno, EPERM);
+	return false;
+}
+
 static void test_find_holders(void **state)
 {
 	struct fx *f = *state;
 	struct vf_err e = { 0 };
+	char regular[PATH_MAX];
 	pid_t *p = NULL;
 	size_t n = 99;
 
-	tree_link(&f->t, "proc/100/fd/3", "/dev/vfio/12");
-	tree_link(&f->t, "proc/100/fd/4", "/dev/null");
-	tree_link(&f->t, "proc/200/fd/7", "/dev/vfio/vfio"); /* the container only */
-	tree_link(&f->t, "proc/300/fd/5", "/dev/vfio/12");   /* vfiod itself */
-	tree_link(&f->t, "proc/400/fd/9", "/dev/vfio/120");
-	tree_link(&f->t, "proc/500/fd/0", "/dev/pts/0");
-	tree_link(&f->t, "proc/500/fd/11", "/dev/vfio/12");
-	tree_link(&f->t, "proc/500/fd/12", "/dev/vfio/12");
-	tree_link(&f->t, "proc/600/fd/1", "anon_inode:[vfio-device]");
+	if (!mknod_null(f, "dev/vfio/12"))
+		skip(); /* no CAP_MKNOD: test_find_holders_live still runs */
+	tree_write(&f->t, "home/u/dev/vfio/12", "a regular file\n");
+	tree_abs(&f->t, "home/u/dev/vfio/12", regular, sizeof(regular));
+
+	/* the device node, whatever its path in the holder's namespace */
+	add_fd(f, 100, 3, "/dev/null", "0100002");
+	add_fd(f, 100, 4, "/dev/zero", "02");          /* another character device */
+	add_fd(f, 200, 7, "/dev/vfio/vfio", "02");     /* the container only */
+	add_fd(f, 300, 5, "/dev/null", "02");          /* vfiod itself */
+	/*
+	 * The old check's text, but open on no device with the node's number:
+	 * what a regular file at /dev/vfio/12 in the holder's own mount
+	 * namespace reads as. Not a holder.
+	 */
+	add_fd(f, 400, 9, "/dev/vfio/12", "02");
+	add_fd(f, 410, 3, regular, "02");              /* a regular file: never */
+	add_fd(f, 500, 0, "/dev/pts/0", "02");
+	add_fd(f, 500, 11, "/dev/null", "012000000"); /* O_PATH: holds nothing */
+	add_fd(f, 500, 12, "/dev/null", "02");
+	add_fd(f, 510, 4, "/dev/null", "012000000");  /* only an O_PATH fd */
+	add_fd(f, 520, 4, "/dev/null", NULL);         /* its fdinfo gone: closed meanwhile */
+	add_fd(f, 600, 1, "anon_inode:[vfio-device]", "02");
+	add_fd(f, 610, 1, "socket:[4242]", "02");
 	tree_mkdir(&f->t, "proc/700"); /* a kernel thread: fd unreadable */
 	tree_link(&f->t, "proc/self", "500");
 
@@ -561,12 +614,148 @@ static void test_find_holders(void **state)
 	free(p);
 	assert_int_equal(devcg_find_holders(&f->h, 12, 0, &p, &n, &e), 0);
 	assert_int_equal(n, 3);
+	assert_int_equal(p[1], 300);
 	free(p);
-	assert_int_equal(devcg_find_holders(&f->h, 7, 0, &p, &n, &e), 0);
+
+	/* the host node missing, or a regular file: no holder, and an error */
+	n = 99;
+	assert_int_equal(devcg_find_holders(&f->h, 7, 0, &p, &n, &e), -1);
+	assert_int_equal(e.errnum, ENOENT);
 	assert_int_equal(n, 0);
+	assert_null(p);
+	tree_write(&f->t, "dev/vfio/13", "");
+	add_fd(f, 420, 3, "/dev/vfio/13", "02");
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(devcg_find_holders(&f->h, 13, 0, &p, &n, &e), -1);
+	assert_non_null(strstr(e.msg, "not a character device"));
 	assert_null(p);
 	assert_int_equal(devcg_find_holders(&f->h, -1, 0, &p, &n, &e), -1);
 	assert_int_equal(e.errnum, EINVAL);
+}
+
+static void test_fdinfo_flags(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"pos:\t0\n",
+		"pos:\t0\nflags:\n",
+		"pos:\t0\nflags:\t\n",
+		"pos:\t0\nflags:\t0100008\n",
+		"flags:\t0x10\n",
+		"flags:\t-1\n",
+		"flags:\t2000000000000000000000\n",
+		"flags:\t012345678901234567890123456789012\n",
+	};
+	const char *ok = "pos:\t0\nflags:\t012100002\nmnt_id:\t24\n";
+	uint64_t v = 0;
+
+	(void)state;
+	assert_int_equal(devcg_fdinfo_flags(ok, strlen(ok), &v), 0);
+	assert_int_equal(v, 012100002);
+	/* the last line need not end in a newline; only the length counts */
+	assert_int_equal(devcg_fdinfo_flags("flags:\t02", 9, &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(devcg_fdinfo_flags("flags:\t02\n", 8, &v), 0);
+	assert_int_equal(v, 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (devcg_fdinfo_flags(bad[i], strlen(bad[i]), &v) == 0)
+			fail_msg("\"%s\" parsed as %" PRIo64, bad[i], v);
+}
+
+/*
+ * A child that opens `path` with `flags` as its only fd (after `remount`,
+ * when set, in a mount namespace of its own) and waits to be killed.
+ * Returns its pid once the fd is open; -1 when the namespace cannot be made.
+ */
+static pid_t child_holding(const char *path, int flags, bool remount)
+{
+	int sync[2];
+	char c = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(sync), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd;
+
+		close(sync[0]);
+		if (remount &&
+		    (unshare(CLONE_NEWNS) < 0 ||
+		     mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		     mount("tmpfs", "/dev", "tmpfs", 0, "size=64k") < 0 ||
+		     close(open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0))
+			_exit(1);
+		if (dup2(sync[1], 100) < 0 || close_range(0, 99, 0) < 0 ||
+		    close_range(101, ~0U, 0) < 0)
+			_exit(1);
+		fd = open(path, flags | O_CLOEXEC);
+		if (fd < 0 || write(100, "x", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(sync[1]);
+	if (read(sync[0], &c, 1) != 1) {
+		close(sync[0]);
+		assert_int_equal(waitpid(pid, NULL, 0), pid);
+		return -1;
+	}
+	close(sync[0]);
+	return pid;
+}
+
+static bool has_pid(const pid_t *p, size_t n, pid_t pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == pid)
+			return true;
+	return false;
+}
+
+/*
+ * The same against the kernel's own /proc, rooted at "/": holders of
+ * /dev/zero. An fd open on it is found; an O_PATH fd on it is not; nor is
+ * a regular file at /dev/zero in another mount namespace, whose fd link
+ * reads "/dev/zero" exactly (root only: skipped without it).
+ */
+static void test_find_holders_live(void **state)
+{
+	struct hostfs h;
+	struct vf_err e = { 0 };
+	pid_t reader, opath, impostor;
+	pid_t *p = NULL;
+	size_t n = 0;
+	char link[64] = "", path[64];
+
+	(void)state;
+	assert_int_equal(hostfs_init(&h, "/", &e), 0);
+	reader = child_holding("/dev/zero", O_RDONLY, false);
+	opath = child_holding("/dev/zero", O_PATH, false);
+	impostor = child_holding("/dev/zero", O_RDONLY, true);
+	assert_true(reader > 0 && opath > 0);
+	if (impostor > 0) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/0", (int)impostor);
+		assert_true(readlink(path, link, sizeof(link) - 1) > 0);
+		assert_string_equal(link, "/dev/zero");
+	}
+
+	assert_int_equal(devcg_find_node_holders(&h, "dev/zero", getpid(), &p, &n, &e), 0);
+	assert_true(has_pid(p, n, reader));
+	assert_false(has_pid(p, n, opath));
+	if (impostor > 0)
+		assert_false(has_pid(p, n, impostor));
+	assert_false(has_pid(p, n, getpid()));
+	free(p);
+
+	for (pid_t *c = (pid_t[]){ reader, opath, impostor }, *end = c + 3; c < end; c++)
+		if (*c > 0) {
+			kill(*c, SIGKILL);
+			assert_int_equal(waitpid(*c, NULL, 0), *c);
+		}
+	hostfs_fini(&h);
+	if (impostor < 0)
+		print_message("no mount namespace here: the impostor case was not run\n");
 }
 
 /* ---- IRQ steering (writes go to the hooks) ---- */
@@ -730,6 +919,8 @@ int main(void)
 		cmocka_unit_test(test_names_of_enums),
 		cmocka_unit_test_setup_teardown(test_find_irq_threads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_find_holders, setup, teardown),
+		cmocka_unit_test(test_fdinfo_flags),
+		cmocka_unit_test(test_find_holders_live),
 		cmocka_unit_test_setup_teardown(test_steer_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 	};

@@ -105,8 +105,12 @@ static void test_u64_rejects_junk(void **state)
 	}
 	assert_int_equal(u64(NULL, 10, UINT64_MAX, &v), -EINVAL);
 	assert_int_equal(u64("12abc", 10, UINT64_MAX, &v), -EINVAL);
-	/* only bases 10 and 16 */
-	assert_int_equal(u64("7", 8, UINT64_MAX, &v), -EINVAL);
+	/* only bases 8, 10 and 16; octal takes no 8, 9 or "0x" */
+	assert_int_equal(u64("8", 8, UINT64_MAX, &v), -EINVAL);
+	assert_int_equal(u64("0x7", 8, UINT64_MAX, &v), -EINVAL);
+	assert_int_equal(u64("0100002", 8, UINT64_MAX, &v), 0);
+	assert_int_equal(v, 0100002);
+	assert_int_equal(u64("2000000000000000000000", 8, UINT64_MAX, &v), -ERANGE);
 	assert_int_equal(u64("1", 2, UINT64_MAX, &v), -EINVAL);
 	assert_int_equal(u64("1", 0, UINT64_MAX, &v), -EINVAL);
 }
