@@ -319,7 +319,7 @@ static void attach_threads(struct daemon *d)
 	for (size_t i = 0; i < d->n_cgs; i++) {
 		struct devcg_report r = { 0 };
 		struct vf_err e = { 0 };
-		unsigned vec[256];
+		unsigned *vec;
 		size_t nv, nh = 0;
 		pid_t holders[16];
 		char comm[16] = "";
@@ -329,7 +329,7 @@ static void attach_threads(struct daemon *d)
 		int group;
 
 		snprintf(bdf, sizeof(bdf), "%s", d->cgs[i].bdf);
-		nv = monitor_vectors(&d->monitor, bdf, vec, VF_ARRAY_SIZE(vec));
+		vec = monitor_vectors(&d->monitor, bdf, &nv);
 		rec = store_find(&d->store, bdf);
 		/* libvirt owns a domain's cgroups: it is capped through libvirt */
 		group = rec && vm_of(rec) ? -1 : engine_device_group(&d->engine, bdf);
@@ -349,6 +349,7 @@ static void attach_threads(struct daemon *d)
 			devcg_report_free(&r);
 		}
 		pthread_mutex_unlock(&d->cg_mu);
+		free(vec);
 		if (scanned)
 			note_holders(d, bdf, holders, nh, comm);
 	}

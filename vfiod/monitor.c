@@ -80,7 +80,7 @@ static bool uses_fallback(const struct monitor_dev *d)
 /* What the sample says: the detector's step, and the action it asks for. */
 static void sample_one(struct monitor *m, struct monitor_dev *d, uint64_t t_ms, uint64_t total)
 {
-	unsigned vec[256];
+	unsigned *vec;
 	size_t nv;
 	struct vf_err e = { 0 };
 	enum storm_action a;
@@ -103,7 +103,13 @@ static void sample_one(struct monitor *m, struct monitor_dev *d, uint64_t t_ms, 
 	}
 	if (a == STORM_NONE)
 		return;
-	nv = irqmon_vectors(&d->irq, vec, VF_ARRAY_SIZE(vec));
+	/* all of them, however many: the ops read vec[0..nv) */
+	if (d->irq.n > m->s_vec_cap) {
+		m->s_vec = vf_xreallocarray(m->s_vec, d->irq.n, sizeof(*m->s_vec));
+		m->s_vec_cap = d->irq.n;
+	}
+	vec = m->s_vec;
+	nv = irqmon_vectors(&d->irq, vec, m->s_vec_cap, NULL);
 	switch (a) {
 	case STORM_THROTTLE:
 	case STORM_UNTHROTTLE:
@@ -230,6 +236,9 @@ void monitor_stop(struct monitor *m)
 		free(m->devs[i]);
 	}
 	m->n = 0;
+	free(m->s_vec);
+	m->s_vec = NULL;
+	m->s_vec_cap = 0;
 	close(m->wake_fd);
 	pthread_mutex_destroy(&m->mu);
 	m->running = false;
@@ -347,16 +356,22 @@ struct monitor_stats monitor_stats(struct monitor *m)
 	return s;
 }
 
-size_t monitor_vectors(struct monitor *m, const char *bdf, unsigned *out, size_t cap)
+unsigned *monitor_vectors(struct monitor *m, const char *bdf, size_t *n)
 {
-	size_t n = 0;
+	unsigned *out = NULL;
 
+	*n = 0;
 	if (!m->running)
-		return 0;
+		return NULL;
 	pthread_mutex_lock(&m->mu);
-	for (size_t i = 0; i < m->n; i++)
-		if (strcmp(m->devs[i]->bdf, bdf) == 0)
-			n = irqmon_vectors(&m->devs[i]->irq, out, cap);
+	for (size_t i = 0; i < m->n && !out; i++) {
+		const struct irqmon_dev *irq = &m->devs[i]->irq;
+
+		if (strcmp(m->devs[i]->bdf, bdf) != 0 || !irq->n)
+			continue;
+		out = vf_xcalloc(irq->n, sizeof(*out));
+		*n = irqmon_vectors(irq, out, irq->n, NULL);
+	}
 	pthread_mutex_unlock(&m->mu);
-	return n;
+	return out;
 }

@@ -82,6 +82,8 @@ struct monitor {
 	struct irqmon_dev *s_irq[MONITOR_MAX_DEVS];
 	struct monitor_dev *s_dev[MONITOR_MAX_DEVS];
 	uint64_t s_total[MONITOR_MAX_DEVS];
+	unsigned *s_vec;           /* an acting device's vectors: grown to its count, never cut */
+	size_t s_vec_cap;
 };
 
 int monitor_start(struct monitor *m, const struct hostfs *h, unsigned interval_ms,
@@ -108,7 +110,11 @@ bool monitor_device(struct monitor *m, const char *bdf, enum storm_level *level,
 
 struct monitor_stats monitor_stats(struct monitor *m);
 
-/* The vectors the monitor found for the device (0 when not watched). */
-size_t monitor_vectors(struct monitor *m, const char *bdf, unsigned *out, size_t cap);
+/*
+ * Every vector the monitor found for the device, however many (an MSI-X
+ * device may have 2048), in an array the caller frees; *n gets the count.
+ * NULL with *n = 0 when it is not watched or has none.
+ */
+unsigned *monitor_vectors(struct monitor *m, const char *bdf, size_t *n);
 
 #endif
