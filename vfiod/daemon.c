@@ -159,6 +159,17 @@ static struct json_object *unit_json(const struct unit_result *u, const char *st
 	json_object_object_add(o, "unit", a);
 	json_object_object_add(o, "state", json_object_new_string(state));
 	json_object_object_add(o, "already", json_object_new_boolean(u->already));
+	if (u->warning[0]) {
+		/* a release whose reset failed: done, with the reset still to do */
+		struct json_object *p = json_object_new_array();
+
+		for (size_t i = 0; i < u->n; i++)
+			if (u->reset_pending[i])
+				json_object_array_add(p, json_object_new_string(u->bdf[i]));
+		json_object_object_add(o, "reset_pending", json_object_new_boolean(true));
+		json_object_object_add(o, "pending", p);
+		json_object_object_add(o, "warning", json_object_new_string(u->warning));
+	}
 	return o;
 }
 
@@ -851,8 +862,9 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 	case OP_RELEASE:
 		if (engine_release(&d->engine, req->bdf, &u, e) < 0)
 			return NULL;
-		events_emit(&d->events, "released", req->bdf, "back to the pool%s%s (uid %u)",
-			    vmname[0] ? " from domain " : "", vmname, (unsigned)peer->uid);
+		events_emit(&d->events, "released", req->bdf, "back to the pool%s%s (uid %u)%s%s",
+			    vmname[0] ? " from domain " : "", vmname, (unsigned)peer->uid,
+			    u.warning[0] ? "; reset FAILED, pending: " : "", u.warning);
 		if (vmname[0])
 			vm_recap(d, vmname);
 		return unit_json(&u, "pooled");
@@ -934,6 +946,9 @@ static void reconcile(struct daemon *d)
 
 	if (engine_reconcile(&d->engine, &e) < 0)
 		vf_log(LOG_ERR, "reconcile: %s", e.msg);
+	/* container handoffs: records without their spec, specs without a record */
+	if (engine_reconcile_cdi(&d->engine, d->policy.daemon.cdi_dir, &e) < 0)
+		vf_log(LOG_ERR, "reconcile: CDI: %s", e.msg);
 	for (size_t i = 0; i < d->engine.report.n; i++) {
 		const char *line = d->engine.report.v[i];
 		char bdf[VF_BDF_LEN] = "";
