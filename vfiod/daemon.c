@@ -373,7 +373,7 @@ static void attach_threads(struct daemon *d)
 
 /* Monitor ops, run in the monitor thread: tighter caps and steered IRQs. */
 static int cg_throttle(void *ctx, const char *bdf, const struct policy_class *cls,
-		       const unsigned *vectors, size_t n, struct vf_err *e)
+		       const struct policy *pol, const unsigned *vectors, size_t n, struct vf_err *e)
 {
 	struct daemon *d = ctx;
 	struct devcg *c;
@@ -384,19 +384,21 @@ static int cg_throttle(void *ctx, const char *bdf, const struct policy_class *cl
 	if (!c || !c->ready)
 		vf_err_set(e, 0, "%s has no CPU cgroups", bdf);
 	else if (devcg_set_caps(c, cls->storm_irq_cpu_max, cls->storm_vmm_cpu_max, e) == 0 &&
-		 devcg_steer_irqs(c, &d->h, vectors, n, &d->policy, e) == 0)
+		 devcg_steer_irqs(c, &d->h, vectors, n, pol, e) == 0)
 		rc = 0;
 	pthread_mutex_unlock(&d->cg_mu);
 	return rc;
 }
 
 static int cg_unthrottle(void *ctx, const char *bdf, const struct policy_class *cls,
-			 const unsigned *vectors, size_t n, struct vf_err *e)
+			 const struct policy *pol, const unsigned *vectors, size_t n,
+			 struct vf_err *e)
 {
 	struct daemon *d = ctx;
 	struct devcg *c;
 	int rc = -1;
 
+	(void)pol;
 	(void)vectors;
 	(void)n;
 	pthread_mutex_lock(&d->cg_mu);
@@ -1008,19 +1010,39 @@ static int resolve_groups(const struct policy *p, struct authz_groups *g, struct
 	return 0;
 }
 
+/*
+ * The one way a policy comes in, at start and on SIGHUP: the file (or the
+ * defaults when there is none), checked against this host (CPU caps and
+ * housekeeping CPUs within its CPUs), its group names resolved. On error
+ * `out` is freed and nothing else changed.
+ */
+static int load_policy(const struct daemon *d, struct policy *out, struct authz_groups *g,
+		       struct vf_err *e)
+{
+	long ncpus = sysconf(_SC_NPROCESSORS_CONF);
+
+	policy_init(out);
+	if (d->o->policy) {
+		policy_free(out);
+		if (policy_load(out, d->o->policy, e) < 0)
+			goto fail;
+	}
+	if (policy_check_host(out, ncpus > 0 ? (unsigned)ncpus : 0, e) < 0 ||
+	    resolve_groups(out, g, e) < 0)
+		goto fail;
+	return 0;
+fail:
+	policy_free(out);
+	return -1;
+}
+
 static int setup(struct daemon *d, struct vf_err *e)
 {
 	int r;
 
 	if (hostfs_init(&d->h, d->o->sysroot, e) < 0)
 		return -1;
-	policy_init(&d->policy);
-	if (d->o->policy) {
-		policy_free(&d->policy);
-		if (policy_load(&d->policy, d->o->policy, e) < 0)
-			return -1;
-	}
-	if (resolve_groups(&d->policy, &d->groups, e) < 0)
+	if (load_policy(d, &d->policy, &d->groups, e) < 0)
 		return -1;
 	d->names = names_open(d->o->pci_ids);
 	r = store_open(&d->store, d->o->state_dir, e);
@@ -1051,6 +1073,7 @@ static int setup(struct daemon *d, struct vf_err *e)
 	if (monitor_start(&d->monitor, &d->h, d->policy.daemon.sample_interval_ms,
 			  d->cgroups ? &cg_ops : NULL, d, e) < 0)
 		return -1;
+	monitor_set_policy(&d->monitor, &d->policy);
 	sync_monitor(d);
 	if (d->cgroups) {
 		struct vf_err se = { 0 };
@@ -1074,25 +1097,36 @@ static int setup(struct daemon *d, struct vf_err *e)
 	return 0;
 }
 
+/*
+ * SIGHUP: the policy file again, through the checks start-up makes; a
+ * policy start-up would refuse is refused here too, and the old one stays.
+ * The main loop is the only reader of d->policy but for the monitor
+ * thread, which reads its own snapshot (monitor_set_policy) and its own
+ * copies of the classes (sync_monitor -> monitor_set).
+ */
 static void reload_policy(struct daemon *d)
 {
-	struct policy fresh = { 0 };
+	struct policy fresh;
+	struct authz_groups groups;
 	struct vf_err e = { 0 };
 
 	if (!d->o->policy) {
 		vf_log(LOG_INFO, "SIGHUP: no policy file to reload");
 		return;
 	}
-	struct authz_groups groups;
-
-	if (policy_load(&fresh, d->o->policy, &e) < 0 || resolve_groups(&fresh, &groups, &e) < 0) {
+	if (load_policy(d, &fresh, &groups, &e) < 0) {
 		vf_log(LOG_ERR, "SIGHUP: keeping the old policy: %s", e.msg);
-		policy_free(&fresh);
 		return;
 	}
+	/* what is set up once, at start */
+	if (strcmp(fresh.daemon.libvirt_uri, d->policy.daemon.libvirt_uri) != 0 ||
+	    strcmp(fresh.daemon.socket_group, d->policy.daemon.socket_group) != 0)
+		vf_log(LOG_NOTICE,
+		       "SIGHUP: libvirt_uri and socket_group take effect at the next start");
 	policy_free(&d->policy);
 	d->policy = fresh;
 	d->groups = groups;
+	monitor_set_policy(&d->monitor, &d->policy);
 	sync_monitor(d);
 	vf_log(LOG_NOTICE, "SIGHUP: policy %s reloaded", d->o->policy);
 }

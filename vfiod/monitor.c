@@ -116,9 +116,9 @@ static void sample_one(struct monitor *m, struct monitor_dev *d, uint64_t t_ms, 
 		if (!m->ops || !m->ops->throttle || !m->ops->unthrottle)
 			rc = vf_err_set(&e, 0, "no CPU containment is set up on this host");
 		else if (a == STORM_THROTTLE)
-			rc = m->ops->throttle(m->ops_ctx, d->bdf, &d->cls, vec, nv, &e);
+			rc = m->ops->throttle(m->ops_ctx, d->bdf, &d->cls, m->pol, vec, nv, &e);
 		else
-			rc = m->ops->unthrottle(m->ops_ctx, d->bdf, &d->cls, vec, nv, &e);
+			rc = m->ops->unthrottle(m->ops_ctx, d->bdf, &d->cls, m->pol, vec, nv, &e);
 		break;
 	case STORM_SILENCE:
 		rc = silence(m, d->bdf, &old, &e);
@@ -165,10 +165,26 @@ static void sample_all(struct monitor *m, uint64_t t_ms)
 			sample_one(m, m->s_dev[i], t_ms, m->s_total[i]);
 }
 
+/* The monitor's own copy of what it reads of `p`. */
+static struct policy *policy_snapshot(const struct policy *p)
+{
+	struct policy *snap = vf_xcalloc(1, sizeof(*snap));
+
+	snap->initialized = true;
+	snap->daemon = p->daemon;
+	snap->daemon.src.file = NULL; /* points into p's file names */
+	return snap;
+}
+
 static void *run(void *arg)
 {
 	struct monitor *m = arg;
-	uint64_t period = (uint64_t)m->interval_ms * 1000u, next = now_us() + period;
+	uint64_t period, next;
+
+	pthread_mutex_lock(&m->mu);
+	period = (uint64_t)m->interval_ms * 1000u;
+	pthread_mutex_unlock(&m->mu);
+	next = now_us() + period;
 
 	for (;;) {
 		struct timespec ts = { (time_t)(next / 1000000u), (long)(next % 1000000u) * 1000 };
@@ -189,6 +205,8 @@ static void *run(void *arg)
 		if (late > m->stats.max_late_us)
 			m->stats.max_late_us = late;
 		sample_all(m, start / 1000u);
+		/* a reload's interval, from the next sample on */
+		period = (uint64_t)m->interval_ms * 1000u;
 		pthread_mutex_unlock(&m->mu);
 		next += period;
 		/* fell far behind (suspend, a stalled host): do not burst to catch up */
@@ -209,14 +227,23 @@ int monitor_start(struct monitor *m, const struct hostfs *h, unsigned interval_m
 	m->stats.interval_ms = m->interval_ms;
 	m->ops = ops;
 	m->ops_ctx = ops_ctx;
+	m->pol = vf_xcalloc(1, sizeof(*m->pol));
+	policy_init(m->pol); /* the defaults until the daemon hands its policy */
 	m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (m->wake_fd < 0)
+	if (m->wake_fd < 0) {
+		policy_free(m->pol);
+		free(m->pol);
+		m->pol = NULL;
 		return vf_err_set(e, errno, "eventfd");
+	}
 	pthread_mutex_init(&m->mu, NULL);
 	r = pthread_create(&m->thread, NULL, run, m);
 	if (r) {
 		close(m->wake_fd);
 		m->wake_fd = -1;
+		policy_free(m->pol);
+		free(m->pol);
+		m->pol = NULL;
 		return vf_err_set(e, r, "cannot start the interrupt monitor");
 	}
 	m->running = true;
@@ -239,6 +266,9 @@ void monitor_stop(struct monitor *m)
 	free(m->s_vec);
 	m->s_vec = NULL;
 	m->s_vec_cap = 0;
+	policy_free(m->pol);
+	free(m->pol);
+	m->pol = NULL;
 	close(m->wake_fd);
 	pthread_mutex_destroy(&m->mu);
 	m->running = false;
@@ -285,6 +315,24 @@ void monitor_set(struct monitor *m, const char (*bdfs)[VF_BDF_LEN],
 	memcpy(m->devs, next, k * sizeof(*next));
 	m->n = k;
 	pthread_mutex_unlock(&m->mu);
+}
+
+void monitor_set_policy(struct monitor *m, const struct policy *p)
+{
+	struct policy *snap, *old;
+
+	if (!m->running)
+		return;
+	snap = policy_snapshot(p);
+	pthread_mutex_lock(&m->mu);
+	old = m->pol;
+	m->pol = snap;
+	m->interval_ms = p->daemon.sample_interval_ms ? p->daemon.sample_interval_ms : 100;
+	m->stats.interval_ms = m->interval_ms;
+	pthread_mutex_unlock(&m->mu);
+	/* no sample runs outside mu: nothing reads the old one any more */
+	policy_free(old);
+	free(old);
 }
 
 void monitor_release(struct monitor *m, const char *bdf)
