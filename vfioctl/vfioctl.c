@@ -314,7 +314,9 @@ static int unit_op(const struct opts *o, const char *op, struct json_object *arg
 			for (size_t k = 0; json_object_is_type(pending, json_type_array) &&
 					   k < json_object_array_length(pending);
 			     k++)
-				p |= strcmp(json_object_get_string(json_object_array_get_idx(pending, k)), b) == 0;
+				p |= strcmp(json_object_get_string(
+						    json_object_array_get_idx(pending, k)),
+					    b) == 0;
 			printf("%s %s%s\n", b, str(v, "state"), p ? " (reset pending)" : "");
 		}
 		/* done, but not all of it went well: say what */

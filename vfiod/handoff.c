@@ -183,7 +183,8 @@ int engine_assign_cdi(struct engine *en, const char *bdf_in, const char *tenant,
 }
 
 /* A reconcile finding: one line of en->report. */
-static void cdi_report(struct engine *en, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void cdi_report(struct engine *en, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void cdi_report(struct engine *en, const char *fmt, ...)
 {
@@ -246,7 +247,8 @@ static int cdi_sweep(struct engine *en, const char *cdi_dir, struct vf_err *e)
 		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
 		/* the path as engine_assign_cdi records it */
-		if (vf_path(consumer, sizeof(consumer), CDI_PREFIX "%s/%s", cdi_dir, de->d_name) < 0 ||
+		if (vf_path(consumer, sizeof(consumer), CDI_PREFIX "%s/%s", cdi_dir,
+			    de->d_name) < 0 ||
 		    cdi_backed(en, consumer))
 			continue;
 		if (unlinkat(dfd, de->d_name, 0) < 0) {
@@ -272,10 +274,12 @@ int engine_reconcile_cdi(struct engine *en, const char *cdi_dir, struct vf_err *
 		const struct dev_rec *r = &en->store->devs[i];
 		struct stat st;
 
-		if (r->state != DEV_ASSIGNED || strncmp(r->consumer, CDI_PREFIX, strlen(CDI_PREFIX)) != 0 ||
+		if (r->state != DEV_ASSIGNED ||
+		    strncmp(r->consumer, CDI_PREFIX, strlen(CDI_PREFIX)) != 0 ||
 		    (r->n_unit && strcmp(r->unit[0], r->bdf) != 0))
 			continue;
-		if (fstatat(AT_FDCWD, r->consumer + strlen(CDI_PREFIX), &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+		if (fstatat(AT_FDCWD, r->consumer + strlen(CDI_PREFIX), &st,
+			    AT_SYMLINK_NOFOLLOW) < 0 &&
 		    errno == ENOENT)
 			vf_strv_add(&lost, r->bdf);
 	}
