@@ -336,10 +336,25 @@ static int unit_op(const struct opts *o, const char *op, struct json_object *arg
 	if (o->json) {
 		print_json(v);
 	} else {
+		struct json_object *pending = NULL;
+
 		json_object_object_get_ex(v, "unit", &unit);
-		for (size_t i = 0; i < json_object_array_length(unit); i++)
-			printf("%s %s\n", json_object_get_string(json_object_array_get_idx(unit, i)),
-			       str(v, "state"));
+		json_object_object_get_ex(v, "pending", &pending);
+		for (size_t i = 0; i < json_object_array_length(unit); i++) {
+			const char *b = json_object_get_string(json_object_array_get_idx(unit, i));
+			bool p = false;
+
+			for (size_t k = 0; json_object_is_type(pending, json_type_array) &&
+					   k < json_object_array_length(pending);
+			     k++)
+				p |= strcmp(json_object_get_string(
+						    json_object_array_get_idx(pending, k)),
+					    b) == 0;
+			printf("%s %s%s\n", b, str(v, "state"), p ? " (reset pending)" : "");
+		}
+		/* done, but not all of it went well: say what */
+		if (json_object_object_get_ex(v, "warning", NULL))
+			fprintf(stderr, "vfioctl: warning: %s\n", str(v, "warning"));
 	}
 	json_object_put(v);
 	return 0;

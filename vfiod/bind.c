@@ -30,6 +30,11 @@ static void step(struct engine *en, const char *what, const char *bdf)
 	}
 }
 
+void engine_step(struct engine *en, const char *what, const char *bdf)
+{
+	step(en, what, bdf);
+}
+
 /* The driver bound to `bdf` ("" when none). Fails when the device is gone. */
 static int current_driver(struct engine *en, const char *bdf, char *drv, size_t cap,
 			  struct vf_err *e)

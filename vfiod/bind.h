@@ -56,6 +56,13 @@ struct unit_result {
 	char bdf[STATE_UNIT_MAX][VF_BDF_LEN];
 	size_t n;
 	bool already;             /* nothing to do: it was already so */
+	/*
+	 * Release: the move is done, but the reset of bdf[i] failed; it is
+	 * pooled with reset_pending recorded. `warning` says why ("" when all
+	 * went well).
+	 */
+	bool reset_pending[STATE_UNIT_MAX];
+	char warning[VF_ERR_MSG_MAX];
 };
 
 /* host -> pooled, for `bdf` and its companions. Refusals carry e->code. */
@@ -80,6 +87,14 @@ int engine_reset(struct engine *en, const char *bdf, struct vf_err *e);
  * it has no record of. Lines go to en->report.
  */
 int engine_reconcile(struct engine *en, struct vf_err *e);
+
+/*
+ * Counts one step of the current transition (en->step); with a fault step
+ * set (testing only) the process kills itself right after that step. For
+ * transitions outside bind.c (handoff.c's), so crash recovery can be proven
+ * between their steps too.
+ */
+void engine_step(struct engine *en, const char *what, const char *bdf);
 
 /* The IOMMU group of `bdf` (its iommu_group link), or -1. */
 int engine_device_group(const struct engine *en, const char *bdf);

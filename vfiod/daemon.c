@@ -178,6 +178,17 @@ static struct json_object *unit_json(const struct unit_result *u, const char *st
 	json_object_object_add(o, "unit", a);
 	json_object_object_add(o, "state", json_object_new_string(state));
 	json_object_object_add(o, "already", json_object_new_boolean(u->already));
+	if (u->warning[0]) {
+		/* a release whose reset failed: done, with the reset still to do */
+		struct json_object *p = json_object_new_array();
+
+		for (size_t i = 0; i < u->n; i++)
+			if (u->reset_pending[i])
+				json_object_array_add(p, json_object_new_string(u->bdf[i]));
+		json_object_object_add(o, "reset_pending", json_object_new_boolean(true));
+		json_object_object_add(o, "pending", p);
+		json_object_object_add(o, "warning", json_object_new_string(u->warning));
+	}
 	return o;
 }
 
@@ -338,7 +349,7 @@ static void attach_threads(struct daemon *d)
 	for (size_t i = 0; i < d->n_cgs; i++) {
 		struct devcg_report r = { 0 };
 		struct vf_err e = { 0 };
-		unsigned vec[256];
+		unsigned *vec;
 		size_t nv, nh = 0;
 		pid_t holders[16];
 		char comm[16] = "";
@@ -348,7 +359,7 @@ static void attach_threads(struct daemon *d)
 		int group;
 
 		snprintf(bdf, sizeof(bdf), "%s", d->cgs[i].bdf);
-		nv = monitor_vectors(&d->monitor, bdf, vec, VF_ARRAY_SIZE(vec));
+		vec = monitor_vectors(&d->monitor, bdf, &nv);
 		rec = store_find(&d->store, bdf);
 		/* libvirt owns a domain's cgroups: it is capped through libvirt */
 		group = rec && vm_of(rec) ? -1 : engine_device_group(&d->engine, bdf);
@@ -358,9 +369,16 @@ static void attach_threads(struct daemon *d)
 				vf_log(LOG_WARNING, "%s: IRQ threads: %s", bdf, e.msg);
 			devcg_report_free(&r);
 			memset(&r, 0, sizeof(r));
-			if (group >= 0 && devcg_attach_holders(&d->cgs[i], &d->h, group, &r, &e) < 0)
-				vf_log(LOG_WARNING, "%s: VMM threads: %s", bdf, e.msg);
-			scanned = group >= 0;
+			/* a scan that failed says nothing about who holds it: a recorded
+			 * holder is not taken to have let go */
+			if (group >= 0) {
+				int rc = devcg_attach_holders(&d->cgs[i], &d->h, group, &r, &e);
+
+				if (rc < 0)
+					vf_log(LOG_WARNING, "%s: VMM threads: %s", bdf, e.msg);
+				/* a failed move still names its holder; a failed scan names none */
+				scanned = rc == 0 || r.n_holders > 0;
+			}
 			for (size_t k = 0; k < r.n_holders && nh < VF_ARRAY_SIZE(holders); k++)
 				holders[nh++] = r.holders[k].pid;
 			if (r.n_holders)
@@ -368,6 +386,7 @@ static void attach_threads(struct daemon *d)
 			devcg_report_free(&r);
 		}
 		pthread_mutex_unlock(&d->cg_mu);
+		free(vec);
 		if (scanned)
 			note_holders(d, bdf, holders, nh, comm);
 	}
@@ -380,7 +399,7 @@ static void attach_threads(struct daemon *d)
 
 /* Monitor ops, run in the monitor thread: tighter caps and steered IRQs. */
 static int cg_throttle(void *ctx, const char *bdf, const struct policy_class *cls,
-		       const unsigned *vectors, size_t n, struct vf_err *e)
+		       const struct policy *pol, const unsigned *vectors, size_t n, struct vf_err *e)
 {
 	struct daemon *d = ctx;
 	struct devcg *c;
@@ -391,19 +410,21 @@ static int cg_throttle(void *ctx, const char *bdf, const struct policy_class *cl
 	if (!c || !c->ready)
 		vf_err_set(e, 0, "%s has no CPU cgroups", bdf);
 	else if (devcg_set_caps(c, cls->storm_irq_cpu_max, cls->storm_vmm_cpu_max, e) == 0 &&
-		 devcg_steer_irqs(c, &d->h, vectors, n, &d->policy, e) == 0)
+		 devcg_steer_irqs(c, &d->h, vectors, n, pol, e) == 0)
 		rc = 0;
 	pthread_mutex_unlock(&d->cg_mu);
 	return rc;
 }
 
 static int cg_unthrottle(void *ctx, const char *bdf, const struct policy_class *cls,
-			 const unsigned *vectors, size_t n, struct vf_err *e)
+			 const struct policy *pol, const unsigned *vectors, size_t n,
+			 struct vf_err *e)
 {
 	struct daemon *d = ctx;
 	struct devcg *c;
 	int rc = -1;
 
+	(void)pol;
 	(void)vectors;
 	(void)n;
 	pthread_mutex_lock(&d->cg_mu);
@@ -771,7 +792,8 @@ static void pending_end(struct daemon *d, size_t i, bool expired)
 
 		if (removes)
 			events_emit(&d->events, "released", bdf,
-				    "back to the pool from process %d (uid %u)", pid, (unsigned)p.uid);
+				    "back to the pool from process %d (uid %u)%s%s", pid,
+				    (unsigned)p.uid, u.warning[0] ? "; reset FAILED: " : "", u.warning);
 		else
 			events_emit(&d->events, "assigned", bdf,
 				    "injected live into process %d%s%s (uid %u)", pid,
@@ -985,8 +1007,9 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 		/* a live process's nodes go in a child: the reply waits for it */
 		if (engine_release_pid_start(&d->engine, req->bdf, &d->deferred, &u, e) != 0)
 			return NULL;
-		events_emit(&d->events, "released", req->bdf, "back to the pool%s%s (uid %u)",
-			    vmname[0] ? " from domain " : "", vmname, (unsigned)peer->uid);
+		events_emit(&d->events, "released", req->bdf, "back to the pool%s%s (uid %u)%s%s",
+			    vmname[0] ? " from domain " : "", vmname, (unsigned)peer->uid,
+			    u.warning[0] ? "; reset FAILED, pending: " : "", u.warning);
 		if (vmname[0])
 			vm_recap(d, vmname);
 		return unit_json(&u, "pooled");
@@ -1087,6 +1110,9 @@ static void reconcile(struct daemon *d)
 
 	if (engine_reconcile(&d->engine, &e) < 0)
 		vf_log(LOG_ERR, "reconcile: %s", e.msg);
+	/* container handoffs: records without their spec, specs without a record */
+	if (engine_reconcile_cdi(&d->engine, d->policy.daemon.cdi_dir, &e) < 0)
+		vf_log(LOG_ERR, "reconcile: CDI: %s", e.msg);
 	for (size_t i = 0; i < d->engine.report.n; i++) {
 		const char *line = d->engine.report.v[i];
 		char bdf[VF_BDF_LEN] = "";
@@ -1146,6 +1172,32 @@ static int resolve_groups(const struct policy *p, struct authz_groups *g, struct
 	return 0;
 }
 
+/*
+ * The one way a policy comes in, at start and on SIGHUP: the file (or the
+ * defaults when there is none), checked against this host (CPU caps and
+ * housekeeping CPUs within its CPUs), its group names resolved. On error
+ * `out` is freed and nothing else changed.
+ */
+static int load_policy(const struct daemon *d, struct policy *out, struct authz_groups *g,
+		       struct vf_err *e)
+{
+	long ncpus = sysconf(_SC_NPROCESSORS_CONF);
+
+	policy_init(out);
+	if (d->o->policy) {
+		policy_free(out);
+		if (policy_load(out, d->o->policy, e) < 0)
+			goto fail;
+	}
+	if (policy_check_host(out, ncpus > 0 ? (unsigned)ncpus : 0, e) < 0 ||
+	    resolve_groups(out, g, e) < 0)
+		goto fail;
+	return 0;
+fail:
+	policy_free(out);
+	return -1;
+}
+
 static int setup(struct daemon *d, struct vf_err *e)
 {
 	int r;
@@ -1156,13 +1208,7 @@ static int setup(struct daemon *d, struct vf_err *e)
 		return -1;
 	if (hostfs_init(&d->h, d->o->sysroot, e) < 0)
 		return -1;
-	policy_init(&d->policy);
-	if (d->o->policy) {
-		policy_free(&d->policy);
-		if (policy_load(&d->policy, d->o->policy, e) < 0)
-			return -1;
-	}
-	if (resolve_groups(&d->policy, &d->groups, e) < 0)
+	if (load_policy(d, &d->policy, &d->groups, e) < 0)
 		return -1;
 	d->names = names_open(d->o->pci_ids);
 	/* before the store and the host are touched: a live daemon on our
@@ -1197,6 +1243,7 @@ static int setup(struct daemon *d, struct vf_err *e)
 	if (monitor_start(&d->monitor, &d->h, d->policy.daemon.sample_interval_ms,
 			  d->cgroups ? &cg_ops : NULL, d, e) < 0)
 		return -1;
+	monitor_set_policy(&d->monitor, &d->policy);
 	sync_monitor(d);
 	if (d->cgroups) {
 		struct vf_err se = { 0 };
@@ -1221,25 +1268,36 @@ static int setup(struct daemon *d, struct vf_err *e)
 	return 0;
 }
 
+/*
+ * SIGHUP: the policy file again, through the checks start-up makes; a
+ * policy start-up would refuse is refused here too, and the old one stays.
+ * The main loop is the only reader of d->policy but for the monitor
+ * thread, which reads its own snapshot (monitor_set_policy) and its own
+ * copies of the classes (sync_monitor -> monitor_set).
+ */
 static void reload_policy(struct daemon *d)
 {
-	struct policy fresh = { 0 };
+	struct policy fresh;
+	struct authz_groups groups;
 	struct vf_err e = { 0 };
 
 	if (!d->o->policy) {
 		vf_log(LOG_INFO, "SIGHUP: no policy file to reload");
 		return;
 	}
-	struct authz_groups groups;
-
-	if (policy_load(&fresh, d->o->policy, &e) < 0 || resolve_groups(&fresh, &groups, &e) < 0) {
+	if (load_policy(d, &fresh, &groups, &e) < 0) {
 		vf_log(LOG_ERR, "SIGHUP: keeping the old policy: %s", e.msg);
-		policy_free(&fresh);
 		return;
 	}
+	/* what is set up once, at start */
+	if (strcmp(fresh.daemon.libvirt_uri, d->policy.daemon.libvirt_uri) != 0 ||
+	    strcmp(fresh.daemon.socket_group, d->policy.daemon.socket_group) != 0)
+		vf_log(LOG_NOTICE,
+		       "SIGHUP: libvirt_uri and socket_group take effect at the next start");
 	policy_free(&d->policy);
 	d->policy = fresh;
 	d->groups = groups;
+	monitor_set_policy(&d->monitor, &d->policy);
 	sync_monitor(d);
 	vf_log(LOG_NOTICE, "SIGHUP: policy %s reloaded", d->o->policy);
 }

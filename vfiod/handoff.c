@@ -6,7 +6,9 @@
 #include "inject.h"
 #include "proc.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <linux/bpf.h>
 #include <sched.h>
 #include <sys/syscall.h>
@@ -92,51 +94,215 @@ static void set_unit(struct engine *en, const struct dev_rec *lead, enum dev_sta
 	}
 }
 
+/* The records of the unit of `lead`, as they are, to put back whole on failure. */
+static size_t unit_save(struct engine *en, const struct dev_rec *lead, struct dev_rec *before)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < lead->n_unit; i++) {
+		struct dev_rec *m = store_find(en->store, lead->unit[i]);
+
+		if (m)
+			before[n++] = *m;
+	}
+	return n;
+}
+
+static void unit_restore(struct engine *en, const struct dev_rec *before, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_put(en->store, &before[i]);
+}
+
+/* Writes the spec of the unit led by `lead` to `path`. */
+static int cdi_write(struct engine *en, const struct dev_rec *lead, const char *path,
+		     struct vf_err *e)
+{
+	struct json_object *spec;
+	int group = engine_device_group(en, lead->bdf), rc;
+
+	if (group < 0)
+		return vf_err_set(e, 0, "%s: its IOMMU group cannot be read", lead->bdf);
+	spec = cdi_spec(lead->unit, lead->n_unit, group);
+	rc = vf_write_atomic(path, json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_SPACED |
+							      JSON_C_TO_STRING_NOSLASHESCAPE),
+			     0644, e);
+	json_object_put(spec);
+	return rc;
+}
+
 int engine_assign_cdi(struct engine *en, const char *bdf_in, const char *tenant,
 		      const char *cdi_dir, struct unit_result *out, struct vf_err *e)
 {
-	struct json_object *spec;
-	struct dev_rec *own, *rec;
+	struct dev_rec *own, *rec, before[STATE_UNIT_MAX];
 	char name[64], path[4096], consumer[sizeof(rec->consumer)];
 	const char *bdf;
-	int group, rc;
+	size_t nbefore;
 
+	en->step = 0;
 	if (engine_lookup(en, bdf_in, &own, &rec, out, e) < 0)
 		return vf_err_append(e, " (bind it first)");
 	bdf = own->bdf;
 	if (rec->state != DEV_POOLED)
 		return vf_err_refuse(e, "busy", "%s is %s%s%s", bdf, dev_state_name(rec->state),
 				     rec->tenant[0] ? " to tenant " : "", rec->tenant);
-	group = engine_device_group(en, bdf);
-	if (group < 0)
+	if (engine_device_group(en, bdf) < 0)
 		return vf_err_set(e, 0, "%s: its IOMMU group cannot be read", bdf);
 	/* the spec is named after the unit's lead */
 	cdi_spec_name(rec->bdf, name, sizeof(name));
 	if (vf_path(path, sizeof(path), "%s/%s", cdi_dir, name) < 0)
 		return vf_err_set(e, ENAMETOOLONG, "CDI directory %s", cdi_dir);
-	if (mkdir(cdi_dir, 0755) < 0 && errno != EEXIST)
-		return vf_err_set(e, errno, "cannot create the CDI directory %s", cdi_dir);
-	spec = cdi_spec(rec->unit, rec->n_unit, group);
-	rc = vf_write_atomic(path, json_object_to_json_string_ext(spec, JSON_C_TO_STRING_PRETTY |
-							      JSON_C_TO_STRING_SPACED |
-							      JSON_C_TO_STRING_NOSLASHESCAPE),
-			     0644, e);
-	json_object_put(spec);
-	if (rc < 0)
-		return vf_err_wrap(e, "assign %s", bdf);
 	/* release unlinks this very path: it must be whole */
-	if (vf_path(consumer, sizeof(consumer), CDI_PREFIX "%s", path) < 0) {
-		unlink(path);
+	if (vf_path(consumer, sizeof(consumer), CDI_PREFIX "%s", path) < 0)
 		return vf_err_set(e, ENAMETOOLONG, "assign %s: the CDI path %s is too long", bdf,
 				  path);
-	}
+	if (mkdir(cdi_dir, 0755) < 0 && errno != EEXIST)
+		return vf_err_set(e, errno, "cannot create the CDI directory %s", cdi_dir);
+	/*
+	 * Recorded first, then the spec: a crash in between leaves a record
+	 * without a spec, which reconcile puts back in the pool (no container
+	 * could have been given it); never a usable spec for a pooled device.
+	 */
+	nbefore = unit_save(en, rec, before);
 	set_unit(en, rec, DEV_ASSIGNED, consumer, tenant);
 	if (store_save(en->store, e) < 0) {
-		set_unit(en, rec, DEV_POOLED, "", "");
-		unlink(path);
+		unit_restore(en, before, nbefore);
 		return vf_err_wrap(e, "assign %s", bdf);
 	}
+	engine_step(en, "recorded", bdf);
+	if (cdi_write(en, rec, path, e) < 0) {
+		struct vf_err se = { 0 };
+
+		unlink(path); /* a rename that worked before the directory sync failed */
+		unit_restore(en, before, nbefore);
+		if (store_save(en->store, &se) < 0)
+			vf_err_append(e, "; and recording that failed: %s", se.msg);
+		return vf_err_wrap(e, "assign %s", bdf);
+	}
+	engine_step(en, "spec written", bdf);
 	return 0;
+}
+
+/* A reconcile finding: one line of en->report. */
+static void cdi_report(struct engine *en, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void cdi_report(struct engine *en, const char *fmt, ...)
+{
+	char line[VF_ERR_MSG_MAX + 512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	vf_strv_add(&en->report, line);
+}
+
+/* The device a file name of the CDI directory is the spec of: exactly cdi_spec_name's. */
+static bool cdi_spec_bdf(const char *name, char bdf[VF_BDF_LEN])
+{
+	char again[64];
+	size_t len = strlen(name);
+
+	if (len != strlen("vfiod-0000_00_00.0.json") || strncmp(name, "vfiod-", 6) != 0)
+		return false;
+	snprintf(bdf, VF_BDF_LEN, "%.12s", name + 6);
+	for (char *c = bdf; *c; c++)
+		if (*c == '_')
+			*c = ':';
+	if (!vf_is_canonical_bdf(bdf))
+		return false;
+	cdi_spec_name(bdf, again, sizeof(again));
+	return strcmp(again, name) == 0;
+}
+
+/* True when a record assigned through CDI names this spec. */
+static bool cdi_backed(const struct engine *en, const char *consumer)
+{
+	for (size_t i = 0; i < en->store->n; i++)
+		if (en->store->devs[i].state == DEV_ASSIGNED &&
+		    strcmp(en->store->devs[i].consumer, consumer) == 0)
+			return true;
+	return false;
+}
+
+/* Removes the specs of `cdi_dir` that no record backs; symlinks and other files stay. */
+static int cdi_sweep(struct engine *en, const char *cdi_dir, struct vf_err *e)
+{
+	_cleanup_close_ int dfd = -1;
+	DIR *dir;
+	struct dirent *de;
+	int rc = 0;
+
+	dfd = open(cdi_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : vf_err_set(e, errno, "the CDI directory %s", cdi_dir);
+	dir = fdopendir(dup(dfd));
+	if (!dir)
+		return vf_err_set(e, errno, "the CDI directory %s", cdi_dir);
+	while ((de = readdir(dir))) {
+		char bdf[VF_BDF_LEN], consumer[sizeof(en->store->devs[0].consumer)];
+		struct stat st;
+
+		if (!cdi_spec_bdf(de->d_name, bdf) ||
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		/* the path as engine_assign_cdi records it */
+		if (vf_path(consumer, sizeof(consumer), CDI_PREFIX "%s/%s", cdi_dir,
+			    de->d_name) < 0 ||
+		    cdi_backed(en, consumer))
+			continue;
+		if (unlinkat(dfd, de->d_name, 0) < 0) {
+			cdi_report(en, "%s: the CDI spec %s/%s is backed by no record, and cannot be removed: %s",
+				   bdf, cdi_dir, de->d_name, strerror(errno));
+			rc = vf_err_set(e, errno, "cannot remove %s/%s", cdi_dir, de->d_name);
+			continue;
+		}
+		cdi_report(en, "%s: removed the CDI spec %s/%s, which no record backs (a container handoff interrupted, or a spec left behind)",
+			   bdf, cdi_dir, de->d_name);
+	}
+	closedir(dir);
+	return rc;
+}
+
+int engine_reconcile_cdi(struct engine *en, const char *cdi_dir, struct vf_err *e)
+{
+	struct vf_strv lost = { 0 };
+	int rc = 0;
+
+	/* a record without its spec: the assign never finished (or the spec was removed) */
+	for (size_t i = 0; i < en->store->n; i++) {
+		const struct dev_rec *r = &en->store->devs[i];
+		struct stat st;
+
+		if (r->state != DEV_ASSIGNED ||
+		    strncmp(r->consumer, CDI_PREFIX, strlen(CDI_PREFIX)) != 0 ||
+		    (r->n_unit && strcmp(r->unit[0], r->bdf) != 0))
+			continue;
+		if (fstatat(AT_FDCWD, r->consumer + strlen(CDI_PREFIX), &st,
+			    AT_SYMLINK_NOFOLLOW) < 0 &&
+		    errno == ENOENT)
+			vf_strv_add(&lost, r->bdf);
+	}
+	for (size_t i = 0; i < lost.n; i++) {
+		struct unit_result u;
+		struct vf_err re = { 0 };
+
+		if (engine_release(en, lost.v[i], &u, &re) < 0) {
+			cdi_report(en, "%s: assigned through CDI but its spec is missing, and cannot be put back in the pool: %s",
+				   lost.v[i], re.msg);
+			*e = re;
+			rc = -1;
+		} else {
+			cdi_report(en, "%s: assigned through CDI but its spec is missing (an assign interrupted before the spec was written, or the spec was removed): back to the pool%s%s%s",
+				   lost.v[i], u.warning[0] ? " (" : "", u.warning, u.warning[0] ? ")" : "");
+		}
+	}
+	vf_strv_free(&lost);
+	if (cdi_dir && cdi_dir[0] && cdi_sweep(en, cdi_dir, e) < 0)
+		rc = -1;
+	return rc;
 }
 
 /* ---- live injection into a running process ------------------------- */
@@ -650,12 +816,22 @@ static int release_to_pool(struct engine *en, struct dev_rec *rec, struct unit_r
 	}
 	if (store_save(en->store, e) < 0)
 		return vf_err_wrap(e, "release %s", bdf);
+	/*
+	 * The consumer is gone and the device is pooled whatever the reset
+	 * does: a failed reset is not a failed release. It stays recorded as
+	 * pending, and the result says so.
+	 */
 	for (size_t i = 0; i < out->n; i++) {
 		struct vf_err re = { 0 };
+		size_t len = strlen(out->warning);
 
-		/* engine_reset records the outcome (reset, or no method) itself */
-		if (engine_reset(en, out->bdf[i], &re) < 0)
-			return vf_err_set(e, re.errnum, "release %s: %s", bdf, re.msg);
+		/* engine_reset records the outcome (reset, pending, or no method) itself */
+		if (engine_reset(en, out->bdf[i], &re) >= 0)
+			continue;
+		out->reset_pending[i] = true;
+		/* re.msg already ends in the errno's text */
+		snprintf(out->warning + len, sizeof(out->warning) - len, "%s%s: pooled with its reset pending",
+			 len ? "; " : "", re.msg);
 	}
 	return 0;
 }

@@ -43,6 +43,18 @@ int engine_assign_cdi(struct engine *en, const char *bdf, const char *tenant,
 		      const char *cdi_dir, struct unit_result *out, struct vf_err *e);
 
 /*
+ * At start (after engine_reconcile): a unit recorded as assigned through
+ * CDI whose spec file is missing (a crash between recording and writing it,
+ * or the spec was removed) is released back to the pool as engine_release
+ * does; then every "vfiod-<bdf>.json" regular file in `cdi_dir` that no
+ * record in state assigned names ("cdi:<cdi_dir>/<name>") is removed. The
+ * directory is opened without following a symlink, and only regular files
+ * whose name is exactly a spec name are touched. Each finding is a line in
+ * en->report. <0 when something could not be repaired (e says the last).
+ */
+int engine_reconcile_cdi(struct engine *en, const char *cdi_dir, struct vf_err *e);
+
+/*
  * pooled -> assigned to a running process (a container's), live
  * (inject.h says how the nodes are made safely): creates /dev/vfio/vfio
  * and /dev/vfio/<group> in its /dev with the host's major:minor, mode and

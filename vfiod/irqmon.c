@@ -840,11 +840,15 @@ const char *irqmon_rediscover_reason(const struct irqmon_dev *d)
 	return d->rediscover ? d->why : "";
 }
 
-size_t irqmon_vectors(const struct irqmon_dev *d, unsigned *out, size_t cap)
+size_t irqmon_vectors(const struct irqmon_dev *d, unsigned *out, size_t cap, size_t *total)
 {
-	for (size_t i = 0; i < d->n && i < cap; i++)
+	size_t i;
+
+	for (i = 0; i < d->n && i < cap; i++)
 		out[i] = d->vecs[i].irq;
-	return d->n;
+	if (total)
+		*total = d->n;
+	return i;
 }
 
 bool irqmon_uses_proc_interrupts(const struct irqmon_dev *d)

@@ -126,8 +126,14 @@ bool irqmon_rediscover_needed(const struct irqmon_dev *d);
 /* Why, in words ("" when not needed). */
 const char *irqmon_rediscover_reason(const struct irqmon_dev *d);
 
-/* Copies up to `cap` vector numbers into `out`; returns how many there are. */
-size_t irqmon_vectors(const struct irqmon_dev *d, unsigned *out, size_t cap);
+/*
+ * Copies up to `cap` vector numbers into `out` (may be NULL when cap is 0)
+ * and returns how many it copied: never more than `cap`, so `out[0..ret)`
+ * is what a caller may read. `total` (may be NULL) gets how many the device
+ * has (d->n): a device may have thousands of MSI-X vectors, so a caller
+ * that must see them all sizes its array from `total` (or d->n).
+ */
+size_t irqmon_vectors(const struct irqmon_dev *d, unsigned *out, size_t cap, size_t *total);
 
 /* True when some vector of `d` is counted from /proc/interrupts. */
 bool irqmon_uses_proc_interrupts(const struct irqmon_dev *d);

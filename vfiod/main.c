@@ -137,13 +137,12 @@ int main(int argc, char **argv)
 	if (!policy_path && access(DEFAULT_POLICY, F_OK) == 0)
 		policy_path = DEFAULT_POLICY;
 	policy_init(&pol);
-	if (policy_path) {
+	/* the daemon loads its own, checked against this host (and again on
+	 * SIGHUP): the host checks (CPU counts) are not made here, a policy
+	 * may be checked anywhere before it is deployed */
+	if (policy_path && (check || inventory)) {
 		policy_free(&pol);
-		/* the host checks (CPU counts) belong to the daemon on its host:
-		 * a policy may be checked anywhere before it is deployed */
-		if (policy_load(&pol, policy_path, &e) < 0 ||
-		    (!check && !inventory &&
-		     policy_check_host(&pol, (unsigned)sysconf(_SC_NPROCESSORS_CONF), &e) < 0)) {
+		if (policy_load(&pol, policy_path, &e) < 0) {
 			vf_log(LOG_ERR, "%s", e.msg);
 			policy_free(&pol);
 			return 1;
@@ -166,7 +165,7 @@ int main(int argc, char **argv)
 		policy_free(&pol);
 		return rc;
 	}
-	policy_free(&pol); /* the daemon loads its own, and reloads it on SIGHUP */
+	policy_free(&pol);
 	if (!udev)
 		udev = strcmp(sysroot, "/") == 0 ? DEFAULT_UDEV_RULES : "none";
 	d.sysroot = sysroot;

@@ -80,7 +80,7 @@ static bool uses_fallback(const struct monitor_dev *d)
 /* What the sample says: the detector's step, and the action it asks for. */
 static void sample_one(struct monitor *m, struct monitor_dev *d, uint64_t t_ms, uint64_t total)
 {
-	unsigned vec[256];
+	unsigned *vec;
 	size_t nv;
 	struct vf_err e = { 0 };
 	enum storm_action a;
@@ -103,16 +103,22 @@ static void sample_one(struct monitor *m, struct monitor_dev *d, uint64_t t_ms, 
 	}
 	if (a == STORM_NONE)
 		return;
-	nv = irqmon_vectors(&d->irq, vec, VF_ARRAY_SIZE(vec));
+	/* all of them, however many: the ops read vec[0..nv) */
+	if (d->irq.n > m->s_vec_cap) {
+		m->s_vec = vf_xreallocarray(m->s_vec, d->irq.n, sizeof(*m->s_vec));
+		m->s_vec_cap = d->irq.n;
+	}
+	vec = m->s_vec;
+	nv = irqmon_vectors(&d->irq, vec, m->s_vec_cap, NULL);
 	switch (a) {
 	case STORM_THROTTLE:
 	case STORM_UNTHROTTLE:
 		if (!m->ops || !m->ops->throttle || !m->ops->unthrottle)
 			rc = vf_err_set(&e, 0, "no CPU containment is set up on this host");
 		else if (a == STORM_THROTTLE)
-			rc = m->ops->throttle(m->ops_ctx, d->bdf, &d->cls, vec, nv, &e);
+			rc = m->ops->throttle(m->ops_ctx, d->bdf, &d->cls, m->pol, vec, nv, &e);
 		else
-			rc = m->ops->unthrottle(m->ops_ctx, d->bdf, &d->cls, vec, nv, &e);
+			rc = m->ops->unthrottle(m->ops_ctx, d->bdf, &d->cls, m->pol, vec, nv, &e);
 		break;
 	case STORM_SILENCE:
 		rc = silence(m, d->bdf, &old, &e);
@@ -159,10 +165,26 @@ static void sample_all(struct monitor *m, uint64_t t_ms)
 			sample_one(m, m->s_dev[i], t_ms, m->s_total[i]);
 }
 
+/* The monitor's own copy of what it reads of `p`. */
+static struct policy *policy_snapshot(const struct policy *p)
+{
+	struct policy *snap = vf_xcalloc(1, sizeof(*snap));
+
+	snap->initialized = true;
+	snap->daemon = p->daemon;
+	snap->daemon.src.file = NULL; /* points into p's file names */
+	return snap;
+}
+
 static void *run(void *arg)
 {
 	struct monitor *m = arg;
-	uint64_t period = (uint64_t)m->interval_ms * 1000u, next = now_us() + period;
+	uint64_t period, next;
+
+	pthread_mutex_lock(&m->mu);
+	period = (uint64_t)m->interval_ms * 1000u;
+	pthread_mutex_unlock(&m->mu);
+	next = now_us() + period;
 
 	for (;;) {
 		struct timespec ts = { (time_t)(next / 1000000u), (long)(next % 1000000u) * 1000 };
@@ -183,6 +205,8 @@ static void *run(void *arg)
 		if (late > m->stats.max_late_us)
 			m->stats.max_late_us = late;
 		sample_all(m, start / 1000u);
+		/* a reload's interval, from the next sample on */
+		period = (uint64_t)m->interval_ms * 1000u;
 		pthread_mutex_unlock(&m->mu);
 		next += period;
 		/* fell far behind (suspend, a stalled host): do not burst to catch up */
@@ -203,14 +227,23 @@ int monitor_start(struct monitor *m, const struct hostfs *h, unsigned interval_m
 	m->stats.interval_ms = m->interval_ms;
 	m->ops = ops;
 	m->ops_ctx = ops_ctx;
+	m->pol = vf_xcalloc(1, sizeof(*m->pol));
+	policy_init(m->pol); /* the defaults until the daemon hands its policy */
 	m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (m->wake_fd < 0)
+	if (m->wake_fd < 0) {
+		policy_free(m->pol);
+		free(m->pol);
+		m->pol = NULL;
 		return vf_err_set(e, errno, "eventfd");
+	}
 	pthread_mutex_init(&m->mu, NULL);
 	r = pthread_create(&m->thread, NULL, run, m);
 	if (r) {
 		close(m->wake_fd);
 		m->wake_fd = -1;
+		policy_free(m->pol);
+		free(m->pol);
+		m->pol = NULL;
 		return vf_err_set(e, r, "cannot start the interrupt monitor");
 	}
 	m->running = true;
@@ -230,6 +263,12 @@ void monitor_stop(struct monitor *m)
 		free(m->devs[i]);
 	}
 	m->n = 0;
+	free(m->s_vec);
+	m->s_vec = NULL;
+	m->s_vec_cap = 0;
+	policy_free(m->pol);
+	free(m->pol);
+	m->pol = NULL;
 	close(m->wake_fd);
 	pthread_mutex_destroy(&m->mu);
 	m->running = false;
@@ -276,6 +315,24 @@ void monitor_set(struct monitor *m, const char (*bdfs)[VF_BDF_LEN],
 	memcpy(m->devs, next, k * sizeof(*next));
 	m->n = k;
 	pthread_mutex_unlock(&m->mu);
+}
+
+void monitor_set_policy(struct monitor *m, const struct policy *p)
+{
+	struct policy *snap, *old;
+
+	if (!m->running)
+		return;
+	snap = policy_snapshot(p);
+	pthread_mutex_lock(&m->mu);
+	old = m->pol;
+	m->pol = snap;
+	m->interval_ms = p->daemon.sample_interval_ms ? p->daemon.sample_interval_ms : 100;
+	m->stats.interval_ms = m->interval_ms;
+	pthread_mutex_unlock(&m->mu);
+	/* no sample runs outside mu: nothing reads the old one any more */
+	policy_free(old);
+	free(old);
 }
 
 void monitor_release(struct monitor *m, const char *bdf)
@@ -347,16 +404,22 @@ struct monitor_stats monitor_stats(struct monitor *m)
 	return s;
 }
 
-size_t monitor_vectors(struct monitor *m, const char *bdf, unsigned *out, size_t cap)
+unsigned *monitor_vectors(struct monitor *m, const char *bdf, size_t *n)
 {
-	size_t n = 0;
+	unsigned *out = NULL;
 
+	*n = 0;
 	if (!m->running)
-		return 0;
+		return NULL;
 	pthread_mutex_lock(&m->mu);
-	for (size_t i = 0; i < m->n; i++)
-		if (strcmp(m->devs[i]->bdf, bdf) == 0)
-			n = irqmon_vectors(&m->devs[i]->irq, out, cap);
+	for (size_t i = 0; i < m->n && !out; i++) {
+		const struct irqmon_dev *irq = &m->devs[i]->irq;
+
+		if (strcmp(m->devs[i]->bdf, bdf) != 0 || !irq->n)
+			continue;
+		out = vf_xcalloc(irq->n, sizeof(*out));
+		*n = irqmon_vectors(irq, out, irq->n, NULL);
+	}
 	pthread_mutex_unlock(&m->mu);
-	return n;
+	return out;
 }

@@ -37,12 +37,19 @@ struct monitor_msg {
 	char detail[256];
 };
 
-/* Containment the monitor applies itself (set by the daemon; may be NULL). */
+/*
+ * Containment the monitor applies itself (set by the daemon; may be NULL).
+ * Called in the monitor thread with its mutex held: `cls` is the device's
+ * copy of its class, `pol` the monitor's snapshot of the policy
+ * (monitor_set_policy), both valid for the call only.
+ */
 struct monitor_ops {
 	int (*throttle)(void *ctx, const char *bdf, const struct policy_class *cls,
-			const unsigned *vectors, size_t n, struct vf_err *e);
+			const struct policy *pol, const unsigned *vectors, size_t n,
+			struct vf_err *e);
 	int (*unthrottle)(void *ctx, const char *bdf, const struct policy_class *cls,
-			  const unsigned *vectors, size_t n, struct vf_err *e);
+			  const struct policy *pol, const unsigned *vectors, size_t n,
+			  struct vf_err *e);
 };
 
 struct monitor_dev {
@@ -72,6 +79,15 @@ struct monitor {
 	unsigned interval_ms;
 	const struct monitor_ops *ops;
 	void *ops_ctx;
+	/*
+	 * What the monitor thread reads of the policy, as a copy of its own:
+	 * the [daemon] section (housekeeping CPUs, sample interval), no
+	 * classes (each device holds a copy of its class). Replaced whole
+	 * under mu by monitor_set_policy, and the monitor thread reads it only
+	 * under mu, so the old one is freed while no sample uses it. Never
+	 * NULL while running.
+	 */
+	struct policy *pol;
 	struct monitor_dev *devs[MONITOR_MAX_DEVS];
 	size_t n;
 	struct monitor_msg queue[MONITOR_QUEUE];
@@ -82,11 +98,22 @@ struct monitor {
 	struct irqmon_dev *s_irq[MONITOR_MAX_DEVS];
 	struct monitor_dev *s_dev[MONITOR_MAX_DEVS];
 	uint64_t s_total[MONITOR_MAX_DEVS];
+	unsigned *s_vec;           /* an acting device's vectors: grown to its count, never cut */
+	size_t s_vec_cap;
 };
 
 int monitor_start(struct monitor *m, const struct hostfs *h, unsigned interval_ms,
 		  const struct monitor_ops *ops, void *ops_ctx, struct vf_err *e);
 void monitor_stop(struct monitor *m);
+
+/*
+ * The monitor reads `p` from now on: copies what it needs (the [daemon]
+ * section: housekeeping CPUs for the throttle op, the sample interval,
+ * which takes effect from the next sample) and swaps it in under its
+ * mutex; the caller may free or change `p` as soon as it returns. Classes
+ * and thresholds come with monitor_set.
+ */
+void monitor_set_policy(struct monitor *m, const struct policy *p);
 
 /*
  * Watches exactly these devices from now on, each with its class; a device
@@ -108,7 +135,11 @@ bool monitor_device(struct monitor *m, const char *bdf, enum storm_level *level,
 
 struct monitor_stats monitor_stats(struct monitor *m);
 
-/* The vectors the monitor found for the device (0 when not watched). */
-size_t monitor_vectors(struct monitor *m, const char *bdf, unsigned *out, size_t cap);
+/*
+ * Every vector the monitor found for the device, however many (an MSI-X
+ * device may have 2048), in an array the caller frees; *n gets the count.
+ * NULL with *n = 0 when it is not watched or has none.
+ */
+unsigned *monitor_vectors(struct monitor *m, const char *bdf, size_t *n);
 
 #endif

@@ -358,14 +358,15 @@ static void host_open(struct host *x)
 		struct monitor_dev *md = &x->mdev[d];
 		unsigned vecs[V + 1];
 		uint64_t total;
+		size_t nvec;
 
 		dev_bdf(d, md->bdf);
 		md->cls = policy_default_class;
 		storm_init(&md->storm, &md->cls);
 		if (irqmon_discover(&md->irq, &x->h, md->bdf, &e) < 0)
 			die("discover %s: %s", md->bdf, e.msg);
-		if (irqmon_vectors(&md->irq, vecs, V + 1) != V)
-			die("%s: %zu vectors, want %d", md->bdf, irqmon_vectors(&md->irq, vecs, 0), V);
+		if (irqmon_vectors(&md->irq, vecs, V + 1, &nvec) != V || nvec != V)
+			die("%s: %zu vectors, want %d", md->bdf, nvec, V);
 		for (size_t v = 0; v < V; v++)
 			if (vecs[v] != vector_irq(x, d * V + v))
 				die("%s: vector %zu is IRQ %u, want %u", md->bdf, v, vecs[v],

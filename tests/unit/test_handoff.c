@@ -1070,6 +1070,253 @@ static void test_bug_quarantine_failure_loses_saved_command(void **state)
 }
 
 
+/* ---- crash consistency of container handoffs -------------------------------- */
+
+/* The state file reopened as the next start would see it. */
+static void reopen_store(struct fx *f)
+{
+	struct vf_err e = { 0 };
+
+	store_close(&f->s);
+	memset(&f->s, 0, sizeof(f->s));
+	assert_int_equal(store_open(&f->s, f->dir, &e), 0);
+}
+
+/* True when some report line contains `what`. */
+static bool reported(const struct fx *f, const char *what)
+{
+	for (size_t i = 0; i < f->en.report.n; i++)
+		if (strstr(f->en.report.v[i], what))
+			return true;
+	return false;
+}
+
+/*
+ * A crash (the fault hook's SIGKILL) right after each step of a CDI assign:
+ * a spec on disk is always backed by a record on disk, and reconcile at the
+ * next start leaves either a pooled device and no spec, or an assigned one
+ * and its spec.
+ */
+static void test_cdi_assign_crash(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	char path[PATH_MAX];
+	int killed = 0;
+
+	add_nic(f);
+	bind_ok(f, NIC, &res);
+	spec_path(f, NIC_SPEC, path, sizeof(path));
+	for (int k = 1; k <= 3; k++) {
+		const struct dev_rec *r;
+		int status;
+		pid_t child = fork();
+
+		assert_true(child >= 0);
+		if (child == 0) {
+			f->en.fault_step = k;
+			_exit(engine_assign_cdi(&f->en, NIC, "team-a", f->cdi, &res, &e) < 0 ? 1 : 0);
+		}
+		assert_int_equal(waitpid(child, &status, 0), child);
+		reopen_store(f);
+		r = store_find(&f->s, NIC);
+		assert_non_null(r);
+		if (WIFSIGNALED(status)) {
+			assert_int_equal(WTERMSIG(status), SIGKILL);
+			killed++;
+		} else {
+			assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		}
+		/* never a usable spec for a device the store calls pooled */
+		if (path_exists(path))
+			assert_int_equal(r->state, DEV_ASSIGNED);
+		/* the next start */
+		vf_strv_free(&f->en.report);
+		assert_int_equal(engine_reconcile_cdi(&f->en, f->cdi, &e), 0);
+		r = store_find(&f->s, NIC);
+		if (r->state == DEV_ASSIGNED) {
+			assert_true(path_exists(path));
+			assert_assigned_rec(f, NIC, path, "team-a");
+			release_ok(f, NIC, &res);
+		} else {
+			/* recorded, then killed before the spec: back in the pool */
+			assert_int_equal(k, 1);
+			assert_true(reported(f, NIC ": assigned through CDI but its spec is missing"));
+		}
+		assert_false(path_exists(path));
+		assert_pooled_rec(f, NIC);
+		assert_disk_agrees(f);
+	}
+	/* killed after the record and after the spec; step 3 does not exist */
+	assert_int_equal(killed, 2);
+}
+
+/* The spec cannot be written: the records are put back whole, on disk too. */
+static void test_cdi_write_fails(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	char path[PATH_MAX];
+	char *before, *after;
+
+	add_gpu_unit(f);
+	bind_ok(f, GPU, &res);
+	assert_int_equal(mkdir(f->cdi, 0755), 0);
+	spec_path(f, GPU_SPEC, path, sizeof(path));
+	assert_int_equal(mkdir(path, 0755), 0); /* the rename onto it fails */
+	before = store_format(&f->s);
+	assert_int_equal(engine_assign_cdi(&f->en, GPU, "team-a", f->cdi, &res, &e), -1);
+	assert_non_null(strstr(e.msg, "assign " GPU));
+	after = store_format(&f->s);
+	assert_string_equal(after, before);
+	free(before);
+	free(after);
+	assert_pooled_rec(f, GPU);
+	assert_pooled_rec(f, AUD);
+	assert_disk_agrees(f);
+	assert_int_equal(rmdir(path), 0);
+	assign_ok(f, GPU, "team-a", &res);
+	assert_assigned_rec(f, AUD, path, "team-a");
+}
+
+static void touch(const char *path)
+{
+	FILE *fp = fopen(path, "we");
+
+	assert_non_null(fp);
+	fputs("{}\n", fp);
+	fclose(fp);
+}
+
+/*
+ * At start, specs no record backs are removed: regular files named exactly
+ * as vfiod names its specs, nothing else, and never through a symlink.
+ */
+static void test_cdi_orphan_sweep(void **state)
+{
+	static const char *const kept[] = {
+		"vfiod-0000_00_05.0.json.tmp", "other.json", "vfiod-zzzz_00_05.0.json",
+		"vfiod-0000:00:05.0.json", "vfiod-0000_00_05.0.jsonx", "xvfiod-0000_00_05.0.json",
+	};
+	struct fx *f = *state;
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	char p[PATH_MAX + 64], target[PATH_MAX + 64], mine[PATH_MAX], real[PATH_MAX + 64];
+
+	add_nic(f);
+	bind_ok(f, NIC, &res);
+	assign_ok(f, NIC, "team-a", &res);
+	spec_path(f, NIC_SPEC, mine, sizeof(mine));
+	/* an orphan: the spec of a device no record has assigned */
+	snprintf(p, sizeof(p), "%s/vfiod-0000_00_04.0.json", f->cdi);
+	touch(p);
+	for (size_t i = 0; i < VF_ARRAY_SIZE(kept); i++) {
+		snprintf(p, sizeof(p), "%s/%s", f->cdi, kept[i]);
+		touch(p);
+	}
+	/* a symlink by a spec's name, to a file that must survive */
+	snprintf(target, sizeof(target), "%s/precious", f->st.root);
+	touch(target);
+	snprintf(p, sizeof(p), "%s/vfiod-0000_00_07.0.json", f->cdi);
+	assert_int_equal(symlink(target, p), 0);
+	/* a directory by a spec's name */
+	snprintf(p, sizeof(p), "%s/vfiod-0000_00_08.0.json", f->cdi);
+	assert_int_equal(mkdir(p, 0755), 0);
+
+	assert_int_equal(engine_reconcile_cdi(&f->en, f->cdi, &e), 0);
+	snprintf(p, sizeof(p), "%s/vfiod-0000_00_04.0.json", f->cdi);
+	assert_false(path_exists(p));
+	assert_true(reported(f, "0000:00:04.0: removed the CDI spec"));
+	assert_int_equal(f->en.report.n, 1);
+	assert_true(path_exists(mine));
+	assert_assigned_rec(f, NIC, mine, "team-a");
+	assert_true(path_exists(target));
+	assert_int_equal(dir_count(f->cdi), 1 + (int)VF_ARRAY_SIZE(kept) + 2);
+
+	/* a CDI directory that is a symlink is not followed */
+	vf_strv_free(&f->en.report);
+	snprintf(real, sizeof(real), "%s/elsewhere", f->st.root);
+	assert_int_equal(mkdir(real, 0755), 0);
+	snprintf(p, sizeof(p), "%s/vfiod-0000_00_04.0.json", real);
+	touch(p);
+	snprintf(target, sizeof(target), "%s/cdi-link", f->st.root);
+	assert_int_equal(symlink(real, target), 0);
+	assert_int_equal(engine_reconcile_cdi(&f->en, target, &e), -1);
+	assert_true(e.errnum == ELOOP || e.errnum == ENOTDIR); /* O_NOFOLLOW said no */
+	assert_true(path_exists(p));
+	assert_int_equal(f->en.report.n, 0);
+	/* a missing directory is nothing to sweep */
+	snprintf(p, sizeof(p), "%s/none", f->st.root);
+	assert_int_equal(engine_reconcile_cdi(&f->en, p, &e), 0);
+}
+
+/* A record assigned through CDI whose spec went missing comes back to the pool. */
+static void test_cdi_spec_missing(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	char path[PATH_MAX];
+
+	add_gpu_unit(f);
+	bind_ok(f, GPU, &res);
+	assign_ok(f, GPU, "team-a", &res);
+	spec_path(f, GPU_SPEC, path, sizeof(path));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(engine_reconcile_cdi(&f->en, f->cdi, &e), 0);
+	assert_true(reported(f, GPU ": assigned through CDI but its spec is missing"));
+	assert_pooled_rec(f, GPU);
+	assert_pooled_rec(f, AUD);
+	assert_disk_agrees(f);
+	assert_false(path_exists(path));
+}
+
+/*
+ * A release whose reset fails is a release: the consumer is gone, the unit
+ * is pooled with the reset recorded as pending, and the result says so in
+ * one sentence that names the errno once.
+ */
+static void test_release_reset_fails(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	const char *enoent = strerror(ENOENT), *first;
+	char path[PATH_MAX];
+
+	add_gpu_unit(f);
+	bind_ok(f, GPU, &res);
+	assign_ok(f, GPU, "team-a", &res);
+	spec_path(f, GPU_SPEC, path, sizeof(path));
+	/* the audio function's reset attribute is gone (its method is still listed) */
+	km_unlink(&f->m, "sys/devices/pci0000:00/" AUD "/reset");
+	if (engine_release(&f->en, GPU, &res, &e) < 0)
+		fail_msg("release with a failing reset: %s", e.msg);
+	assert_int_equal(res.n, 2);
+	assert_false(res.reset_pending[0]); /* the GPU has no reset method */
+	assert_true(res.reset_pending[1]);
+	assert_non_null(strstr(res.warning, "reset of " AUD));
+	assert_non_null(strstr(res.warning, "pooled with its reset pending"));
+	first = strstr(res.warning, enoent);
+	assert_non_null(first);
+	assert_null(strstr(first + 1, enoent));
+	assert_false(path_exists(path));
+	assert_pooled_rec(f, GPU);
+	assert_pooled_rec(f, AUD);
+	assert_true(store_find(&f->s, AUD)->reset_pending);
+	assert_disk_agrees(f);
+	/* a release that went well says nothing of the kind */
+	tree_write(&f->m.t, "sys/devices/pci0000:00/" AUD "/reset", "");
+	assign_ok(f, GPU, "team-a", &res);
+	release_ok(f, GPU, &res);
+	assert_string_equal(res.warning, "");
+	assert_false(res.reset_pending[1]);
+	assert_false(store_find(&f->s, AUD)->reset_pending);
+}
+
+
 /* ---- VMs (a fake VM manager in place of libvirt) --------------------------------- */
 
 /* One domain as the fake manager sees it. */
@@ -1606,6 +1853,11 @@ int main(void)
 		T(test_quarantine_unit),
 		T(test_quarantine_refusals),
 		T(test_bug_long_cdi_dir_leaves_spec),
+		T(test_cdi_assign_crash),
+		T(test_cdi_write_fails),
+		T(test_cdi_orphan_sweep),
+		T(test_cdi_spec_missing),
+		T(test_release_reset_fails),
 		T(test_bug_unquarantine_splits_unit),
 		T(test_bug_quarantine_failure_loses_saved_command),
 		cmocka_unit_test(test_vm_event_action),

@@ -7,6 +7,9 @@
 
 #include "hostfs.h"
 #include "irqmon.h"
+#include "monitor.h"
+
+#include <time.h>
 
 #define BDF "0000:00:02.0"
 #define DEVDIR "sys/devices/pci0000:00/" BDF
@@ -317,8 +320,10 @@ static void discover(struct fx *f)
 static void assert_vectors(const struct irqmon_dev *d, const unsigned *want, size_t n)
 {
 	unsigned got[16];
+	size_t total = 0;
 
-	assert_int_equal(irqmon_vectors(d, got, VF_ARRAY_SIZE(got)), n);
+	assert_int_equal(irqmon_vectors(d, got, VF_ARRAY_SIZE(got), &total), n);
+	assert_int_equal(total, n);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(got[i], want[i]);
 }
@@ -590,7 +595,7 @@ static void test_page_cut(void **state)
 {
 	struct fx *f = *state;
 	static char text[8192];
-	size_t len;
+	size_t len, total = 0;
 
 	/*
 	 * sysfs stops at a page without the "\n": the last number may be cut
@@ -618,7 +623,8 @@ static void test_page_cut(void **state)
 	assert_int_equal(text[4094], '0');
 	assert_int_equal(sample(f), 91);
 	assert_false(irqmon_rediscover_needed(&f->d));
-	assert_int_equal(irqmon_vectors(&f->d, NULL, 0), 1);
+	assert_int_equal(irqmon_vectors(&f->d, NULL, 0, &total), 0);
+	assert_int_equal(total, 1);
 }
 
 static void test_discover_errors(void **state)
@@ -777,6 +783,223 @@ static void test_mixed_per_vector(void **state)
 	assert_false(irqmon_rediscover_needed(&f->d));
 }
 
+/* ---- a device with more vectors than anyone's fixed array ---- */
+
+#define MANY_VECS 2048
+#define MANY_BASE 100u
+
+struct many_ctx {
+	pthread_mutex_t mu;
+	size_t calls, n;
+	bool in_order;
+};
+
+/* Reads every vector it is given, as devcg_steer_irqs does. */
+static int many_throttle(void *ctx, const char *bdf, const struct policy_class *cls,
+			 const struct policy *pol, const unsigned *vectors, size_t n,
+			 struct vf_err *e)
+{
+	struct many_ctx *c = ctx;
+	bool in_order = true;
+
+	for (size_t i = 0; i < n; i++)
+		in_order &= vectors[i] == MANY_BASE + i;
+	pthread_mutex_lock(&c->mu);
+	c->calls++;
+	c->n = n;
+	c->in_order = in_order;
+	pthread_mutex_unlock(&c->mu);
+	return 0;
+}
+
+static int many_unthrottle(void *ctx, const char *bdf, const struct policy_class *cls,
+			   const struct policy *pol, const unsigned *vectors, size_t n,
+			   struct vf_err *e)
+{
+	return 0;
+}
+
+static void test_many_vectors(void **state)
+{
+	static const struct monitor_ops ops = { many_throttle, many_unthrottle };
+	struct fx *f = *state;
+	struct many_ctx c = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct policy_class cls = policy_default_class;
+	const struct policy_class *classes[1] = { &cls };
+	const char bdfs[1][VF_BDF_LEN] = { BDF };
+	const bool held[1] = { false };
+	struct monitor m;
+	struct vf_err e = { 0 };
+	unsigned *vecs, *got;
+	size_t n, total = 0, calls = 0;
+	char count[32];
+
+	for (unsigned i = 0; i < MANY_VECS; i++) {
+		add_msi(f, DEVDIR, MANY_BASE + i);
+		set_pcc(f, MANY_BASE + i, "0\n");
+	}
+	tree_write(&f->t, DEVDIR "/irq", "0\n");
+	discover(f);
+	/* the contract: what was copied, never more than asked; the total apart */
+	vecs = calloc(MANY_VECS, sizeof(*vecs));
+	assert_non_null(vecs);
+	assert_int_equal(irqmon_vectors(&f->d, vecs, 256, &total), 256);
+	assert_int_equal(total, MANY_VECS);
+	assert_int_equal(irqmon_vectors(&f->d, vecs, MANY_VECS, NULL), MANY_VECS);
+	assert_int_equal(vecs[MANY_VECS - 1], MANY_BASE + MANY_VECS - 1);
+	free(vecs);
+
+	/* the monitor hands all 2048 to its throttle op, and to the daemon */
+	cls.storm_threshold = 10;
+	cls.clear_threshold = 5;
+	cls.sustain_ms = 0;
+	cls.ladder[0] = POLICY_STEP_THROTTLE;
+	cls.n_ladder = 1;
+	assert_int_equal(monitor_start(&m, &f->h, 10, &ops, &c, &e), 0);
+	monitor_set(&m, bdfs, classes, held, 1);
+	for (unsigned k = 1; k <= 500 && !calls; k++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		snprintf(count, sizeof(count), "%u\n", k * 100000);
+		set_pcc(f, MANY_BASE, count);
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&c.mu);
+		calls = c.calls;
+		pthread_mutex_unlock(&c.mu);
+	}
+	got = monitor_vectors(&m, BDF, &n);
+	monitor_stop(&m);
+	assert_true(calls > 0);
+	assert_int_equal(c.n, MANY_VECS);
+	assert_true(c.in_order);
+	assert_non_null(got);
+	assert_int_equal(n, MANY_VECS);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(got[i], MANY_BASE + i);
+	free(got);
+}
+
+/* ---- the monitor's snapshot of the policy ---- */
+
+struct snap_ctx {
+	pthread_mutex_t mu;
+	size_t calls;
+	bool hk0, hk1;       /* CPUs 0 and 1 housekeeping, as the last call saw them */
+	uint64_t hk_sum;
+};
+
+/* Reads the whole snapshot it is handed, as devcg_steer_irqs would. */
+static int snap_op(void *ctx, const char *bdf, const struct policy_class *cls,
+		   const struct policy *pol, const unsigned *vectors, size_t n, struct vf_err *e)
+{
+	struct snap_ctx *c = ctx;
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < VF_ARRAY_SIZE(pol->daemon.housekeeping); i++)
+		sum += pol->daemon.housekeeping[i];
+	pthread_mutex_lock(&c->mu);
+	c->calls++;
+	c->hk0 = policy_housekeeping_cpu(pol, 0);
+	c->hk1 = policy_housekeeping_cpu(pol, 1);
+	c->hk_sum = sum;
+	pthread_mutex_unlock(&c->mu);
+	return 0;
+}
+
+static void parse_policy(struct policy *p, const char *text)
+{
+	struct vf_err e = { 0 };
+
+	memset(p, 0, sizeof(*p));
+	if (policy_parse(p, "test.conf", text, &e) < 0)
+		fail_msg("policy: %s", e.msg);
+}
+
+static size_t snap_calls(struct snap_ctx *c)
+{
+	size_t n;
+
+	pthread_mutex_lock(&c->mu);
+	n = c->calls;
+	pthread_mutex_unlock(&c->mu);
+	return n;
+}
+
+/*
+ * Reloads swap the monitor's policy while it throttles and unthrottles: the
+ * ops read a whole snapshot every time (ASan: never a freed one, though the
+ * caller frees its policy at once), and the first call after a swap sees the
+ * new housekeeping CPUs; the new interval is the monitor's.
+ */
+static void test_monitor_policy_swap(void **state)
+{
+	static const struct monitor_ops ops = { snap_op, snap_op };
+	struct fx *f = *state;
+	struct snap_ctx c = { .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct policy_class cls = policy_default_class;
+	const struct policy_class *classes[1] = { &cls };
+	const char bdfs[1][VF_BDF_LEN] = { BDF };
+	const bool held[1] = { false };
+	struct monitor m;
+	struct vf_err e = { 0 };
+	uint64_t count = 0;
+	size_t before;
+	char text[32];
+
+	add_msi(f, DEVDIR, 40);
+	set_pcc(f, 40, "0\n");
+	tree_write(&f->t, DEVDIR "/irq", "0\n");
+	cls.storm_threshold = 10;
+	cls.clear_threshold = 5;
+	cls.sustain_ms = 0;
+	cls.cooldown_ms = 0;
+	cls.ladder[0] = POLICY_STEP_THROTTLE;
+	cls.n_ladder = 1;
+	assert_int_equal(monitor_start(&m, &f->h, 5, &ops, &c, &e), 0);
+	monitor_set(&m, bdfs, classes, held, 1);
+	/* storms on and off, a reload every few milliseconds */
+	for (unsigned k = 0; k < 400; k++) {
+		struct timespec ts = { 0, 3 * 1000 * 1000 };
+		struct policy p;
+
+		parse_policy(&p, k % 2 ? "[daemon]\nsample_interval_ms = 10\nhousekeeping_cpus = 0\n"
+				       : "[daemon]\nsample_interval_ms = 10\nhousekeeping_cpus = 1,4000-4095\n");
+		monitor_set_policy(&m, &p);
+		policy_free(&p); /* the monitor keeps a copy of its own */
+		if ((k / 10) % 2 == 0)
+			count += 100000;
+		snprintf(text, sizeof(text), "%llu\n", (unsigned long long)count);
+		set_pcc(f, 40, text);
+		nanosleep(&ts, NULL);
+	}
+	assert_true(snap_calls(&c) >= 2);
+
+	/* after a swap, the next call sees the new CPUs */
+	{
+		struct policy p;
+
+		parse_policy(&p, "[daemon]\nhousekeeping_cpus = 1\nsample_interval_ms = 20\n");
+		monitor_set_policy(&m, &p);
+		policy_free(&p);
+	}
+	assert_int_equal(monitor_stats(&m).interval_ms, 20);
+	before = snap_calls(&c);
+	for (unsigned k = 0; k < 500 && snap_calls(&c) == before; k++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		if ((k / 4) % 2 == 0)
+			count += 100000;
+		snprintf(text, sizeof(text), "%llu\n", (unsigned long long)count);
+		set_pcc(f, 40, text);
+		nanosleep(&ts, NULL);
+	}
+	monitor_stop(&m);
+	assert_true(c.calls > before);
+	assert_false(c.hk0);
+	assert_true(c.hk1);
+	assert_int_equal(c.hk_sum, 2); /* bit 1 of word 0, nothing else */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -802,6 +1025,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fallback_proc_interrupts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mixed_per_vector, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_vectors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_monitor_policy_swap, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
