@@ -114,7 +114,7 @@ static enum step dir_ok(int fd, const struct inject_nodes *n, enum step fs, enum
 }
 
 static enum step make_node(int vfio, const char *name, dev_t rdev, mode_t mode, uid_t uid,
-			   gid_t gid, int *err)
+			   gid_t gid, bool *madep, int *err)
 {
 	bool made = true;
 	struct stat st;
@@ -138,6 +138,7 @@ static enum step make_node(int vfio, const char *name, dev_t rdev, mode_t mode, 
 		return STEP_NODE_NOT_OURS;
 	}
 	/* a node that was there already is the container's own: left as it is */
+	*madep = made;
 	if (made && fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0) {
 		*err = errno;
 		close(fd);
@@ -152,6 +153,7 @@ static enum step do_nodes(int procdir, const struct inject_nodes *n, bool remove
 	int root, dev, vfio;
 	enum step s;
 	struct stat st;
+	bool made_dir = !remove;
 
 	*err = 0;
 	/* the process's root: a magic link, the only one followed */
@@ -168,9 +170,12 @@ static enum step do_nodes(int procdir, const struct inject_nodes *n, bool remove
 	s = dir_ok(dev, n, STEP_DEV_FS, STEP_DEV_HOST, err);
 	if (s != STEP_DONE)
 		return s;
-	if (!remove && mkdirat(dev, "vfio", 0755) < 0 && errno != EEXIST) {
-		*err = errno;
-		return STEP_VFIO_MKDIR;
+	if (!remove && mkdirat(dev, "vfio", 0755) < 0) {
+		if (errno != EEXIST) {
+			*err = errno;
+			return STEP_VFIO_MKDIR;
+		}
+		made_dir = false;
 	}
 	vfio = open_beneath(dev, "vfio", O_RDONLY | O_DIRECTORY);
 	if (vfio < 0) {
@@ -178,13 +183,29 @@ static enum step do_nodes(int procdir, const struct inject_nodes *n, bool remove
 		return remove && errno == ENOENT ? STEP_DONE : STEP_VFIO_OPEN;
 	}
 	s = dir_ok(vfio, n, STEP_VFIO_FS, STEP_VFIO_HOST, err);
-	if (s != STEP_DONE)
+	if (s != STEP_DONE) {
+		if (made_dir)
+			unlinkat(dev, "vfio", AT_REMOVEDIR);
 		return s;
+	}
 	if (!remove) {
-		s = make_node(vfio, "vfio", n->ctl_rdev, n->ctl_mode, n->ctl_uid, n->ctl_gid, err);
-		return s != STEP_DONE ? s
-				      : make_node(vfio, n->group, n->grp_rdev, n->grp_mode,
-						  n->grp_uid, n->grp_gid, err);
+		bool made_ctl = false, made_grp = false;
+
+		s = make_node(vfio, "vfio", n->ctl_rdev, n->ctl_mode, n->ctl_uid, n->ctl_gid,
+			      &made_ctl, err);
+		if (s == STEP_DONE)
+			s = make_node(vfio, n->group, n->grp_rdev, n->grp_mode, n->grp_uid,
+				      n->grp_gid, &made_grp, err);
+		if (s != STEP_DONE) {
+			/* refused or failed: what this request made goes again */
+			if (made_grp)
+				unlinkat(vfio, n->group, 0);
+			if (made_ctl)
+				unlinkat(vfio, "vfio", 0);
+			if (made_dir)
+				unlinkat(dev, "vfio", AT_REMOVEDIR);
+		}
+		return s;
 	}
 	/* /dev/vfio/vfio serves every group: only the group's node goes */
 	if (fstatat(vfio, n->group, &st, AT_SYMLINK_NOFOLLOW) < 0) {

@@ -1,6 +1,8 @@
 #!/bin/bash
 # Containers on a real kernel: live injection by PID into a process in its
 # own mount namespace (unshare, its own /dev), which then opens the device;
+# refused while no cgroup2 is mounted (a device program cannot be ruled
+# out), accepted once cgroup2 is at /sys/fs/cgroup/unified (hybrid hosts);
 # with the cgroup v1 device controller denying everything, vfiod's allow
 # rules are what lets it open the nodes; release takes the nodes away; an
 # untrusted tenant gets no container, and is told why.
@@ -39,6 +41,15 @@ sleep 1
 echo "$cpid" >/sys/fs/cgroup/devices/ctr/cgroup.procs
 check "no /dev/vfio in the container yet" sh -c "! nsenter -t $cpid -m test -e /dev/vfio"
 
+# no cgroup2 mounted anywhere: vfiod cannot rule out a device program of
+# the container's runtime, and fails closed
+out=$(ctl assign "$edu" --pid "$cpid" --tenant alice 2>&1); rc=$?
+[ "$rc" = 1 ] && grep -q "not-permitted" <<<"$out" && grep -q "cannot tell" <<<"$out" &&
+	ok "no cgroup2 to query: refused, fails closed ($out)" || bad "fail closed: rc=$rc $out"
+# cgroup2 where hybrid hosts have it: vfiod finds it there
+mkdir -p /sys/fs/cgroup/unified
+mount -t cgroup2 none /sys/fs/cgroup/unified || bad "mount cgroup2 at unified"
+
 # as root on bob's account (the socket is root-only here; scenario-control
 # runs real non-root tenants)
 out=$(ctl assign "$edu" --pid "$cpid" --tenant bob 2>&1); rc=$?
@@ -55,8 +66,9 @@ check "its device cgroup now allows c $gmaj:$gmin" grep -qx "c $gmaj:$gmin rwm" 
 # open from inside: same namespace and same device cgroup as the container
 opened=$(nsenter -t "$cpid" -m sh -c "echo \$\$ >/sys/fs/cgroup/devices/ctr/cgroup.procs 2>/dev/null; exec 3</dev/vfio/vfio 4<>/dev/vfio/$group && echo yes" 2>&1)
 check "the container opens /dev/vfio/$group ($opened)" test "$opened" = yes
-jqt "store: assigned to alice, consumer pid:$cpid" "$VST/state.json" \
-	".devices[] | select(.bdf == \"$edu\") | .state == \"assigned\" and .tenant == \"alice\" and .consumer == \"pid:$cpid\""
+cstart=$(awk '{print $22}' "/proc/$cpid/stat")
+jqt "store: assigned to alice, consumer pid:$cpid@$cstart (its start time)" "$VST/state.json" \
+	".devices[] | select(.bdf == \"$edu\") | .state == \"assigned\" and .tenant == \"alice\" and .consumer == \"pid:$cpid@$cstart\""
 ctl release "$edu" >/dev/null && ok "release" || bad "release"
 check "the group node is gone from the container" sh -c "! nsenter -t $cpid -m test -e /dev/vfio/$group"
 denied=$(nsenter -t "$cpid" -m sh -c "echo \$\$ >/sys/fs/cgroup/devices/ctr/cgroup.procs 2>/dev/null; exec 3</dev/vfio/vfio && echo opened" 2>&1)

@@ -692,6 +692,15 @@ static const struct simple simple_cases[] = {
 	{ "assign-pid-wrong-type",
 	  LINE("{\"id\":1,\"op\":\"assign\",\"args\":{\"bdf\":\"ffff:ff:1f.7\",\"pid\":\"1\"}}\n"),
 	  "1", "bad-request" },
+	{ "assign-pid-1",
+	  LINE("{\"id\":1,\"op\":\"assign\",\"args\":{\"bdf\":\"ffff:ff:1f.7\",\"pid\":1}}\n"),
+	  "1", "bad-request" },
+	{ "assign-pid-negative",
+	  LINE("{\"id\":1,\"op\":\"assign\",\"args\":{\"bdf\":\"ffff:ff:1f.7\",\"pid\":-5}}\n"),
+	  "1", "bad-request" },
+	{ "assign-pid-2^31",
+	  LINE("{\"id\":1,\"op\":\"assign\",\"args\":{\"bdf\":\"ffff:ff:1f.7\",\"pid\":2147483648}}\n"),
+	  "1", "bad-request" },
 	{ "assign-without-consumer",
 	  LINE("{\"id\":1,\"op\":\"assign\",\"args\":{\"bdf\":\"ffff:ff:1f.7\"}}\n"), "1",
 	  "bad-request" },
@@ -1233,37 +1242,44 @@ static int case_unread_replies_16mib(void)
 }
 
 /* `show` of a device's short address (domain 0) answers its canonical one. */
-static int case_short_bdf(void)
+/*
+ * The first device in PCI domain 0 that `list` shows, into `out`; 0 with
+ * out "" when there is none, -1 when the list fails.
+ */
+static int first_device(struct conn *c, char out[16])
 {
 	struct json_object *dev, *bdf = NULL;
-	const char *canon = NULL;
-	struct reply r, r2;
-	struct conn c;
-	char line[128];
-	int rc;
+	struct reply r;
 
-	if (conn_open(&c) < 0)
+	out[0] = '\0';
+	if (send_str(c, "{\"id\":1,\"op\":\"list\"}\n") < 0 || expect_reply(c, "1", NULL, &r) < 0)
 		return -1;
-	rc = send_str(&c, "{\"id\":1,\"op\":\"list\"}\n");
-	if (rc == 0)
-		rc = expect_reply(&c, "1", NULL, &r);
-	if (rc < 0) {
-		conn_close(&c);
-		return -1;
-	}
 	for (size_t i = 0; json_object_is_type(r.result, json_type_array) &&
 			   i < json_object_array_length(r.result); i++) {
 		dev = json_object_array_get_idx(r.result, i);
 		if (json_object_object_get_ex(dev, "bdf", &bdf) &&
 		    strncmp(json_object_get_string(bdf), "0000:", 5) == 0) {
-			canon = json_object_get_string(bdf);
+			snprintf(out, 16, "%s", json_object_get_string(bdf));
 			break;
 		}
 	}
-	if (!canon) {
-		reply_free(&r);
+	reply_free(&r);
+	return 0;
+}
+
+static int case_short_bdf(void)
+{
+	struct json_object *bdf = NULL;
+	char canon[16], line[128];
+	struct reply r2;
+	struct conn c;
+	int rc;
+
+	if (conn_open(&c) < 0)
+		return -1;
+	if (first_device(&c, canon) < 0 || !canon[0]) {
 		conn_close(&c);
-		return 0; /* no device in domain 0: nothing to try */
+		return canon[0] ? -1 : 0; /* no device in domain 0: nothing to try */
 	}
 	snprintf(line, sizeof(line), "{\"id\":2,\"op\":\"show\",\"args\":{\"bdf\":\"%.7s\"}}\n",
 		 canon + 5);
@@ -1277,7 +1293,40 @@ static int case_short_bdf(void)
 				   json_object_get_string(bdf), canon);
 		reply_free(&r2);
 	}
-	reply_free(&r);
+	conn_close(&c);
+	return rc;
+}
+
+/*
+ * Live injection into a process that does not exist, on a device the host
+ * has: refused not-found ("no process"), before anything is looked at.
+ */
+static int case_assign_pid_gone(void)
+{
+	char canon[16], line[160], path[32];
+	struct reply r;
+	struct conn c;
+	int rc, pid = 4194000;
+
+	while (pid > 2 && (snprintf(path, sizeof(path), "/proc/%d", pid), access(path, F_OK) == 0))
+		pid--;
+	if (conn_open(&c) < 0)
+		return -1;
+	if (first_device(&c, canon) < 0 || !canon[0]) {
+		conn_close(&c);
+		return canon[0] ? -1 : 0;
+	}
+	snprintf(line, sizeof(line),
+		 "{\"id\":2,\"op\":\"assign\",\"args\":{\"bdf\":\"%s\",\"pid\":%d}}\n", canon,
+		 pid);
+	rc = send_str(&c, line);
+	if (rc == 0)
+		rc = expect_reply(&c, "2", "not-found", &r);
+	if (rc == 0) {
+		if (!strstr(r.message, "no process"))
+			rc = failf("assign --pid %d answered \"%s\"", pid, r.message);
+		reply_free(&r);
+	}
 	conn_close(&c);
 	return rc;
 }
@@ -1862,6 +1911,7 @@ static void build_cases(void)
 	for (size_t i = 0; i < sizeof(simple_cases) / sizeof(simple_cases[0]); i++)
 		add(simple_cases[i].name, NULL, &simple_cases[i]);
 	add("show-short-bdf", case_short_bdf, NULL);
+	add("assign-pid-no-such-process", case_assign_pid_gone, NULL);
 	add("nesting-8-levels-allowed", case_nesting_8_ok, NULL);
 	add("nesting-9-levels", case_nesting_9, NULL);
 	add("nesting-1000-levels", case_nesting_1000, NULL);

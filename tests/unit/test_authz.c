@@ -616,6 +616,45 @@ static void test_assign_unit(void **state)
 
 /* ---- release ------------------------------------------------------------------ */
 
+/* ---- live injection: a tenant targets only its own processes ---------------- */
+
+static const uint32_t ids_alice[4] = { 1001, 1001, 1001, 1001 };
+static const uint32_t ids_root[4] = { 0, 0, 0, 0 };
+/* alice's real uid, root's effective one (a setuid program): not alice's */
+static const uint32_t ids_setuid[4] = { 1001, 0, 0, 1001 };
+static const uint32_t gids_team[4] = { 3001, 3001, 3001, 3001 };
+static const uint32_t gids_mixed[4] = { 3001, 3001, 0, 3001 };
+static const uint32_t gids_other[4] = { 7000, 7000, 7000, 7000 };
+
+#define PID(u, g) .container = true, .proc_uid = u, .proc_gid = g, .pid = 4321
+
+static void test_assign_pid(void **state)
+{
+	const struct row rows[] = {
+		{ "alice injects into her own process", &alice, OP_ASSIGN, { EDU, PID(ids_alice, gids_other) },
+		  NULL, "alice", { NULL } },
+		{ "alice names a root process", &alice, OP_ASSIGN, { EDU, PID(ids_root, gids_other) },
+		  "not-permitted", NULL, { "process 4321", "does not belong to tenant alice" } },
+		{ "alice names a setuid-root process she started", &alice, OP_ASSIGN,
+		  { EDU, PID(ids_setuid, gids_other) }, "not-permitted", NULL, { "tenant alice" } },
+		{ "team (by gid) injects into a process of its group", &team, OP_ASSIGN,
+		  { EDU, PID(ids_root, gids_team) }, NULL, "team", { NULL } },
+		{ "team: one gid of the process is not the tenant's", &team, OP_ASSIGN,
+		  { EDU, PID(ids_root, gids_mixed) }, "not-permitted", NULL, { "tenant team" } },
+		{ "root targets any process", &root, OP_ASSIGN, { EDU, PID(ids_alice, gids_other) },
+		  NULL, NULL, { NULL } },
+		{ "the admin group on alice's account targets a root process", &admin_sup, OP_ASSIGN,
+		  { EDU, .tenant = "alice", PID(ids_root, gids_other) }, NULL, "alice", { NULL } },
+	};
+	const struct policy_tenant *alice_t = policy_tenant_find(&pol, "alice");
+
+	(void)state;
+	check_rows(rows, N_ELEMS(rows));
+	assert_non_null(alice_t);
+	assert_true(authz_tenant_owns_process(alice_t, ids_alice, gids_other));
+	assert_false(authz_tenant_owns_process(alice_t, ids_setuid, gids_other));
+}
+
 static void test_release(void **state)
 {
 	static const struct row rows[] = {
@@ -684,6 +723,7 @@ int main(void)
 		cmocka_unit_test(test_host_ops),
 		cmocka_unit_test(test_assign),
 		cmocka_unit_test(test_assign_unit),
+		cmocka_unit_test(test_assign_pid),
 		cmocka_unit_test(test_release),
 		cmocka_unit_test(test_unknown_op),
 	};
