@@ -516,7 +516,7 @@ int engine_assign_pid_start(struct engine *en, const char *bdf_in, const char *t
 		if (r < 0) {
 			vf_err_wrap(e, "assign %s", own->bdf);
 			e->code = "not-permitted";
-			return vf_err_append(e, ": refused, since vfiod cannot tell whether a device program of its container runtime governs it");
+			return vf_err_append(e, "; refused: vfiod cannot tell, and fails closed");
 		}
 		return vf_err_refuse(e, "not-permitted",
 				     "process %d is governed by a cgroup v2 device program (its container runtime's): vfiod cannot allow the device there; hand it over with --cdi when the container starts",
