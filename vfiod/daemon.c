@@ -810,16 +810,29 @@ static void pending_end(struct daemon *d, size_t i, bool expired)
 static void pending_poll(struct daemon *d, const struct pollfd *pfd, size_t n)
 {
 	int64_t now = inject_now_ms();
+	struct pid_op *due[DAEMON_MAX_PENDING];
+	bool ready[DAEMON_MAX_PENDING];
+	size_t ndue = 0;
 
-	for (size_t i = d->n_pend; i-- > 0;) {
-		bool ready = false;
+	/* decided first: ending one answers its client, whose next request may
+	 * start another operation (with a descriptor number just freed) */
+	for (size_t i = 0; i < d->n_pend; i++) {
+		bool r = false;
 
 		for (size_t k = 0; k < n; k++)
 			if (pfd[k].fd == pid_op_fd(d->pend[i].op) && pfd[k].revents)
-				ready = true;
-		if (ready || now >= pid_op_deadline(d->pend[i].op))
-			pending_end(d, i, !ready);
+				r = true;
+		if (r || now >= pid_op_deadline(d->pend[i].op)) {
+			due[ndue] = d->pend[i].op;
+			ready[ndue++] = r;
+		}
 	}
+	for (size_t k = 0; k < ndue; k++)
+		for (size_t i = 0; i < d->n_pend; i++)
+			if (d->pend[i].op == due[k]) {
+				pending_end(d, i, !ready[k]);
+				break;
+			}
 }
 
 static void to_authz_peer(const struct peer *in, struct authz_peer *out)
@@ -911,9 +924,6 @@ static struct json_object *do_assign(struct daemon *d, const struct request *req
 		return NULL;
 	if (req->pid) {
 		/* pinned from here on: what authz judges is what gets the nodes */
-		if (d->n_pend == DAEMON_MAX_PENDING)
-			return vf_err_refuse(e, "busy", "%d live injections are in flight; try again",
-					     DAEMON_MAX_PENDING), NULL;
 		if (proc_pin_open(&d->h, req->pid, &pin, e) < 0)
 			return NULL;
 		t.proc_uid = pin.uid;
@@ -975,6 +985,11 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 		return vf_err_refuse(e, "busy",
 				     "%s: a live injection into process %d (or its undoing) is in flight; try again when it has ended",
 				     req->bdf, pending_on(d, req->bdf)), NULL;
+	if ((req->op == OP_RELEASE || (req->op == OP_ASSIGN && req->pid)) &&
+	    d->n_pend == DAEMON_MAX_PENDING)
+		return vf_err_refuse(e, "busy",
+				     "%d live injections (or their undoing) are in flight; try again",
+				     DAEMON_MAX_PENDING), NULL;
 	if (req->op == OP_ASSIGN)
 		return do_assign(d, req, peer, e);
 	if (req->op == OP_RELEASE) {

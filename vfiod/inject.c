@@ -230,7 +230,8 @@ int inject_start(struct inject_job *j, int procdir, int pid, const struct inject
 
 	memset(j, 0, sizeof(*j));
 	j->fd = -1;
-	if (pipe2(p, O_CLOEXEC) < 0)
+	/* non-blocking: a spurious wake-up never blocks the loop in read() */
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
 		return vf_err_set(e, errno, "pipe");
 	child = fork();
 	if (child < 0) {
