@@ -322,11 +322,16 @@ static void note_holders(struct daemon *d, const char *bdf, const pid_t *pids, s
 	}
 	if (r->state == DEV_ASSIGNED && strncmp(r->consumer, HOLDER_PREFIX, strlen(HOLDER_PREFIX)) == 0) {
 		char consumer[sizeof(r->consumer)], what[64];
-		int pid = atoi(r->consumer + strlen(HOLDER_PREFIX));
+		uint64_t start = 0;
+		int pid = 0;
 
-		for (size_t k = 0; k < n; k++)
-			if (pids[k] == pid)
-				return; /* still held */
+		/* still held by the recorded process: its pid, and its start time
+		 * (a reused pid that holds the group is another holder) */
+		if (proc_id_parse(r->consumer + strlen(HOLDER_PREFIX), &pid, &start) == 0 &&
+		    proc_is(&d->h, pid, start))
+			for (size_t k = 0; k < n; k++)
+				if (pids[k] == pid)
+					return;
 		snprintf(consumer, sizeof(consumer), "%s", r->consumer);
 		snprintf(what, sizeof(what), "process %d let go of it", pid);
 		consumer_gone(d, consumer, what);
