@@ -475,6 +475,8 @@ static int cmd_status(const struct opts *o, int argc, char **argv)
 			       json_object_get_boolean(json_object_object_get(lv, "connected"))
 				       ? "connected"
 				       : "NOT connected: retrying");
+		if (json_object_object_get_ex(v, "containment_levers", &lv))
+			printf("  levers    %s\n", str(lv, "sentence"));
 	}
 	json_object_put(v);
 	return 0;

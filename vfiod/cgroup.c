@@ -1706,3 +1706,120 @@ void devcg_report_free(struct devcg_report *r)
 	free(r->holders);
 	memset(r, 0, sizeof(*r));
 }
+
+/* ---- what this kernel lets a throttle do (levers.h) ---- */
+
+/* The first kernel thread named irq/<N>-...: its stat, or -ENOENT. */
+static int any_irq_thread(const struct hostfs *h, struct devcg_stat *st)
+{
+	_cleanup_closedir_ DIR *d = hostfs_opendir(h, "proc", NULL);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		char path[64], comm[256];
+
+		if (!all_digits(de->d_name) ||
+		    vf_path(path, sizeof(path), "%s/comm", de->d_name) < 0 ||
+		    hostfs_attr_at(dirfd(d), path, comm, sizeof(comm), NULL) < 0 ||
+		    strncmp(comm, "irq/", 4) != 0)
+			continue;
+		if (read_stat_at(dirfd(d), de->d_name, st) == 0 && devcg_stat_is_kthread(st))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* Moves `tid` into the cgroup it is in already: the kernel's veto, without a move. */
+static int move_in_place(enum devcg_hier hier, const char *mount, const struct hostfs *h,
+			 pid_t tid)
+{
+	char dir[16], rel[PATH_MAX], path[PATH_MAX * 2], num[16];
+	_cleanup_free_ char *text = NULL;
+	char file[48];
+	_cleanup_close_ int fd = -1;
+	int n;
+
+	vf_path(dir, sizeof(dir), "%d", (int)tid);
+	if (vf_path(file, sizeof(file), "proc/%s/cgroup", dir) < 0 ||
+	    hostfs_read_all(h, file, 1u << 16, &text, NULL, NULL) < 0 ||
+	    devcg_parse_proc_cgroup(text, hier, rel, sizeof(rel)) < 0)
+		return ENOENT;
+	if (vf_path(path, sizeof(path), "%s%s/%s", mount, strcmp(rel, "/") == 0 ? "" : rel,
+		    hier == DEVCG_HIER_V2 ? "cgroup.threads" : "tasks") < 0)
+		return ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && hier == DEVCG_HIER_V2) {
+		/* a domain cgroup without threads: the process file */
+		vf_path(path, sizeof(path), "%s%s/cgroup.procs", mount,
+			strcmp(rel, "/") == 0 ? "" : rel);
+		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	}
+	if (fd < 0)
+		return errno;
+	n = snprintf(num, sizeof(num), "%d", (int)tid);
+	return write(fd, num, (size_t)n) < 0 ? errno : 0;
+}
+
+int devcg_probe_levers(const struct hostfs *h, const struct policy *p, struct levers *l)
+{
+	_cleanup_free_ char *cmdline = NULL;
+	uint64_t hk[MASK_WORDS];
+	char rt[8] = "", mount[PATH_MAX];
+	enum devcg_hier hier = DEVCG_HIER_NONE;
+	struct devcg_stat st;
+	struct vf_err ign = { 0 };
+	_cleanup_close_ int kfd = -1;
+	bool all = true;
+
+	memset(l, 0, sizeof(*l));
+	kfd = hostfs_open(h, "sys/kernel", O_RDONLY | O_DIRECTORY, NULL);
+	if (kfd >= 0)
+		hostfs_attr_at(kfd, "realtime", rt, sizeof(rt), NULL);
+	if (hostfs_read_all(h, "proc/cmdline", 1u << 16, &cmdline, NULL, NULL) == 0 &&
+	    devcg_list_has(cmdline, "threadirqs")) {
+		l->threaded = LEVER_YES;
+		snprintf(l->threaded_why, sizeof(l->threaded_why), "threadirqs on the command line");
+	} else if (strcmp(rt, "1") == 0) {
+		l->threaded = LEVER_YES;
+		snprintf(l->threaded_why, sizeof(l->threaded_why), "a PREEMPT_RT kernel");
+	} else {
+		l->threaded = LEVER_NO;
+		snprintf(l->threaded_why, sizeof(l->threaded_why),
+			 "neither threadirqs nor PREEMPT_RT");
+	}
+	if (detect(&hier, mount, sizeof(mount), &ign) == 0 && hier != DEVCG_HIER_NONE)
+		l->vmm_cgroup = LEVER_YES;
+	else
+		l->vmm_cgroup = LEVER_NO;
+	/* any IRQ thread tells what the kernel allows for all of them */
+	if (strcmp(h->root, "/") == 0 && any_irq_thread(h, &st) == 0) {
+		struct sched_param sp = { .sched_priority = (int)st.rt_priority };
+
+		if (hier != DEVCG_HIER_NONE)
+			levers_learn(&l->irq_cgroup, &l->irq_cgroup_err,
+				     move_in_place(hier, mount, h, st.pid));
+		levers_learn(&l->irq_sched, &l->irq_sched_err,
+			     sched_setscheduler(st.pid, (int)st.policy, &sp) < 0 ? errno : 0);
+	}
+	if (housekeeping_mask(h, p, hk, &all, &ign) == 0 && !all) {
+		l->steer = true;
+		devcg_format_cpulist(hk, DEVCG_CPU_MAX, l->housekeeping, sizeof(l->housekeeping));
+	}
+	return 0;
+}
+
+void devcg_learn_levers(const struct devcg_report *r, struct levers *l)
+{
+	for (size_t i = 0; i < r->n_threads; i++) {
+		const struct devcg_thread_report *t = &r->threads[i];
+
+		if (t->how == DEVCG_MOVED_DEMOTED) {
+			levers_learn(&l->irq_cgroup, &l->irq_cgroup_err, 0);
+			l->threaded = LEVER_YES;
+		} else if (t->how == DEVCG_DEMOTED_ONLY && t->move_err != ESRCH) {
+			levers_learn(&l->irq_cgroup, &l->irq_cgroup_err, t->move_err);
+		} else if (t->how == DEVCG_FAILED && t->was_rt && t->err != ESRCH) {
+			levers_learn(&l->irq_sched, &l->irq_sched_err, t->err);
+		}
+	}
+}

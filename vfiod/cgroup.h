@@ -64,6 +64,7 @@
 
 #include "err.h"
 #include "hostfs.h"
+#include "levers.h"
 #include "parse.h"
 #include "policy.h"
 
@@ -358,5 +359,17 @@ int devcg_find_holders(const struct hostfs *h, int group, pid_t self, pid_t **ou
 		       size_t *nout, struct vf_err *e);
 /* The "flags:" value (octal) of a /proc/PID/fdinfo/N text; <0 when absent or malformed. */
 int devcg_fdinfo_flags(const char *buf, size_t len, uint64_t *flags);
+
+/*
+ * What this host lets a throttle do (levers.h): the kernel command line
+ * (threadirqs) and PREEMPT_RT, the cpu controller, and, on one IRQ thread
+ * of the host when there is any, a move into the cgroup it is in already
+ * and its own scheduling policy set again (both no-ops the kernel may
+ * refuse). The affinity lever stays unknown until a vector is steered.
+ */
+int devcg_probe_levers(const struct hostfs *h, const struct policy *p, struct levers *l);
+
+/* What the attach calls found (a move refused, a demotion refused). */
+void devcg_learn_levers(const struct devcg_report *r, struct levers *l);
 
 #endif

@@ -80,6 +80,7 @@ struct daemon {
 	} pend[DAEMON_MAX_PENDING];
 	size_t n_pend;
 	struct pid_op *deferred;   /* set by perform: the reply is deferred */
+	struct levers levers;      /* what a throttle can do here (under cg_mu) */
 };
 
 static const char *state_of(const struct dev_rec *r)
@@ -223,6 +224,11 @@ static struct json_object *op_status(struct daemon *d, const struct inventory *i
 		json_object_object_add(mo, "max_late_us", json_object_new_int64((int64_t)ms.max_late_us));
 		json_object_object_add(o, "monitor", mo);
 	}
+	if (d->cgroups) {
+		pthread_mutex_lock(&d->cg_mu);
+		json_object_object_add(o, "containment_levers", levers_json(&d->levers));
+		pthread_mutex_unlock(&d->cg_mu);
+	}
 	if (d->virt_on) {
 		struct json_object *lv = json_object_new_object();
 
@@ -340,6 +346,22 @@ static void note_holders(struct daemon *d, const char *bdf, const pid_t *pids, s
 }
 
 /*
+ * What the attach calls learned about the kernel's levers; a change is
+ * logged with the new sentence. Called with cg_mu held.
+ */
+static void levers_note(struct daemon *d, const struct devcg_report *r)
+{
+	struct levers before = d->levers;
+	char s[1024];
+
+	devcg_learn_levers(r, &d->levers);
+	if (memcmp(&before, &d->levers, sizeof(before)) == 0)
+		return;
+	levers_sentence(&d->levers, s, sizeof(s));
+	vf_log(LOG_NOTICE, "containment levers: %s", s);
+}
+
+/*
  * Every few seconds: IRQ threads and VMM threads into their cgroups (new
  * vCPU threads, a consumer that just opened the device). Lock order: the
  * monitor thread holds its own mutex and then takes cg_mu (throttle), so
@@ -372,6 +394,7 @@ static void attach_threads(struct daemon *d)
 		if (d->cgs[i].ready) {
 			if (nv && devcg_attach_irq_threads(&d->cgs[i], &d->h, vec, nv, &r, &e) < 0)
 				vf_log(LOG_WARNING, "%s: IRQ threads: %s", bdf, e.msg);
+			levers_note(d, &r);
 			devcg_report_free(&r);
 			memset(&r, 0, sizeof(r));
 			/* a scan that failed says nothing about who holds it: a recorded
@@ -414,9 +437,13 @@ static int cg_throttle(void *ctx, const char *bdf, const struct policy_class *cl
 	c = cg_find(d, bdf);
 	if (!c || !c->ready)
 		vf_err_set(e, 0, "%s has no CPU cgroups", bdf);
-	else if (devcg_set_caps(c, cls->storm_irq_cpu_max, cls->storm_vmm_cpu_max, e) == 0 &&
-		 devcg_steer_irqs(c, &d->h, vectors, n, pol, e) == 0)
-		rc = 0;
+	else if (devcg_set_caps(c, cls->storm_irq_cpu_max, cls->storm_vmm_cpu_max, e) == 0) {
+		rc = devcg_steer_irqs(c, &d->h, vectors, n, pol, e);
+		/* a vector that took (or refused) its new affinity says what this kernel allows */
+		if (d->levers.steer && n)
+			levers_learn(&d->levers.irq_affinity, &d->levers.irq_affinity_err,
+				     rc < 0 ? (e->errnum ? e->errnum : EIO) : 0);
+	}
 	pthread_mutex_unlock(&d->cg_mu);
 	return rc;
 }
@@ -1260,6 +1287,13 @@ static int setup(struct daemon *d, struct vf_err *e)
 	/* CPU containment acts on the real host's cgroups only */
 	d->cgroups = strcmp(d->o->sysroot, "/") == 0;
 	pthread_mutex_init(&d->cg_mu, NULL);
+	if (d->cgroups) {
+		char s[1024];
+
+		devcg_probe_levers(&d->h, &d->policy, &d->levers);
+		levers_sentence(&d->levers, s, sizeof(s));
+		vf_log(d->levers.steer ? LOG_NOTICE : LOG_WARNING, "containment levers: %s", s);
+	}
 	if (monitor_start(&d->monitor, &d->h, d->policy.daemon.sample_interval_ms,
 			  d->cgroups ? &cg_ops : NULL, d, e) < 0)
 		return -1;
@@ -1319,6 +1353,16 @@ static void reload_policy(struct daemon *d)
 	d->groups = groups;
 	monitor_set_policy(&d->monitor, &d->policy);
 	sync_monitor(d);
+	if (d->cgroups) {
+		struct levers now;
+
+		/* the housekeeping CPUs may have changed: where steering goes */
+		devcg_probe_levers(&d->h, &d->policy, &now);
+		pthread_mutex_lock(&d->cg_mu);
+		d->levers.steer = now.steer;
+		memcpy(d->levers.housekeeping, now.housekeeping, sizeof(now.housekeeping));
+		pthread_mutex_unlock(&d->cg_mu);
+	}
 	vf_log(LOG_NOTICE, "SIGHUP: policy %s reloaded", d->o->policy);
 }
 
