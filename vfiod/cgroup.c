@@ -1175,13 +1175,81 @@ static int task_cgroup(const struct devcg *c, const struct hostfs *h, const char
 	return devcg_parse_proc_cgroup(text, c->hier, path, cap);
 }
 
-/* Online CPUs that are housekeeping CPUs; *all when that is every online CPU. */
+void devcg_default_housekeeping(const uint64_t *online, const uint64_t *isolated,
+				const uint64_t (*nodes)[DEVCG_CPU_MAX / 64], size_t nnodes,
+				uint64_t *out)
+{
+	bool any_isolated = false;
+
+	memset(out, 0, MASK_WORDS * sizeof(*out));
+	for (size_t w = 0; w < MASK_WORDS; w++)
+		any_isolated |= (online[w] & isolated[w]) != 0;
+	if (any_isolated) {
+		/* the host said which CPUs are the tenants': the others keep house */
+		for (size_t w = 0; w < MASK_WORDS; w++)
+			out[w] = online[w] & ~isolated[w];
+		for (size_t w = 0; w < MASK_WORDS; w++)
+			if (out[w])
+				return;
+	}
+	/* else the first online CPU of each NUMA node (of the host without nodes) */
+	for (size_t n = 0; n < (nnodes ? nnodes : 1); n++)
+		for (unsigned cpu = 0; cpu < DEVCG_CPU_MAX; cpu++)
+			if (mask_isset(online, cpu) && (!nnodes || mask_isset(nodes[n], cpu))) {
+				mask_set(out, cpu);
+				break;
+			}
+}
+
+/* A CPU list attribute below `dirfd` into `mask` (added); a missing one adds nothing. */
+static void read_cpulist_at(int dirfd, const char *name, uint64_t *mask)
+{
+	char buf[4096];
+
+	if (dirfd >= 0 && hostfs_attr_at(dirfd, name, buf, sizeof(buf), NULL) >= 0)
+		devcg_parse_cpulist(buf, mask, DEVCG_CPU_MAX);
+}
+
+/* The default housekeeping set of this host (devcg_default_housekeeping). */
+static void host_default_housekeeping(const struct hostfs *h, const uint64_t *online,
+				      uint64_t *out)
+{
+	uint64_t isolated[MASK_WORDS] = { 0 };
+	uint64_t (*nodes)[MASK_WORDS] = NULL;
+	size_t nnodes = 0;
+	_cleanup_close_ int cpu = hostfs_open(h, "sys/devices/system/cpu", O_RDONLY | O_DIRECTORY, NULL);
+	_cleanup_closedir_ DIR *d = hostfs_opendir(h, "sys/devices/system/node", NULL);
+	struct dirent *de;
+
+	read_cpulist_at(cpu, "isolated", isolated);
+	read_cpulist_at(cpu, "nohz_full", isolated);
+	while (d && (de = readdir(d))) {
+		char name[300];
+
+		if (strncmp(de->d_name, "node", 4) != 0 || !all_digits(de->d_name + 4) ||
+		    vf_path(name, sizeof(name), "%s/cpulist", de->d_name) < 0)
+			continue;
+		nodes = vf_xreallocarray(nodes, nnodes + 1, sizeof(*nodes));
+		memset(nodes[nnodes], 0, sizeof(nodes[nnodes]));
+		read_cpulist_at(dirfd(d), name, nodes[nnodes]);
+		nnodes++;
+	}
+	devcg_default_housekeeping(online, isolated, (const uint64_t(*)[MASK_WORDS])nodes, nnodes,
+				   out);
+	free(nodes);
+}
+
+/*
+ * Online CPUs that are housekeeping CPUs: the policy's, else this host's
+ * default (devcg_default_housekeeping); *all when that is every online CPU.
+ */
 static int housekeeping_mask(const struct hostfs *h, const struct policy *p, uint64_t *mask,
 			     bool *all, struct vf_err *e)
 {
-	uint64_t online[MASK_WORDS] = { 0 };
+	uint64_t online[MASK_WORDS] = { 0 }, dflt[MASK_WORDS];
 	char buf[4096];
 	_cleanup_close_ int fd = -1;
+	bool named = p && p->daemon.n_housekeeping;
 	int r;
 
 	fd = hostfs_open(h, "sys/devices/system/cpu", O_RDONLY | O_DIRECTORY, e);
@@ -1191,12 +1259,14 @@ static int housekeeping_mask(const struct hostfs *h, const struct policy *p, uin
 	if (r <= 0)
 		return vf_err_set(e, EINVAL, "sys/devices/system/cpu/online: \"%s\" is not a CPU list",
 				  buf);
+	if (!named)
+		host_default_housekeeping(h, online, dflt);
 	*all = true;
 	memset(mask, 0, MASK_WORDS * sizeof(*mask));
 	for (unsigned cpu = 0; cpu < DEVCG_CPU_MAX; cpu++) {
 		if (!mask_isset(online, cpu))
 			continue;
-		if (!p || policy_housekeeping_cpu(p, cpu))
+		if (named ? policy_housekeeping_cpu(p, cpu) : mask_isset(dflt, cpu))
 			mask_set(mask, cpu);
 		else
 			*all = false;

@@ -361,6 +361,17 @@ int devcg_find_holders(const struct hostfs *h, int group, pid_t self, pid_t **ou
 int devcg_fdinfo_flags(const char *buf, size_t len, uint64_t *flags);
 
 /*
+ * The housekeeping CPUs when the policy names none (pure): the online CPUs
+ * that are neither isolated nor nohz_full when the host isolates any (it
+ * has said which CPUs are its tenants'), else the first online CPU of each
+ * NUMA node (`nodes`, nnodes masks; none: the first online CPU). A storm's
+ * vectors steered there leave every other CPU to the tenants.
+ */
+void devcg_default_housekeeping(const uint64_t *online, const uint64_t *isolated,
+				const uint64_t (*nodes)[DEVCG_CPU_MAX / 64], size_t nnodes,
+				uint64_t *out);
+
+/*
  * What this host lets a throttle do (levers.h): the kernel command line
  * (threadirqs) and PREEMPT_RT, the cpu controller, and, on one IRQ thread
  * of the host when there is any, a move into the cgroup it is in already

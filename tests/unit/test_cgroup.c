@@ -781,7 +781,7 @@ static void test_steer_restore(void **state)
 	tree_write(&f->t, "proc/irq/30/smp_affinity_list", "0-3\n");
 	tree_write(&f->t, "proc/irq/31/smp_affinity_list", "2\n");
 	parse_policy(&hk0, "[daemon]\nhousekeeping_cpus = 0,2\n");
-	parse_policy(&all, "[daemon]\n");
+	parse_policy(&all, "[daemon]\nhousekeeping_cpus = 0-3\n");
 	parse_policy(&off, "[daemon]\nhousekeeping_cpus = 8-9\n");
 
 	assert_int_equal(devcg_steer_irqs(&c, &f->h, vec, 2, &hk0, &e), 0);
@@ -823,6 +823,18 @@ static void test_steer_restore(void **state)
 	assert_int_equal(devcg_steer_irqs(&c, &f->h, vec, 1, &all, &e), 0);
 	assert_int_equal(f->writes.n, 0);
 	assert_int_equal(c.n_aff, 0);
+	/* none named: the host's default, its first CPU here (no NUMA, no isolation) */
+	{
+		struct policy none;
+
+		parse_policy(&none, "[daemon]\n");
+		assert_int_equal(devcg_steer_irqs(&c, &f->h, vec, 1, &none, &e), 0);
+		assert_int_equal(f->writes.n, 1);
+		assert_string_equal(f->writes.v[0], "proc/irq/30/smp_affinity_list=0");
+		assert_int_equal(devcg_restore_irqs(&c, &f->h, &e), 0);
+		vf_strv_free(&f->writes);
+		policy_free(&none);
+	}
 	/* no housekeeping CPU online: refused, nothing written */
 	assert_int_equal(devcg_steer_irqs(&c, &f->h, vec, 1, &off, &e), -1);
 	assert_int_equal(e.errnum, EINVAL);
@@ -903,9 +915,46 @@ static void test_names_of_enums(void **state)
 	assert_string_equal(devcg_how_name(DEVCG_FAILED), "failed");
 }
 
+/* The housekeeping CPUs when the policy names none. */
+static void test_default_housekeeping(void **state)
+{
+	uint64_t online[DEVCG_CPU_MAX / 64] = { 0 }, iso[DEVCG_CPU_MAX / 64] = { 0 };
+	uint64_t nodes[2][DEVCG_CPU_MAX / 64] = { { 0 } }, out[DEVCG_CPU_MAX / 64];
+	char list[64];
+
+	(void)state;
+	assert_int_equal(devcg_parse_cpulist("0-15", online, DEVCG_CPU_MAX), 16);
+	/* no isolation, no NUMA: the first online CPU */
+	devcg_default_housekeeping(online, iso, NULL, 0, out);
+	devcg_format_cpulist(out, DEVCG_CPU_MAX, list, sizeof(list));
+	assert_string_equal(list, "0");
+	/* two nodes: the first CPU of each */
+	devcg_parse_cpulist("0-7", nodes[0], DEVCG_CPU_MAX);
+	devcg_parse_cpulist("8-15", nodes[1], DEVCG_CPU_MAX);
+	devcg_default_housekeeping(online, iso, (const uint64_t(*)[DEVCG_CPU_MAX / 64])nodes, 2, out);
+	devcg_format_cpulist(out, DEVCG_CPU_MAX, list, sizeof(list));
+	assert_string_equal(list, "0,8");
+	/* CPU 0 offline: node 0's first online one */
+	online[0] &= ~1ull;
+	devcg_default_housekeeping(online, iso, (const uint64_t(*)[DEVCG_CPU_MAX / 64])nodes, 2, out);
+	devcg_format_cpulist(out, DEVCG_CPU_MAX, list, sizeof(list));
+	assert_string_equal(list, "1,8");
+	/* isolated CPUs (isolcpus, nohz_full): every other online CPU keeps house */
+	devcg_parse_cpulist("4-15", iso, DEVCG_CPU_MAX);
+	devcg_default_housekeeping(online, iso, (const uint64_t(*)[DEVCG_CPU_MAX / 64])nodes, 2, out);
+	devcg_format_cpulist(out, DEVCG_CPU_MAX, list, sizeof(list));
+	assert_string_equal(list, "1-3");
+	/* every online CPU isolated: back to the first of each node */
+	devcg_parse_cpulist("0-3", iso, DEVCG_CPU_MAX);
+	devcg_default_housekeeping(online, iso, (const uint64_t(*)[DEVCG_CPU_MAX / 64])nodes, 2, out);
+	devcg_format_cpulist(out, DEVCG_CPU_MAX, list, sizeof(list));
+	assert_string_equal(list, "1,8");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_housekeeping),
 		cmocka_unit_test(test_quota),
 		cmocka_unit_test(test_name),
 		cmocka_unit_test(test_parse_stat),
