@@ -3,7 +3,8 @@
 # a real kernel with a real IOMMU, with the verdict for every device, and a
 # verdict changing as the host's own use of a device changes; the daemon
 # binding devices, containing an interrupt storm, and handing a device to a
-# VM through a real libvirtd.
+# VM through a real libvirtd; the tenant boundary holding against a hostile
+# live-injection target and a second daemon.
 set -u
 [ "${TESTBED:-}" = 1 ] || { echo "run with: make demo" >&2; exit 2; }
 VFIOD=vfiod/vfiod
@@ -61,6 +62,34 @@ ctl return "$nic"
 ctl return "$disp"
 echo "  $nic driver: $(basename "$(readlink "/sys/bus/pci/devices/$nic/driver")"), netdev: $(ls "/sys/bus/pci/devices/$nic/net")"
 kill "$pid"; wait "$pid"
+
+echo
+echo "== the tenant boundary: one daemon, and live injection a tenant cannot turn on the host"
+mkdir -p /tmp/demo-pol
+printf '[class edu]\nmatch = id=1234:11e8\n\n[tenant alice]\nuids = 0\nclasses = edu\ntrusted = true\n' >/tmp/demo-pol/edu.conf
+"$VFIOD" --policy /tmp/demo-pol --state-dir "$st" --socket "$st/vfiod.sock" --udev-rules "$st/70-vfiod.rules" 2>>"$st/log" &
+pid=$!
+for _ in $(seq 50); do [ -S "$st/vfiod.sock" ] && break; sleep 0.1; done
+echo "\$ vfiod --state-dir $st   # a second daemon on the same state"
+"$VFIOD" --state-dir "$st" --socket "$st/other.sock" 2>&1 | sed 's/^/  /'
+edu=$("$VFIOD" --inventory | jq -r '[.devices[] | select(.vendor == "1234" and .device == "11e8")][0].bdf')
+ctl bind "$edu" >/dev/null
+echo secret >/tmp/demo-secret; chmod 0600 /tmp/demo-secret
+# a "container" whose /dev/vfio/vfio points at a root-only host file
+unshare -m --propagation private sh -c 'mount -t tmpfs tmpfs /dev && mkdir /dev/vfio &&
+	ln -s /tmp/demo-secret /dev/vfio/vfio && exec sleep 60' >/dev/null 2>&1 &
+evil=$!
+# and an honest one
+unshare -m --propagation private sh -c 'mount -t tmpfs tmpfs /dev && exec sleep 60' >/dev/null 2>&1 &
+good=$!
+sleep 1
+ctl assign "$edu" --pid "$evil" --tenant alice
+echo "  /tmp/demo-secret is still $(stat -c '%a %U' /tmp/demo-secret)"
+ctl assign "$edu" --pid "$good" --tenant alice
+echo "  in process $good's /dev/vfio: $(nsenter -t "$good" -m ls /dev/vfio | tr '\n' ' ')"
+ctl release "$edu"
+ctl return "$edu" >/dev/null
+kill "$evil" "$good" "$pid" 2>/dev/null; wait "$pid"
 
 echo
 echo "== an interrupt storm: a VMM-like owner storms the edu through VFIO"
