@@ -209,3 +209,13 @@ int vf_parse_status_ids(const char *text, const char *key, uint32_t out[4])
 	}
 	return -EINVAL;
 }
+
+int vf_parse_proc_state(const char *text, char *state)
+{
+	const char *p = text ? strrchr(text, ')') : NULL;
+
+	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+		return -EINVAL;
+	*state = p[2];
+	return 0;
+}

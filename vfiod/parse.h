@@ -61,6 +61,9 @@ bool vf_name_is_safe(const char *name);
  */
 int vf_parse_proc_start(const char *text, uint64_t *start);
 
+/* The state letter of the same text (field 3: R, S, D, Z, X, ...). Returns 0 or -EINVAL. */
+int vf_parse_proc_state(const char *text, char *state);
+
 /*
  * The four ids of the line starting with `key` ("Uid:" or "Gid:") in the
  * text of /proc/PID/status: real, effective, saved, filesystem. Returns 0

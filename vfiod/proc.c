@@ -47,11 +47,13 @@ static int read_small(int dirfd, const char *name, char *buf, size_t cap)
 	return 0;
 }
 
+/* Its start time; -1 when unreadable, or when it has exited (a zombie). */
 static int start_at(int dirfd, uint64_t *start)
 {
-	char buf[1024];
+	char buf[1024], state;
 
-	if (read_small(dirfd, "stat", buf, sizeof(buf)) < 0)
+	if (read_small(dirfd, "stat", buf, sizeof(buf)) < 0 ||
+	    vf_parse_proc_state(buf, &state) < 0 || state == 'Z' || state == 'X')
 		return -1;
 	return vf_parse_proc_start(buf, start) < 0 ? -1 : 0;
 }

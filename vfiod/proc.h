@@ -37,7 +37,8 @@ bool proc_pin_alive(const struct proc_pin *p);
 
 /*
  * True when process `pid` lives and, when `start` is not 0, started at
- * `start`: the same process as the one recorded, not a reused pid.
+ * `start`: the same process as the one recorded, not a reused pid. A
+ * zombie has exited: it holds nothing and lives no more.
  */
 bool proc_is(const struct hostfs *h, int pid, uint64_t start);
 

@@ -1720,6 +1720,16 @@ static pid_t child_sleeping(void)
  * The process as the fixture's /proc shows it: its stat line with start
  * time `start` (the tree stands for the host's /proc; 0: the process is gone).
  */
+static void fake_proc_state(struct fx *f, pid_t pid, unsigned long long start, char st)
+{
+	char rel[64], text[256];
+
+	snprintf(rel, sizeof(rel), "proc/%d/stat", (int)pid);
+	snprintf(text, sizeof(text),
+		 "%d (sleep) %c 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 %llu 1 1 0\n", (int)pid, st, start);
+	tree_write(&f->m.t, rel, text);
+}
+
 static void fake_proc(struct fx *f, pid_t pid, unsigned long long start)
 {
 	char rel[64], text[256];
@@ -1782,7 +1792,8 @@ static void test_holder_adopt_release(void **state)
 	assert_int_equal(engine_adopt_holder(&f->en, AUD, (int)pid, &e), 1);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
-	fake_proc(f, pid, 0);
+	/* exited, not yet reaped: a zombie holds nothing, and is no holder */
+	fake_proc_state(f, pid, 777, 'Z');
 	km_log_reset(&f->m);
 	assert_int_equal(engine_release_consumer(&f->en, consumer, NULL, &e), 1);
 	assert_pooled_rec(f, GPU);

@@ -400,6 +400,19 @@ static void test_proc_start(void **state)
 	assert_int_equal(vf_parse_proc_start(NULL, &st), -EINVAL);
 }
 
+static void test_proc_state(void **state)
+{
+	char c = 0;
+
+	(void)state;
+	assert_int_equal(vf_parse_proc_state("12 (a) Z) S 1 2\n", &c), 0);
+	assert_int_equal(c, 'S'); /* after the last ')' */
+	assert_int_equal(vf_parse_proc_state("12 (sleep) Z 1 2\n", &c), 0);
+	assert_int_equal(c, 'Z');
+	assert_int_equal(vf_parse_proc_state("12 (sleep)", &c), -EINVAL);
+	assert_int_equal(vf_parse_proc_state("12 (sleep) ZZ 1", &c), -EINVAL);
+}
+
 static void test_status_ids(void **state)
 {
 	const char *text = "Name:\tsleep\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t7\n"
@@ -434,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_bdf_same_slot),
 		cmocka_unit_test(test_name_is_safe),
 		cmocka_unit_test(test_proc_start),
+		cmocka_unit_test(test_proc_state),
 		cmocka_unit_test(test_status_ids),
 	};
 
