@@ -62,8 +62,9 @@ mkdir -p "$results"
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=262144 results "$results" ||
 	fail "cannot mount the results share (9p tag results)"
 [ -r "$results/params" ] || fail "$results/params missing"
-# Sets TESTBED_RELEASE, TESTBED_MODULES (the module tree of that release),
-# TESTBED_CHECKOUT, TESTBED_SCENARIO and the array TESTBED_ARGS.
+# Sets TESTBED_RELEASE, TESTBED_SUITE, TESTBED_MODULES (the module tree of
+# that release), TESTBED_CHECKOUT, TESTBED_SCENARIO and the array
+# TESTBED_ARGS.
 . "$results/params" || fail "cannot read $results/params"
 
 # The kernel's whole module tree, at the standard place.
@@ -78,6 +79,9 @@ ip link set lo up 2>/dev/null || true
 cd "$TESTBED_CHECKOUT" || fail "cannot enter $TESTBED_CHECKOUT"
 
 log "scenario $TESTBED_SCENARIO starts at $(cut -d' ' -f1 /proc/uptime)s"
+# The marker scripts/testbed waits for: a guest that dies before it is a
+# boot failure (retried once), after it the scenario's (never retried).
+: >"$results/started" || fail "cannot write $results/started"
 if [ -x "$TESTBED_SCENARIO" ]; then
 	cmd=("$TESTBED_SCENARIO")
 else
@@ -87,7 +91,7 @@ fi
 env -i \
 	PATH="$PATH" HOME=/root USER=root LOGNAME=root SHELL=/bin/bash \
 	LANG=C.UTF-8 TERM=dumb \
-	TESTBED=1 TESTBED_KERNEL="$TESTBED_RELEASE" \
+	TESTBED=1 TESTBED_KERNEL="$TESTBED_RELEASE" TESTBED_SUITE="${TESTBED_SUITE:-}" \
 	"${cmd[@]}" "${TESTBED_ARGS[@]}" \
 	</dev/null >"$results/stdout" 2>"$results/stderr"
 status=$?

@@ -9,6 +9,8 @@ fail() { echo "FAIL: $*" >&2; rc=1; }
 [ "${TESTBED:-}" = 1 ] || { echo "not inside the testbed (TESTBED unset)" >&2; exit 2; }
 echo "kernel: $(uname -r) (TESTBED_KERNEL=${TESTBED_KERNEL:-unset})"
 [ "$(uname -r)" = "${TESTBED_KERNEL:-}" ] || fail "uname -r differs from TESTBED_KERNEL"
+echo "suite: ${TESTBED_SUITE:-unset}"
+[ -n "${TESTBED_SUITE:-}" ] || fail "TESTBED_SUITE is not set in the guest"
 echo "pid 1: $(tr '\0' ' ' </proc/1/cmdline)"
 echo "cwd: $(pwd)"
 
