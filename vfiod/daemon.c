@@ -23,6 +23,7 @@
 #include "inject.h"
 #include "hotplug.h"
 #include "inventory.h"
+#include "irqbal.h"
 #include "log.h"
 #include "monitor.h"
 #include "proc.h"
@@ -81,6 +82,8 @@ struct daemon {
 	size_t n_pend;
 	struct pid_op *deferred;   /* set by perform: the reply is deferred */
 	struct levers levers;      /* what a throttle can do here (under cg_mu) */
+	struct irqbal irqbal;      /* irqbalance kept off steered vectors (with cgroups) */
+	time_t last_irqbal;
 };
 
 static const char *state_of(const struct dev_rec *r)
@@ -271,6 +274,9 @@ static void sync_cgroups(struct daemon *d, const char (*bdfs)[VF_BDF_LEN],
 			continue;
 		if (devcg_teardown(&d->cgs[i], &e) < 0)
 			vf_log(LOG_WARNING, "%s: cgroups left behind: %s", d->cgs[i].bdf, e.msg);
+		/* its vectors' affinity is back (or they are gone): irqbalance's again */
+		if (irqbal_release(&d->irqbal, d->cgs[i].bdf, &e) < 0)
+			vf_log(LOG_WARNING, "%s: %s", d->cgs[i].bdf, e.msg);
 		devcg_free(&d->cgs[i]);
 		d->cgs[i] = d->cgs[--d->n_cgs];
 	}
@@ -438,6 +444,12 @@ static int cg_throttle(void *ctx, const char *bdf, const struct policy_class *cl
 	if (!c || !c->ready)
 		vf_err_set(e, 0, "%s has no CPU cgroups", bdf);
 	else if (devcg_set_caps(c, cls->storm_irq_cpu_max, cls->storm_vmm_cpu_max, e) == 0) {
+		struct vf_err ie = { 0 };
+
+		/* banned first: irqbalance must not move them back once steered */
+		if (d->levers.steer && n && irqbal_hold(&d->irqbal, bdf, vectors, n, &ie) < 0)
+			vf_log(LOG_WARNING, "%s: steered vectors not banned from irqbalance: %s", bdf,
+			       ie.msg);
 		rc = devcg_steer_irqs(c, &d->h, vectors, n, pol, e);
 		/* a vector that took (or refused) its new affinity says what this kernel allows */
 		if (d->levers.steer && n)
@@ -466,11 +478,43 @@ static int cg_unthrottle(void *ctx, const char *bdf, const struct policy_class *
 	else if (devcg_set_caps(c, cls->irq_cpu_max, cls->vmm_cpu_max, e) == 0 &&
 		 devcg_restore_irqs(c, &d->h, e) == 0)
 		rc = 0;
+	if (c) {
+		struct vf_err ie = { 0 };
+
+		/* restored (or given up on): irqbalance may balance them again */
+		if (irqbal_release(&d->irqbal, bdf, &ie) < 0)
+			vf_log(LOG_WARNING, "%s: irqbalance: %s", bdf, ie.msg);
+	}
 	pthread_mutex_unlock(&d->cg_mu);
 	return rc;
 }
 
 static const struct monitor_ops cg_ops = { cg_throttle, cg_unthrottle };
+
+/*
+ * Every second: irqbalance started, stopped or restarted (a retry of the
+ * bans it missed), and what status says about it.
+ */
+static void irqbal_note(struct daemon *d, bool force)
+{
+	char why[sizeof(d->levers.irqbalance_why)], s[1024];
+	enum irqbal_state st;
+	bool changed;
+
+	if (!d->cgroups || (!force && time(NULL) == d->last_irqbal))
+		return;
+	d->last_irqbal = time(NULL);
+	irqbal_tick(&d->irqbal);
+	st = irqbal_state(&d->irqbal, why, sizeof(why));
+	pthread_mutex_lock(&d->cg_mu);
+	changed = d->levers.irqbalance != st || strcmp(d->levers.irqbalance_why, why) != 0;
+	d->levers.irqbalance = st;
+	memcpy(d->levers.irqbalance_why, why, sizeof(why));
+	levers_sentence(&d->levers, s, sizeof(s));
+	pthread_mutex_unlock(&d->cg_mu);
+	if (changed)
+		vf_log(st == IRQBAL_UNTOLD ? LOG_WARNING : LOG_NOTICE, "containment levers: %s", s);
+}
 
 /* The monitor watches every owned device, with its policy class. */
 static void sync_monitor(struct daemon *d)
@@ -1291,8 +1335,13 @@ static int setup(struct daemon *d, struct vf_err *e)
 		char s[1024];
 
 		devcg_probe_levers(&d->h, &d->policy, &d->levers);
+		irqbal_init(&d->irqbal, &d->h, 200);
+		d->levers.irqbalance = irqbal_state(&d->irqbal, d->levers.irqbalance_why,
+						    sizeof(d->levers.irqbalance_why));
 		levers_sentence(&d->levers, s, sizeof(s));
-		vf_log(d->levers.steer ? LOG_NOTICE : LOG_WARNING, "containment levers: %s", s);
+		vf_log(d->levers.steer && d->levers.irqbalance != IRQBAL_UNTOLD ? LOG_NOTICE
+										 : LOG_WARNING,
+		       "containment levers: %s", s);
 	}
 	if (monitor_start(&d->monitor, &d->h, d->policy.daemon.sample_interval_ms,
 			  d->cgroups ? &cg_ops : NULL, d, e) < 0)
@@ -1441,6 +1490,7 @@ int daemon_run(const struct daemon_opts *o)
 		pending_poll(&d, pfd + 4 + n, np);
 		control_sweep(&d.control);
 		attach_threads(&d);
+		irqbal_note(&d, false);
 	}
 	/* injections in flight end here: their children killed, nothing recorded */
 	while (d.n_pend) {
@@ -1459,6 +1509,9 @@ int daemon_run(const struct daemon_opts *o)
 	for (size_t i = 0; i < d.n_cgs; i++)
 		devcg_free(&d.cgs[i]);
 	free(d.cgs);
+	/* and their vectors stay banned from irqbalance, as they stay steered */
+	if (d.cgroups)
+		irqbal_fini(&d.irqbal);
 	control_close(&d.control);
 	hotplug_close(&d.hotplug);
 	events_free(&d.events);

@@ -84,6 +84,13 @@ void levers_sentence(const struct levers *l, char *buf, size_t cap)
 		cat(buf, cap, "; vector affinity cannot be written (%s)", strerror(l->irq_affinity_err));
 	if (!l->steer)
 		cat(buf, cap, "; the housekeeping CPUs are every CPU, so steering moves nothing");
+	if (l->steer && l->irqbalance == IRQBAL_TOLD)
+		cat(buf, cap, "; irqbalance runs: steered vectors are banned from it while steered");
+	else if (l->steer && l->irqbalance == IRQBAL_UNTOLD)
+		cat(buf, cap,
+		    "; irqbalance runs but cannot be told (%s): it may move steered vectors back "
+		    "(its --banirq or IRQBALANCE_BANNED_CPUS keeps it off them)",
+		    l->irqbalance_why);
 	cat(buf, cap, "; a throttle %s", plan ? "" : "has no lever");
 	for (size_t i = 0; i < sizeof(tl) / sizeof(tl[0]); i++) {
 		if (!(plan & tl[i].bit))
@@ -113,6 +120,11 @@ struct json_object *levers_json(const struct levers *l)
 	json_object_object_add(o, "irq_affinity", lever_json(l->irq_affinity));
 	json_object_object_add(o, "vmm_cgroup", lever_json(l->vmm_cgroup));
 	json_object_object_add(o, "housekeeping_cpus", json_object_new_string(l->housekeeping));
+	json_object_object_add(o, "irqbalance",
+			       l->irqbalance == IRQBAL_UNKNOWN
+				       ? NULL
+				       : json_object_new_string(irqbal_state_name(l->irqbalance)));
+	json_object_object_add(o, "irqbalance_why", json_object_new_string(l->irqbalance_why));
 	for (size_t i = 0; i < sizeof(tl) / sizeof(tl[0]); i++)
 		if (plan & tl[i].bit)
 			json_object_array_add(t, json_object_new_string(tl[i].name));

@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "irqbal.h"
+
 enum lever { LEVER_UNKNOWN = 0, LEVER_YES, LEVER_NO };
 
 struct levers {
@@ -37,6 +39,8 @@ struct levers {
 	enum lever vmm_cgroup;    /* a cpu controller to cap VMM threads in */
 	bool steer;               /* the housekeeping CPUs leave others out: steering moves */
 	char housekeeping[64];    /* their list, "" when every CPU */
+	enum irqbal_state irqbalance; /* irqbalance: not running, told, or running untold */
+	char irqbalance_why[192];     /* untold: why; told: a note, "" none */
 };
 
 /* The throttle's levers, in the order it applies them. */
