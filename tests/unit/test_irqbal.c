@@ -333,6 +333,24 @@ static struct irqbal_list fake_banned(struct fake *f)
 	return l;
 }
 
+/*
+ * The fake's list once it has handled `bans` ban commands (at most 5 s):
+ * it handles a request on its own thread, after the client has gone.
+ */
+static struct irqbal_list banned_after(struct fake *f, int bans)
+{
+	for (int i = 0; i < 500; i++) {
+		pthread_mutex_lock(&f->mu);
+		if (f->bans >= bans) {
+			pthread_mutex_unlock(&f->mu);
+			break;
+		}
+		pthread_mutex_unlock(&f->mu);
+		usleep(10000);
+	}
+	return fake_banned(f);
+}
+
 static uint64_t ms(void)
 {
 	struct timespec ts;
@@ -350,6 +368,7 @@ static void test_host_hold_release(void **state)
 	struct irqbal_list l;
 	struct vf_err e = { 0 };
 	const unsigned va[] = { 40, 41 }, vb[] = { 50 };
+	int bans0;
 
 	(void)state;
 	fake_start(&f, true);
@@ -360,8 +379,9 @@ static void test_host_hold_release(void **state)
 	assert_int_equal(irqbal_state(&b, NULL, 0), IRQBAL_TOLD);
 	assert_int_equal(b.pid, getpid());
 
+	bans0 = f.bans;
 	assert_int_equal(irqbal_hold(&b, "0000:00:02.0", va, 2, &e), 0);
-	l = fake_banned(&f);
+	l = banned_after(&f, bans0 + 1);
 	assert_int_equal(l.n, 3);
 	assert_true(irqbal_list_has(&l, 7) && irqbal_list_has(&l, 40) && irqbal_list_has(&l, 41));
 	/* another tool bans 9 meanwhile (replacing the list, keeping ours) */
@@ -370,19 +390,19 @@ static void test_host_hold_release(void **state)
 	pthread_mutex_unlock(&f.mu);
 	b.quiet_after_ms = 0; /* its rescan is over: the list may be read */
 	assert_int_equal(irqbal_hold(&b, "0000:00:03.0", vb, 1, &e), 0);
-	l = fake_banned(&f);
+	l = banned_after(&f, bans0 + 2);
 	assert_int_equal(l.n, 5);
 	assert_true(irqbal_list_has(&l, 9) && irqbal_list_has(&l, 50));
 
 	b.quiet_after_ms = 0;
 	assert_int_equal(irqbal_release(&b, "0000:00:02.0", &e), 0);
-	l = fake_banned(&f);
+	l = banned_after(&f, bans0 + 3);
 	assert_int_equal(l.n, 3);
 	assert_true(irqbal_list_has(&l, 7) && irqbal_list_has(&l, 9) && irqbal_list_has(&l, 50));
 	/* during its rescan, the list is not read: vfiod's record keeps 7 and 9 */
 	assert_true(b.quiet_after_ms > ms());
 	assert_int_equal(irqbal_release(&b, "0000:00:03.0", &e), 0);
-	l = fake_banned(&f);
+	l = banned_after(&f, bans0 + 4);
 	assert_int_equal(l.n, 2);
 	assert_true(irqbal_list_has(&l, 7) && irqbal_list_has(&l, 9));
 	assert_int_equal(f.refused, 0);
