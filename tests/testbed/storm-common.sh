@@ -58,15 +58,12 @@ st=$!
 sleep 2
 vec=$(ls "/sys/bus/pci/devices/$edu/msi_irqs" 2>/dev/null | head -n1)
 legit=$(vec_rate "$vec")
-# the holder scan runs every 2 s: give a loaded machine a few of them
-for _ in $(seq 12); do
-	held=$(ctl --json show "$edu" | jq -r '.state + " " + (.owned.consumer // "-")')
-	[ "${held%% *}" = assigned ] && break
-	sleep 0.5
-done
 wait "$st"
 echo "legit: vector $vec at ${legit}/s"
-check "the process holding the group is recorded as the consumer ($held)" test "${held%@*}" = "assigned holder:$st"
+# the holder scan runs every 2 s and the tool may be done before a slow
+# machine asks: the event stream says what was recorded
+check "the process holding the group is recorded as the consumer" \
+	grep -qE "assigned +$edu +process $st \(edu-storm\) holds its VFIO group" /tmp/ev.txt
 check "no storm event for a rate under the threshold" sh -c "! grep -qE 'throttl|silenc|quarantin' /tmp/ev.txt"
 for _ in $(seq 20); do
 	[ "$(ctl --json show "$edu" | jq -r .state)" = pooled ] && break

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * spin CPU SECONDS: a CPU-bound load pinned to CPU, the tenant's work in
- * the containment outcome tests (tests/testbed/scenario-outcome.sh). Every
+ * the containment outcome tests (tests/testbed/probe-outcome.sh). Every
  * 250 ms it prints "T WORK": the time since start in ms and the loop
  * iterations done in that window. Work lost to interrupts (hard-IRQ time,
  * an IRQ thread of higher priority on the same CPU) shows as fewer

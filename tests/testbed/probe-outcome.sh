@@ -1,5 +1,7 @@
 #!/bin/bash
 # TESTBED_DEVICES: -device VGA -device edu -device edu
+# (a probe: run it as TESTBED_DEVICES="-device VGA -device edu -device edu" scripts/testbed run tests/testbed/probe-outcome.sh,
+# with TESTBED_THREADIRQS=0 for hard-IRQ handlers)
 # Containment judged by its outcome, on whatever kernel and IRQ mode the
 # testbed boots (TESTBED_SUITE, TESTBED_THREADIRQS): the levers vfiod finds
 # are reported, and whichever they are, while one edu storms at full speed
@@ -78,6 +80,20 @@ rate_unc=$(vec_rate "$svec")
 echo "uncontained: load ${unc}/window ($((unc * 100 / base))%), storm ${rate_unc}/s"
 for _ in $(seq 60); do grep -qE "throttled +$storm" /tmp/ev.txt && break; sleep 0.25; done
 check "throttled" grep -qE "throttled +$storm" /tmp/ev.txt
+if ! grep -qE "throttled +$storm" /tmp/ev.txt; then
+	echo "storm tool: $(tail -n 3 /tmp/storm.txt)"
+	echo "calm tool: $(tail -n 3 /tmp/calm.txt)"
+	ctl --json show "$storm" | jq -c '{state, irq, vectors, interrupts_watch}'
+	ctl --json show "$calm" | jq -c '{state, irq, vectors, interrupts_watch}'
+	echo "storm vector $svec: $(cat /sys/kernel/irq/$svec/per_cpu_count) / msi_irqs $(ls /sys/bus/pci/devices/$storm/msi_irqs | tr '\n' ' ')"
+	grep -E "^ *$svec:|^ *$cvec:" /proc/interrupts
+	ctl --json status | jq -c .monitor
+	sleep 1
+	ctl --json status | jq -c .monitor
+	ctl --json show "$storm" | jq -c .interrupts_watch
+	ps -eLo tid,psr,cls,ni,pcpu,comm | grep -E "vfiod|irq/3|edu-storm|spin" | head -20
+	cat /tmp/ev.txt
+fi
 sleep 1
 thr=$(work 3)
 calm_thr=$(vec_rate "$cvec")
@@ -99,7 +115,7 @@ elif [ -n "$tid" ]; then
 else
 	echo "no IRQ thread: the handler runs in hard-IRQ context on CPU $aff"
 fi
-for _ in $(seq 120); do grep -qE "silenced +$storm" /tmp/ev.txt && break; sleep 0.5; done
+for _ in $(seq 120); do grep -qE "silenced +$storm" /tmp/ev.txt && break; [ "$FAILS" = 0 ] || break; sleep 0.5; done
 check "silenced" grep -qE "silenced +$storm" /tmp/ev.txt
 rate_sil=$(vec_rate "$svec")
 check "the storm falls to 0/s once silenced (${rate_sil}/s)" test "${rate_sil:-1}" -lt 10
@@ -110,4 +126,5 @@ check "the device is back in the pool" test "$(ctl --json show "$storm" | jq -r 
 echo "FIGURES kernel=$(uname -r) threadirqs=$(grep -qw threadirqs /proc/cmdline && echo yes || echo no) levers=$(jq -c '.throttle' /tmp/levers.json) load_uncontained=$((unc * 100 / base))% load_throttled=$((thr * 100 / base))% neighbour=${calm_before}->${calm_thr}/s storm=${rate_unc}/s->${rate_thr}/s->${rate_sil}/s"
 kill "$sub" 2>/dev/null
 stop_vfiod
+[ "$FAILS" = 0 ] || { echo "vfiod's log:"; tail -n 25 "$VST/vfiod.log"; }
 finish
