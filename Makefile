@@ -94,8 +94,9 @@ build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJ)
 fuzz: $(FUZZ_BIN)
 	tests/fuzz/run $(FUZZ_TIME) $(FUZZ_BIN)
 
+# its own output directory: it never mixes with the logs of a long run
 check-fuzz: $(FUZZ_BIN)
-	tests/fuzz/run 10 $(FUZZ_BIN)
+	FUZZ_OUT=build/fuzz/check tests/fuzz/run 10 $(FUZZ_BIN)
 
 
 check: check-unit check-fixtures check-policy check-system check-fuzz check-testbed
