@@ -27,7 +27,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
 
 .PHONY: all deps check check-unit check-fixtures check-policy check-system check-testbed \
-	check-kernels check-testbed-sid \
+	check-kernels check-testbed-sid check-fuzz fuzz \
 	demo clean format install
 
 all: vfiod/vfiod vfioctl/vfioctl
@@ -70,7 +70,37 @@ build/obj/tests/bench/bench_irqmon: build/obj/tests/bench/bench_irqmon.o $(LIB_O
 deps:
 	scripts/deps
 
-check: check-unit check-fixtures check-policy check-system check-testbed
+# fuzzers (docs/testing.md): one libFuzzer target per parser of outside
+# bytes, tests/fuzz/fuzz_NAME.c, linked with the project objects built by
+# clang with the same sanitizers under build/fuzz/. `make fuzz` runs each for
+# FUZZ_TIME seconds in turn; check-fuzz is the short run of `make check`.
+FUZZ_CC := clang
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+FUZZ_CFLAGS := -O1 -g -Wno-unknown-warning-option
+FUZZ_TIME ?= 600
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_OBJ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+# kept between builds: make would delete them as intermediates
+.SECONDARY: $(FUZZ_OBJ) $(FUZZ_SRC:%.c=build/fuzz/obj/%.o)
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_CFLAGS) $(FUZZ_SAN) -c $< -o $@
+
+build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+fuzz: $(FUZZ_BIN)
+	tests/fuzz/run $(FUZZ_TIME) $(FUZZ_BIN)
+
+# its own output directory: it never mixes with the logs of a long run
+check-fuzz: $(FUZZ_BIN)
+	FUZZ_OUT=build/fuzz/check tests/fuzz/run 10 $(FUZZ_BIN)
+
+
+check: check-unit check-fixtures check-policy check-system check-fuzz check-testbed
 
 check-unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -117,6 +147,6 @@ install: all
 	install -m 0644 policies/*.conf $(DESTDIR)/usr/share/vfiod/policies/
 
 clean:
-	rm -rf build/obj build/asan build/tests build/vfiod-asan vfiod/vfiod vfioctl/vfioctl
+	rm -rf build/obj build/asan build/tests build/fuzz build/vfiod-asan vfiod/vfiod vfioctl/vfioctl
 
--include $(shell find build/obj build/asan -name '*.d' 2>/dev/null)
+-include $(shell find build/obj build/asan build/fuzz/obj -name '*.d' 2>/dev/null)

@@ -113,7 +113,7 @@ int domxml_free_ports(const char *xml, unsigned *idx, size_t max, struct vf_err 
 {
 	xmlXPathContextPtr ctx = doc_open(xml, e);
 	xmlXPathObjectPtr ports, used;
-	bool busy[256] = { false };
+	bool busy[256] = { false }, free_port[256] = { false };
 	size_t n = 0;
 
 	if (!ctx)
@@ -127,23 +127,20 @@ int domxml_free_ports(const char *xml, unsigned *idx, size_t max, struct vf_err 
 			busy[bus] = true;
 	}
 	ports = eval(ctx, "/domain/devices/controller[@type='pci'][@model='pcie-root-port']");
-	for (size_t i = 0; i < nodes_n(ports) && n < max; i++) {
+	for (size_t i = 0; i < nodes_n(ports); i++) {
 		long index = num_attr(ports->nodesetval->nodeTab[i], "index", 255);
 
 		if (index > 0 && !busy[index])
-			idx[n++] = (unsigned)index;
+			free_port[index] = true;
 	}
 	xmlXPathFreeObject(used);
 	xmlXPathFreeObject(ports);
 	doc_close(ctx);
-	/* controllers come in index order from libvirt, but not from every writer */
-	for (size_t i = 1; i < n; i++)
-		for (size_t k = i; k > 0 && idx[k - 1] > idx[k]; k--) {
-			unsigned t = idx[k];
-
-			idx[k] = idx[k - 1];
-			idx[k - 1] = t;
-		}
+	/* controllers come in index order from libvirt, but not from every
+	 * writer, and an index may be listed twice: each port once, lowest first */
+	for (unsigned i = 1; i < 256 && n < max; i++)
+		if (free_port[i])
+			idx[n++] = i;
 	return (int)n;
 }
 

@@ -31,9 +31,9 @@ char *domxml_hostdev(const struct vf_bdf *host, const struct vf_bdf *guest);
 
 /*
  * The indexes of the domain's pcie-root-port controllers that nothing sits
- * behind (no device's PCI address is on their bus), in ascending order.
- * Returns how many (at most `max`), or -1 on a document that is not a
- * domain.
+ * behind (no device's PCI address is on their bus), each once, in ascending
+ * order: the lowest `max` of them. Returns how many, or -1 on a document
+ * that is not a domain.
  */
 int domxml_free_ports(const char *xml, unsigned *idx, size_t max, struct vf_err *e);
 

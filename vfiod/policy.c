@@ -645,6 +645,10 @@ static int daemon_key(struct parse_ctx *c, const char *key, const char *value)
 		return fail(c, "unknown key \"%s\" in [%s]", key, c->title);
 	if (!take_key(c, &daemon_keys[k], &d->line[k]))
 		return 0;
+	/* policy_format() writes "key = value" on one line: it must parse again */
+	if (strlen(key) + 3 + strlen(value) > INI_MAX_LINE - 1)
+		return fail(c, "%s: value longer than %zu bytes", key,
+			    INI_MAX_LINE - 1 - 3 - strlen(key));
 	switch ((enum policy_daemon_key)k) {
 	case POLICY_DAEMON_SOCKET_GROUP:
 	case POLICY_DAEMON_ADMIN_GROUP:

@@ -351,6 +351,29 @@ static int take_id(struct json_object *root, struct request *req, struct vf_err 
 	return 0;
 }
 
+/*
+ * json-c's default (lenient) parse of exactly `len` bytes: the line need not
+ * be NUL-terminated (json_tokener_parse() would read on to a NUL). NULL when
+ * it is not one whole JSON value.
+ */
+static struct json_object *parse_loose(const char *line, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o;
+
+	if (!tok)
+		abort();
+	o = json_tokener_parse_ex(tok, line, (int)len);
+	if (json_tokener_get_error(tok) == json_tokener_continue)
+		o = json_tokener_parse_ex(tok, "", 1); /* the terminator a string has */
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
 int proto_parse_request(const char *line, size_t len, struct request *req,
 			struct vf_err *e)
 {
@@ -369,7 +392,7 @@ int proto_parse_request(const char *line, size_t len, struct request *req,
 	if (why) {
 		/* well-encoded but not strict JSON: echo its id when one is there */
 		if (!encoding && clean_text(line, len)) {
-			struct json_object *o = json_tokener_parse(line);
+			struct json_object *o = parse_loose(line, len);
 			struct vf_err ignore = { 0 };
 
 			if (o && json_object_is_type(o, json_type_object))

@@ -147,6 +147,28 @@ static void test_free_ports(void **state)
 					   idx, 8, &e),
 			 1);
 	assert_int_equal(idx[0], 7);
+	/* a port listed twice is one port (found by fuzz_domxml); with a short
+	 * array, the lowest free ports, whatever order the document has */
+	assert_int_equal(domxml_free_ports("<domain><devices>"
+					   "<controller type='pci' index='9' model='pcie-root-port'/>"
+					   "<controller type='pci' index='6' model='pcie-root-port'/>"
+					   "<controller type='pci' index='9' model='pcie-root-port'/>"
+					   "<controller type='pci' index='5' model='pcie-root-port'/>"
+					   "</devices></domain>",
+					   idx, 8, &e),
+			 3);
+	assert_int_equal(idx[0], 5);
+	assert_int_equal(idx[1], 6);
+	assert_int_equal(idx[2], 9);
+	assert_int_equal(domxml_free_ports("<domain><devices>"
+					   "<controller type='pci' index='9' model='pcie-root-port'/>"
+					   "<controller type='pci' index='6' model='pcie-root-port'/>"
+					   "<controller type='pci' index='5' model='pcie-root-port'/>"
+					   "</devices></domain>",
+					   idx, 2, &e),
+			 2);
+	assert_int_equal(idx[0], 5);
+	assert_int_equal(idx[1], 6);
 }
 
 static void test_has_hostdev(void **state)

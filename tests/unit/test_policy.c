@@ -1073,6 +1073,66 @@ static void assert_same_lookups(const struct policy *a, const struct policy *b)
 	}
 }
 
+/*
+ * A value that fits its line as "key=value" but not as "key = value", the
+ * way policy_format() writes it, is refused: the formatted policy must parse
+ * again (found by fuzz_policy with a long libvirt_uri).
+ */
+static void test_long_values(void **state)
+{
+	static const struct {
+		const char *key;
+		size_t max;
+	} keys[] = { { "libvirt_uri", 185 }, { "cdi_dir", 189 }, { "housekeeping_cpus", 179 } };
+	char value[200], doc[300], want[64];
+
+	(void)state;
+	for (size_t k = 0; k < VF_ARRAY_SIZE(keys); k++) {
+		size_t max = keys[k].max;
+
+		for (size_t len = max; len <= max + 2; len++) {
+			struct policy p1, p2;
+			char *t1;
+			struct vf_err e = { 0 };
+
+			if (strcmp(keys[k].key, "libvirt_uri") == 0) {
+				memset(value, 'a', len);
+				memcpy(value, "qemu:///", 8);
+			} else if (strcmp(keys[k].key, "cdi_dir") == 0) {
+				memset(value, 'd', len);
+				value[0] = '/';
+			} else { /* "0,2,4,..." cut to len, ending in a digit */
+				size_t n = 0;
+
+				for (unsigned cpu = 0; n < len; cpu += 2)
+					n += (size_t)snprintf(value + n, sizeof(value) - n, "%s%u",
+							      n ? "," : "", cpu);
+				if (value[len - 1] == ',')
+					value[len - 1] = '0';
+			}
+			value[len] = '\0';
+			/* the line as written fits: only the formatted one would not */
+			snprintf(doc, sizeof(doc), "[daemon]\n%s=%s\n", keys[k].key, value);
+			assert_true(strlen(keys[k].key) + 1 + len <= 199);
+			if (len > max) {
+				snprintf(want, sizeof(want), "value longer than %zu bytes", max);
+				expect_error(doc, "t.ini:2:", want);
+				continue;
+			}
+			parse_ok(&p1, doc);
+			t1 = policy_format(&p1);
+			assert_non_null(t1);
+			memset(&p2, 0, sizeof(p2));
+			if (policy_parse(&p2, "t1.ini", t1, &e) != 0)
+				fail_msg("%s of %zu bytes: the formatted policy does not parse: %s",
+					 keys[k].key, len, e.msg);
+			free(t1);
+			policy_free(&p1);
+			policy_free(&p2);
+		}
+	}
+}
+
 static void test_round_trip(void **state)
 {
 	static const char *const docs[] = { "", rich_ini, tenants_ini, host_ini };
@@ -1194,6 +1254,7 @@ int main(void)
 		cmocka_unit_test(test_reserved_twice),
 		cmocka_unit_test(test_load_dir),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_long_values),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_check_host),
 	};

@@ -738,6 +738,26 @@ static void test_embedded_nul(void **state)
 	assert_int_equal(accepted, 0);
 }
 
+/*
+ * The line is (bytes, length): nothing past the length is read, even on the
+ * path that reads the id out of a refused line (found by fuzz_proto: it
+ * parsed up to a NUL). In an allocation of exactly the line's size, ASan
+ * sees any read past it.
+ */
+static void test_line_not_terminated(void **state)
+{
+	static const char quoted[] = "{\"id\":5,\"op\":\"a\\u0000b\"}";
+	char *exact = malloc(sizeof(quoted) - 1);
+
+	(void)state;
+	assert_non_null(exact);
+	memcpy(exact, quoted, sizeof(quoted) - 1);
+	must_refuse_n(exact, sizeof(quoted) - 1, "NUL escape", "5");
+	free(exact);
+	/* the bytes after the length would complete the object: they are not read */
+	must_refuse_n(quoted, sizeof(quoted) - 2, "NUL escape", "NULL");
+}
+
 /* An integer id json-c cannot hold must not come back as another number. */
 static void test_id_out_of_range(void **state)
 {
@@ -974,6 +994,7 @@ int main(void)
 		cmocka_unit_test(test_line_length),
 		cmocka_unit_test(test_id_kept),
 		cmocka_unit_test(test_embedded_nul),
+		cmocka_unit_test(test_line_not_terminated),
 		cmocka_unit_test(test_id_out_of_range),
 		cmocka_unit_test(test_strictness),
 		cmocka_unit_test(test_reply_ok),

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The small parsers everything else uses on outside strings: integers,
+ * PCI addresses, names that become path components, domain names, IRQ
+ * thread names, module lists. Oracles: a parsed BDF formats to a canonical
+ * BDF that parses to the same address; a parsed number is within its
+ * bounds and prints back as the same text when canonical.
+ */
+#include "fuzz.h"
+
+#include <inttypes.h>
+
+#include "cgroup.h"
+#include "domxml.h"
+#include "inventory.h"
+#include "irqmon.h"
+#include "parse.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s = fuzz_text(data, size), buf[32], canon[VF_BDF_LEN];
+	struct vf_bdf b, b2;
+	uint64_t u;
+	int64_t i;
+
+	if (vf_parse_u64(s, 10, 1000000, &u) == 0)
+		FUZZ_CHECK(u <= 1000000);
+	if (vf_parse_u64(s, 16, UINT64_MAX, &u) == 0)
+		FUZZ_CHECK(size > 0);
+	if (vf_parse_u64(s, 10, UINT64_MAX, &u) == 0 && (s[0] != '0' || !s[1])) {
+		snprintf(buf, sizeof(buf), "%" PRIu64, u);
+		FUZZ_CHECK(strcmp(buf, s) == 0);
+	}
+	if (vf_parse_i64(s, -5, 5, &i) == 0)
+		FUZZ_CHECK(i >= -5 && i <= 5);
+	(void)vf_parse_i64(s, INT64_MIN, INT64_MAX, &i);
+
+	if (vf_parse_bdf(s, &b) == 0) {
+		FUZZ_CHECK(b.dev < 32 && b.fn < 8);
+		vf_bdf_format(&b, canon);
+		FUZZ_CHECK(vf_is_canonical_bdf(canon));
+		FUZZ_CHECK(vf_parse_bdf(canon, &b2) == 0);
+		FUZZ_CHECK(b.domain == b2.domain && b.bus == b2.bus && b.dev == b2.dev &&
+			   b.fn == b2.fn);
+	}
+	if (vf_is_canonical_bdf(s))
+		FUZZ_CHECK(vf_parse_bdf(s, &b) == 0);
+	if (vf_name_is_safe(s))
+		FUZZ_CHECK(!strchr(s, '/') && strcmp(s, ".") && strcmp(s, ".."));
+	if (domxml_name_ok(s))
+		FUZZ_CHECK(vf_name_is_safe(s) && s[0] != '-' && s[0] != '.');
+	for (unsigned v = 0; v < 64; v += 21)
+		if (devcg_is_vfio_irq_thread(s, v))
+			FUZZ_CHECK(irqmon_is_irq_thread(s, v));
+	(void)irqmon_is_irq_thread(s, 4294967295u);
+	(void)inventory_modules_list_has(s, "vfio-pci");
+	(void)inventory_modules_list_has(s, "vfio_iommu_type1");
+	(void)devcg_list_has(s, "cpu");
+	free(s);
+	return 0;
+}
