@@ -2,7 +2,9 @@
 /*
  * The small parsers everything else uses on outside strings: integers,
  * PCI addresses, names that become path components, domain names, IRQ
- * thread names, module lists. Oracles: a parsed BDF formats to a canonical
+ * thread names, module lists, what /proc says of a process (start time,
+ * state, ids; the "<pid>@<start>" form vfiod records), irqbalance's setup
+ * answer. Oracles: a parsed BDF formats to a canonical
  * BDF that parses to the same address; a parsed number is within its
  * bounds and prints back as the same text when canonical.
  */
@@ -13,8 +15,10 @@
 #include "cgroup.h"
 #include "domxml.h"
 #include "inventory.h"
+#include "irqbal.h"
 #include "irqmon.h"
 #include "parse.h"
+#include "proc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -56,6 +60,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)inventory_modules_list_has(s, "vfio-pci");
 	(void)inventory_modules_list_has(s, "vfio_iommu_type1");
 	(void)devcg_list_has(s, "cpu");
+	{
+		uint32_t ids[4];
+		uint64_t start;
+		char st, id[48];
+		int pid;
+
+		(void)vf_parse_proc_start(s, &start);
+		(void)vf_parse_proc_state(s, &st);
+		(void)vf_parse_status_ids(s, "Uid:", ids);
+		if (proc_id_parse(s, &pid, &start) == 0) {
+			uint64_t start2;
+			int pid2;
+
+			/* what is recorded parses back to the same process */
+			FUZZ_CHECK(pid >= 1);
+			proc_id_format(pid, start, id, sizeof(id));
+			FUZZ_CHECK(proc_id_parse(id, &pid2, &start2) == 0 && pid2 == pid &&
+				   start2 == start);
+		}
+	}
+	{
+		struct irqbal_setup set;
+		struct vf_err e = { 0 };
+		char *exact = fuzz_bytes(data, size);
+
+		if (irqbal_parse_setup(exact, size, &set, &e) == 0)
+			FUZZ_CHECK(set.banned.n <= IRQBAL_LIST_MAX);
+		free(exact);
+	}
 	free(s);
 	return 0;
 }
