@@ -315,20 +315,42 @@ struct pid_op {
 	char tenant[64];
 };
 
-/* The process's cgroup on one hierarchy, from its pinned /proc directory. */
-static int pin_cgroup(const struct proc_pin *p, enum devcg_hier hier, char *out, size_t cap)
+/*
+ * The whole of /proc/<pid>/cgroup of the pinned process into `text` (NUL-
+ * terminated). A file that does not fit is an error (-E2BIG), never a cut
+ * path taken for the process's cgroup.
+ */
+static int pin_cgroup_text(const struct proc_pin *p, char *text, size_t cap)
 {
-	char text[4096];
 	_cleanup_close_ int fd = openat(p->dirfd, "cgroup", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n;
+	size_t len = 0;
 
 	if (fd < 0)
 		return -errno;
-	n = read(fd, text, sizeof(text) - 1);
-	if (n < 0)
-		return -errno;
-	text[n] = '\0';
-	return devcg_parse_proc_cgroup(text, hier, out, cap);
+	for (;;) {
+		ssize_t n = read(fd, text + len, cap - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == cap - 1)
+			return -E2BIG;
+	}
+	text[len] = '\0';
+	return 0;
+}
+
+/* The process's cgroup on one hierarchy, from its pinned /proc directory. */
+static int pin_cgroup(const struct proc_pin *p, enum devcg_hier hier, char *out, size_t cap)
+{
+	_cleanup_free_ char *text = vf_xcalloc(1, 65536);
+	int r = pin_cgroup_text(p, text, 65536);
+
+	return r < 0 ? r : devcg_parse_proc_cgroup(text, hier, out, cap);
 }
 
 /* True when the comma-separated list has `name` ("cpu,cpuacct"). */
@@ -345,17 +367,13 @@ static bool comma_list_has(const char *list, const char *name)
 /* The v1 device controller's line of /proc/PID/cgroup. */
 static int pin_v1_devices(const struct proc_pin *p, char *out, size_t cap)
 {
-	char text[4096];
-	_cleanup_close_ int fd = openat(p->dirfd, "cgroup", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n;
+	_cleanup_free_ char *text = vf_xcalloc(1, 65536);
+	char *save = NULL;
+	int r = pin_cgroup_text(p, text, 65536);
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, text, sizeof(text) - 1);
-	if (n < 0)
-		return -errno;
-	text[n] = '\0';
-	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+	if (r < 0)
+		return r;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 
 		if (!c2)
