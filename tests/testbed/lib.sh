@@ -59,3 +59,24 @@ find_dev() {
 			echo "${d##*/}"
 	done
 }
+# expect NAME RC CODE-or-"" CMD...: ok when CMD exits RC and, with CODE,
+# says "vfioctl: CODE: "; its output stays in $LAST for further checks
+expect() {
+	local name=$1 want=$2 code=$3 out rc
+	shift 3
+	out=$("$@" 2>&1); rc=$?
+	if [ "$rc" = "$want" ] && { [ -z "$code" ] || grep -q "vfioctl: $code: " <<<"$out"; }; then
+		ok "$name"
+	else
+		bad "$name: rc=$rc: $out"
+	fi
+	LAST=$out
+}
+# vec_rate VECTOR: its rate over ~1 s, from /proc/interrupts
+vec_rate() {
+	local a b
+	a=$(awk -v v="$1:" '$1 == v { s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' /proc/interrupts)
+	sleep 1
+	b=$(awk -v v="$1:" '$1 == v { s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' /proc/interrupts)
+	echo $(( ${b:-0} - ${a:-0} ))
+}

@@ -51,13 +51,6 @@ vec_of() { # BDF: its MSI vector, once its owner has enabled it
 		sleep 0.1
 	done
 }
-vec_rate() { # VECTOR: its rate over ~1 s, from /proc/interrupts
-	local a b
-	a=$(awk -v v="$1:" '$1 == v { s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' /proc/interrupts)
-	sleep 1
-	b=$(awk -v v="$1:" '$1 == v { s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' /proc/interrupts)
-	echo $(( ${b:-0} - ${a:-0} ))
-}
 work() { # SECONDS: the median work per 250 ms window of a load pinned to CPU 1
 	build/tools/spin 1 "$1" | awk '{print $2}' | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
 }

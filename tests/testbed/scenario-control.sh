@@ -59,16 +59,6 @@ start_vfiod --policy /tmp/pol || { bad "start"; finish; exit; }
 check "socket is mode 0660 group vfiod-users" test "$(stat -c '%a %G' "$SOCK")" = "660 vfiod-users"
 chmod 0755 "$VST"  # the socket lives in the state dir here; let others reach it
 
-expect() { # NAME RC CODE-or-"" CMD...
-	local name=$1 want=$2 code=$3 out rc
-	shift 3
-	out=$("$@" 2>&1); rc=$?
-	if [ "$rc" = "$want" ] && { [ -z "$code" ] || grep -q "vfioctl: $code: " <<<"$out"; }; then
-		ok "$name"
-	else
-		bad "$name: rc=$rc: $out"
-	fi
-}
 # --- who may read, who may change
 expect "a stranger cannot reach the socket" 3 "" as 1003 - list
 expect "the socket group may list" 0 "" as 1003 $U list

@@ -26,17 +26,6 @@ as() { # UID VFIOCTL-ARGS...: a real non-root caller in the socket group (nogrou
 	shift
 	setpriv --reuid="$uid" --regid="$uid" --groups=65534 vfioctl/vfioctl --socket "$SOCK" "$@"
 }
-expect() { # NAME RC CODE-or-"" CMD...: exit status and refusal code
-	local name=$1 want=$2 code=$3 out rc
-	shift 3
-	out=$("$@" 2>&1); rc=$?
-	if [ "$rc" = "$want" ] && { [ -z "$code" ] || grep -q "vfioctl: $code: " <<<"$out"; }; then
-		ok "$name"
-	else
-		bad "$name: rc=$rc: $out"
-	fi
-	LAST=$out
-}
 state_of() { jq -r --arg b "$1" '.devices[] | select(.bdf == $b) | .state + " " + .consumer' "$VST/state.json"; }
 mkdir -p /tmp/pol /tmp/cdi
 cat >/tmp/pol/v.conf <<POL

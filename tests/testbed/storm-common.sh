@@ -44,13 +44,6 @@ kill "$stale_task" 2>/dev/null
 ctl bind "$edu" >/dev/null || bad "bind $edu"
 ctl events --follow >/tmp/ev.txt 2>&1 &
 sub=$!
-vec_rate() { # VECTOR: its rate over ~1 s, from /proc/interrupts
-	local a b
-	a=$(awk -v v="$1:" '$1 == v { s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' /proc/interrupts)
-	sleep 1
-	b=$(awk -v v="$1:" '$1 == v { s = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i; print s }' /proc/interrupts)
-	echo $(( ${b:-0} - ${a:-0} ))
-}
 
 # --- a legitimate rate under the threshold: nothing happens
 build/tools/edu-storm "$edu" --rate 800 --seconds 6 >/tmp/legit.txt 2>&1 &
