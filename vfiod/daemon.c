@@ -885,7 +885,7 @@ static void pending_end(struct daemon *d, size_t i, bool expired)
 /* Ends every pending operation whose child reported or whose time is up. */
 static void pending_poll(struct daemon *d, const struct pollfd *pfd, size_t n)
 {
-	int64_t now = inject_now_ms();
+	int64_t now = (int64_t)vf_now_ms();
 	struct pid_op *due[DAEMON_MAX_PENDING];
 	bool ready[DAEMON_MAX_PENDING];
 	size_t ndue = 0;
@@ -1447,7 +1447,7 @@ int daemon_run(const struct daemon_opts *o)
 		int timeout = 1000;
 
 		for (size_t i = 0; i < np; i++) {
-			int64_t left = pid_op_deadline(d.pend[i].op) - inject_now_ms();
+			int64_t left = pid_op_deadline(d.pend[i].op) - (int64_t)vf_now_ms();
 
 			pfd[4 + n + i] = (struct pollfd){ .fd = pid_op_fd(d.pend[i].op),
 							  .events = POLLIN };

@@ -37,14 +37,6 @@ enum step {
 	STEP_NODE_UNLINK_NOT_OURS,
 };
 
-int64_t inject_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int inject_host_nodes(const struct hostfs *h, int group, struct inject_nodes *n,
 		      struct vf_err *e)
 {
@@ -256,7 +248,7 @@ int inject_start(struct inject_job *j, int procdir, int pid, const struct inject
 	j->fd = p[0];
 	j->remove = remove;
 	j->pid = pid;
-	j->deadline_ms = inject_now_ms() + deadline_ms;
+	j->deadline_ms = (int64_t)vf_now_ms() + deadline_ms;
 	return 0;
 }
 
@@ -345,7 +337,7 @@ int inject_run(int procdir, int pid, const struct inject_nodes *n, bool remove, 
 		struct pollfd pfd = { .fd = j.fd, .events = POLLIN };
 		int r;
 
-		left = (int)(j.deadline_ms - inject_now_ms());
+		left = (int)(j.deadline_ms - (int64_t)vf_now_ms());
 		r = poll(&pfd, 1, left > 0 ? left : 0);
 		if (r > 0)
 			return inject_end(&j, false, e);

@@ -80,7 +80,4 @@ int inject_end(struct inject_job *j, bool expired, struct vf_err *e);
 int inject_run(int procdir, int pid, const struct inject_nodes *n, bool remove, int deadline_ms,
 	       struct vf_err *e);
 
-/* Milliseconds of CLOCK_MONOTONIC. */
-int64_t inject_now_ms(void);
-
 #endif

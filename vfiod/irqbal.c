@@ -219,14 +219,6 @@ int irqbal_format_ban(const struct irqbal_list *l, char *buf, size_t cap, struct
 
 /* ---- host part ---- */
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 const char *irqbal_state_name(enum irqbal_state s)
 {
 	switch (s) {
@@ -276,7 +268,7 @@ static pid_t find_irqbalance(const struct hostfs *h)
 static int wait_fd(int fd, short ev, uint64_t deadline)
 {
 	struct pollfd p = { .fd = fd, .events = ev };
-	uint64_t t = now_ms();
+	uint64_t t = vf_now_ms();
 	int r;
 
 	if (t >= deadline)
@@ -331,7 +323,7 @@ static int ib_connect(struct irqbal *b, uint64_t deadline, struct vf_err *e)
 			return vf_err_set(e, errno, "irqbalance: socket");
 		/* its backlog is 1: a busy irqbalance makes a connect wait */
 		while ((r = connect(fd, (struct sockaddr *)&a[i], alen[i])) < 0 && errno == EAGAIN &&
-		       now_ms() < deadline)
+		       vf_now_ms() < deadline)
 			usleep(5000);
 		if (r < 0) {
 			last = errno;
@@ -460,7 +452,7 @@ static void set_state(struct irqbal *b, enum irqbal_state s, const char *why)
 /* Makes sure b->pid is a running irqbalance (or 0); resets on a change. */
 static void find(struct irqbal *b, bool force)
 {
-	uint64_t t = now_ms();
+	uint64_t t = vf_now_ms();
 	pid_t pid;
 
 	if (b->pid && is_irqbalance(b->h, b->pid))
@@ -504,7 +496,7 @@ static int ours(const struct irqbal *b, struct irqbal_list *out, struct vf_err *
 /* Sends others ∪ ours, reading the others first where that is safe. */
 static int sync_locked(struct irqbal *b, struct vf_err *e)
 {
-	uint64_t deadline = now_ms() + b->deadline_ms;
+	uint64_t deadline = vf_now_ms() + b->deadline_ms;
 	struct irqbal_list want, all;
 	struct irqbal_setup s;
 	struct vf_err se = { 0 };
@@ -525,7 +517,7 @@ static int sync_locked(struct irqbal *b, struct vf_err *e)
 	 * answer would take up to an interval) or an answer is still parked:
 	 * then our record of it, read before our last ban.
 	 */
-	if (b->pending_fd < 0 && now_ms() >= b->quiet_after_ms) {
+	if (b->pending_fd < 0 && vf_now_ms() >= b->quiet_after_ms) {
 		if (ib_read_setup(b, deadline, &s, &se) == 0) {
 			b->why[0] = '\0';
 			irqbal_others(&s.banned, &b->sent, &b->others, &b->others);
@@ -560,7 +552,7 @@ static int sync_locked(struct irqbal *b, struct vf_err *e)
 	b->dirty = false;
 	b->sent_count++;
 	/* its next interval rescans, sleeping a whole interval in its loop */
-	b->quiet_after_ms = now_ms() + 2000ull * (b->sleep_s < 30 ? b->sleep_s : 30) + 1000;
+	b->quiet_after_ms = vf_now_ms() + 2000ull * (b->sleep_s < 30 ? b->sleep_s : 30) + 1000;
 	/* told; a note about an unread list stays until the next good read */
 	if (b->state != IRQBAL_TOLD)
 		set_state(b, IRQBAL_TOLD, NULL);
@@ -581,7 +573,7 @@ void irqbal_init(struct irqbal *b, const struct hostfs *h, unsigned deadline_ms)
 void irqbal_fini(struct irqbal *b)
 {
 	if (b->pending_fd >= 0) {
-		uint64_t deadline = now_ms() + 1000ull * (b->sleep_s < 15 ? b->sleep_s : 15) + 500;
+		uint64_t deadline = vf_now_ms() + 1000ull * (b->sleep_s < 15 ? b->sleep_s : 15) + 500;
 
 		while (b->pending_fd >= 0 && wait_fd(b->pending_fd, POLLIN, deadline) > 0)
 			drain_pending(b);

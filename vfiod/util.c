@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 int vf_path(char *buf, size_t cap, const char *fmt, ...)
 {
@@ -76,4 +77,12 @@ void vf_strv_free(struct vf_strv *sv)
 	free(sv->v);
 	sv->v = NULL;
 	sv->n = 0;
+}
+
+uint64_t vf_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }

@@ -4,6 +4,7 @@
 #define VFIOD_UTIL_H
 
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -54,6 +55,9 @@ int vf_path(char *buf, size_t cap, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Aborts on allocation failure: vfiod cannot do anything sensible without memory. */
+/* Milliseconds of CLOCK_MONOTONIC: deadlines and intervals. */
+uint64_t vf_now_ms(void);
+
 void *vf_xcalloc(size_t n, size_t size);
 void *vf_xreallocarray(void *p, size_t n, size_t size);
 char *vf_xstrdup(const char *s);
