@@ -1021,10 +1021,12 @@ static struct json_object *do_assign(struct daemon *d, const struct request *req
 		return NULL;
 	}
 	if (req->pid) {
-		rc = engine_assign_pid_start(&d->engine, req->bdf, ten ? ten->name : "", &pin,
-					     &d->deferred, &u, e);
+		/* started: the reply comes when the injection ends (pending_end);
+		 * refused: e says why, and handle() answers now */
+		engine_assign_pid_start(&d->engine, req->bdf, ten ? ten->name : "", &pin,
+					&d->deferred, &u, e);
 		proc_pin_close(&pin);
-		return NULL; /* the reply comes when the injection ends (pending_end) */
+		return NULL;
 	}
 	if (req->vm[0])
 		rc = engine_assign_vm(&d->engine, req->bdf, ten ? ten->name : "", req->vm,

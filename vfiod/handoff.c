@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <linux/bpf.h>
-#include <sched.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <fcntl.h>
