@@ -102,6 +102,12 @@ for _ in $(seq 120); do [ "$(nthr)" -ge 2 ] && break; sleep 0.25; done
 held=$(banned)
 check "throttled again: banned again ($held)" sh -c "echo ' $held' | grep -q ' $vec '"
 kill "$st"; wait "$st" 2>/dev/null
+# the holder scan (every 2 s) gives the device back to the pool once its
+# holder has gone; a return before that is refused (busy)
+for _ in $(seq 20); do
+	[ "$(ctl --json show "$edu" | jq -r .state)" = pooled ] && break
+	sleep 0.25
+done
 # within the cooldown: still throttled, so the return restores and unbans
 check "still throttled at the return" sh -c "! grep -c 'unthrottled *$edu' /tmp/ev.txt | grep -q 2"
 ctl return "$edu" >/dev/null || bad "return"
