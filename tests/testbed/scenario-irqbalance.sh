@@ -57,7 +57,9 @@ st=$!
 sleep 1
 vec=$(ls "/sys/bus/pci/devices/$edu/msi_irqs" 2>/dev/null | head -n1)
 echo "quiet: vector $vec, affinity $(cat /proc/irq/$vec/smp_affinity_list)"
-echo 1 >"/proc/irq/$vec/smp_affinity_list"
+# the kernel takes the write; irqbalance may move it before it is read back
+wrote=no
+echo 1 >"/proc/irq/$vec/smp_affinity_list" && wrote=yes
 first=$(cat "/proc/irq/$vec/smp_affinity_list")
 moved=""
 for i in $(seq 50); do # 5 s: five of its intervals
@@ -66,7 +68,7 @@ for i in $(seq 50); do # 5 s: five of its intervals
 	sleep 0.1
 done
 echo "not throttled, written to CPU 1 by hand (read back: $first), irqbalance moved it to: ${moved:-nothing}"
-check "control: irqbalance moves an unbanned vector off CPU 1 (${moved:-not moved})" test "$first" = 1 -a -n "$moved"
+check "control: irqbalance moves an unbanned vector off CPU 1 (${moved:-not moved})" test "$wrote" = yes -a -n "$moved"
 wait "$st"
 
 # --- storm 1: throttle, then it ends (unthrottle)
