@@ -46,9 +46,14 @@ echo
 echo "== the daemon: vfiod owns devices, vfioctl drives it"
 st=/tmp/vfiod-demo
 mkdir -p "$st"
-"$VFIOD" --state-dir "$st" --socket "$st/vfiod.sock" --udev-rules "$st/70-vfiod.rules" 2>"$st/log" &
-pid=$!
-for _ in $(seq 50); do [ -S "$st/vfiod.sock" ] && break; sleep 0.1; done
+# daemon [ARGS...]: vfiod on the demo's state and socket, its log in $st/log; $pid
+daemon() {
+	"$VFIOD" "$@" --state-dir "$st" --socket "$st/vfiod.sock" --udev-rules "$st/70-vfiod.rules" 2>>"$st/log" &
+	pid=$!
+	for _ in $(seq 50); do [ -S "$st/vfiod.sock" ] && break; sleep 0.1; done
+}
+: >"$st/log"
+daemon
 ctl() { echo "\$ vfioctl $*"; vfioctl/vfioctl --socket "$st/vfiod.sock" "$@"; echo "  (exit $?)"; }
 ctl status
 ctl bind "$nic"
@@ -67,9 +72,7 @@ echo
 echo "== the tenant boundary: one daemon, and live injection a tenant cannot turn on the host"
 mkdir -p /tmp/demo-pol
 printf '[class edu]\nmatch = id=1234:11e8\n\n[tenant alice]\nuids = 0\nclasses = edu\ntrusted = true\n' >/tmp/demo-pol/edu.conf
-"$VFIOD" --policy /tmp/demo-pol --state-dir "$st" --socket "$st/vfiod.sock" --udev-rules "$st/70-vfiod.rules" 2>>"$st/log" &
-pid=$!
-for _ in $(seq 50); do [ -S "$st/vfiod.sock" ] && break; sleep 0.1; done
+daemon --policy /tmp/demo-pol
 echo "\$ vfiod --state-dir $st   # a second daemon on the same state"
 "$VFIOD" --state-dir "$st" --socket "$st/other.sock" 2>&1 | sed 's/^/  /'
 edu=$("$VFIOD" --inventory | jq -r '[.devices[] | select(.vendor == "1234" and .device == "11e8")][0].bdf')
@@ -95,9 +98,7 @@ echo
 echo "== an interrupt storm: a VMM-like owner storms the edu through VFIO"
 mkdir -p /tmp/demo-pol
 printf '[class edu]\nmatch = id=1234:11e8\nstorm_threshold = 3000\nsustain_ms = 300\nescalation_ms = 1500\n' >/tmp/demo-pol/edu.conf
-"$VFIOD" --policy /tmp/demo-pol --state-dir "$st" --socket "$st/vfiod.sock" --udev-rules "$st/70-vfiod.rules" 2>>"$st/log" &
-pid=$!
-for _ in $(seq 50); do [ -S "$st/vfiod.sock" ] && break; sleep 0.1; done
+daemon --policy /tmp/demo-pol
 edu=$("$VFIOD" --inventory | jq -r '[.devices[] | select(.vendor == "1234" and .device == "11e8")][0].bdf')
 ctl bind "$edu"
 vfioctl/vfioctl --socket "$st/vfiod.sock" events --follow >/tmp/demo-ev.txt 2>/dev/null &
@@ -117,9 +118,7 @@ echo "== a tenant VM through a real libvirtd (a nested, OS-less q35 domain)"
 . tests/testbed/libvirt.sh
 virt_up >/dev/null && virt_define demo1 && vsh start demo1 >/dev/null && echo "  libvirtd up, domain demo1 running"
 printf '[class edu]\nmatch = id=1234:11e8\nvmm_cpu_max = 30\n\n[tenant alice]\nuids = 0\nclasses = edu\n' >/tmp/demo-pol/edu.conf
-"$VFIOD" --policy /tmp/demo-pol --state-dir "$st" --socket "$st/vfiod.sock" --udev-rules "$st/70-vfiod.rules" 2>>"$st/log" &
-pid=$!
-for _ in $(seq 50); do [ -S "$st/vfiod.sock" ] && break; sleep 0.1; done
+daemon --policy /tmp/demo-pol
 : >/tmp/demo-ev.txt
 vfioctl/vfioctl --socket "$st/vfiod.sock" events --follow >/tmp/demo-ev.txt 2>/dev/null &
 evp=$!
