@@ -32,8 +32,6 @@ struct devcg_saved_sched {
 	unsigned policy;
 	unsigned rt_priority;
 	long nice;
-	cpu_set_t *affinity; /* NULL until vfiod changes it */
-	size_t affinity_size;
 };
 
 struct devcg_saved_affinity {
@@ -1124,8 +1122,6 @@ static struct devcg_saved_sched *saved_sched(struct devcg *c, const struct devcg
 		if (s->starttime == st->starttime)
 			return s;
 		/* the pid was reused: a different thread */
-		if (s->affinity)
-			CPU_FREE(s->affinity);
 		memset(s, 0, sizeof(*s));
 		goto fill;
 	}
@@ -1278,7 +1274,7 @@ static int housekeeping_mask(const struct hostfs *h, const struct policy *p, uin
 }
 
 static void contain_irq_thread(struct devcg *c, const struct devcg_task *t, const char *target,
-			       const uint64_t *hk, bool hk_all, struct devcg_thread_report *tr)
+			       struct devcg_thread_report *tr)
 {
 	char dir[16], cur[PATH_MAX];
 	bool known, in_target;
@@ -1318,50 +1314,21 @@ static void contain_irq_thread(struct devcg *c, const struct devcg_task *t, cons
 		tr->err = err;
 		return;
 	}
-	/* refused: demoted already; lower its priority and keep it off the busy CPUs */
+	/*
+	 * Refused (Linux 6.19 and later: PF_NO_SETAFFINITY): SCHED_OTHER at
+	 * its nice value is as far as it goes. Lower (nice 19, SCHED_IDLE) a
+	 * storming vector's thread starves on a busy CPU, and the kernel's
+	 * spurious-interrupt detector ("nobody cared") disables the vector for
+	 * good: measured with tests/testbed/probe-demote.sh on 6.1 and 7.2. Its
+	 * CPU follows the vector's affinity, which the throttle steers.
+	 */
 	tr->how = DEVCG_DEMOTED_ONLY;
 	tr->move_err = err;
-	{
-		struct devcg_saved_sched *s = saved_sched(c, &t->st);
-
-		if (t->st.nice == 19 || setpriority(PRIO_PROCESS, (id_t)t->tid, 19) == 0)
-			tr->nice_set = true;
-		else
-			tr->err = errno;
-		if (!hk_all) {
-			size_t size = CPU_ALLOC_SIZE(DEVCG_CPU_MAX);
-			cpu_set_t *set = CPU_ALLOC(DEVCG_CPU_MAX);
-
-			if (!set)
-				abort();
-			if (!s->affinity) {
-				s->affinity = CPU_ALLOC(DEVCG_CPU_MAX);
-				if (!s->affinity)
-					abort();
-				s->affinity_size = size;
-				if (sched_getaffinity(t->tid, size, s->affinity) < 0) {
-					CPU_FREE(s->affinity);
-					s->affinity = NULL;
-				}
-			}
-			CPU_ZERO_S(size, set);
-			for (unsigned cpu = 0; cpu < DEVCG_CPU_MAX; cpu++)
-				if (mask_isset(hk, cpu))
-					CPU_SET_S(cpu, size, set);
-			if (sched_setaffinity(t->tid, size, set) == 0)
-				tr->affinity_set = true;
-			else if (!tr->err)
-				tr->err = errno;
-			CPU_FREE(set);
-		}
-	}
 }
 
 int devcg_attach_irq_threads(struct devcg *c, const struct hostfs *h, const unsigned *vectors,
 			     size_t n, struct devcg_report *r, struct vf_err *e)
 {
-	uint64_t hk[MASK_WORDS];
-	bool hk_all = true;
 	struct devcg_task *tasks = NULL;
 	size_t nt = 0, failed = 0;
 	char target[128];
@@ -1375,14 +1342,12 @@ int devcg_attach_irq_threads(struct devcg *c, const struct hostfs *h, const unsi
 	r->hier = c->hier;
 	if (devcg_find_irq_threads(h, vectors, n, &tasks, &nt, e) < 0)
 		return vf_err_wrap(e, "cgroups of %s", c->bdf);
-	if (nt && c->policy && housekeeping_mask(h, c->policy, hk, &hk_all, NULL) < 0)
-		hk_all = true; /* no usable housekeeping set: nice 19 only */
 	vf_path(target, sizeof(target), "/%s/irq", c->base);
 	r->threads = vf_xcalloc(nt, sizeof(*r->threads));
 	for (size_t i = 0; i < nt; i++) {
 		struct devcg_thread_report *tr = &r->threads[r->n_threads++];
 
-		contain_irq_thread(c, &tasks[i], target, hk, hk_all, tr);
+		contain_irq_thread(c, &tasks[i], target, tr);
 		if (tr->how == DEVCG_FAILED && failed++ == 0)
 			vf_err_set(e, tr->err, "cgroups of %s: IRQ thread %d (%s)", c->bdf,
 				   (int)tr->tid, tr->comm);
@@ -1626,9 +1591,6 @@ static void restore_sched(struct devcg *c, int *first_err)
 		if (setpriority(PRIO_PROCESS, (id_t)s->tid, (int)s->nice) < 0 && errno != ESRCH &&
 		    !*first_err)
 			*first_err = errno;
-		if (s->affinity && sched_setaffinity(s->tid, s->affinity_size, s->affinity) < 0 &&
-		    errno != ESRCH && !*first_err)
-			*first_err = errno;
 	}
 }
 
@@ -1649,9 +1611,6 @@ static void free_state(struct devcg *c)
 	for (size_t i = 0; i < c->n_orig; i++)
 		free(c->orig[i].path);
 	free(c->orig);
-	for (size_t i = 0; i < c->n_sched; i++)
-		if (c->sched[i].affinity)
-			CPU_FREE(c->sched[i].affinity);
 	free(c->sched);
 	for (size_t i = 0; i < c->n_aff; i++)
 		free(c->aff[i].list);

@@ -89,7 +89,7 @@ const char *devcg_hier_name(enum devcg_hier h);
 /* What containment took effect for one IRQ thread. */
 enum devcg_how {
 	DEVCG_MOVED_DEMOTED,  /* SCHED_OTHER and in the irq cgroup: capped */
-	DEVCG_DEMOTED_ONLY,   /* move refused: SCHED_OTHER, nice 19, housekeeping CPUs */
+	DEVCG_DEMOTED_ONLY,   /* move refused: SCHED_OTHER only (it follows its vector) */
 	DEVCG_FAILED,         /* not even demoted (err) */
 };
 
@@ -104,9 +104,7 @@ struct devcg_thread_report {
 	bool already;      /* it was contained so by an earlier call */
 	bool was_rt;       /* it ran SCHED_FIFO/SCHED_RR before vfiod demoted it */
 	int move_err;      /* errno of the refused move (DEMOTED_ONLY) */
-	bool nice_set;     /* fallback: nice 19 took effect */
-	bool affinity_set; /* fallback: pinned to the housekeeping CPUs */
-	int err;           /* FAILED: errno; DEMOTED_ONLY: errno of a fallback step that failed */
+	int err;           /* FAILED: errno */
 };
 
 struct devcg_holder_report {

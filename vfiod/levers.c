@@ -26,8 +26,6 @@ unsigned levers_plan(const struct levers *l)
 			p |= TL_IRQ_DEMOTE;
 		if (l->irq_cgroup != LEVER_NO)
 			p |= TL_IRQ_CGROUP_CAP;
-		else if (l->irq_sched != LEVER_NO)
-			p |= TL_IRQ_NICE;
 	}
 	if (l->steer && l->irq_affinity != LEVER_NO)
 		p |= TL_STEER;
@@ -42,7 +40,6 @@ static const struct {
 } tl[] = {
 	{ TL_IRQ_DEMOTE, "irq-thread-demote", "demotes the IRQ threads from SCHED_FIFO" },
 	{ TL_IRQ_CGROUP_CAP, "irq-thread-cgroup-cap", "caps them in the device's irq cgroup" },
-	{ TL_IRQ_NICE, "irq-thread-nice", "sets them to nice 19 (no cgroup can hold them)" },
 	{ TL_STEER, "steer-vectors", "steers the vectors to the housekeeping CPUs" },
 	{ TL_VMM_CAP, "vmm-cap", "caps the VMM" },
 };
@@ -73,7 +70,10 @@ void levers_sentence(const struct levers *l, char *buf, size_t cap)
 		cat(buf, cap, "IRQs are threaded (%s)", l->threaded_why[0] ? l->threaded_why : "unknown");
 	if (l->threaded != LEVER_NO) {
 		if (l->irq_cgroup == LEVER_NO)
-			cat(buf, cap, "; IRQ threads cannot be moved into a cgroup on this kernel (%s)",
+			cat(buf, cap,
+			    "; IRQ threads cannot be moved into a cgroup on this kernel (%s), and are not "
+			    "set below nice 0 (a starved storming thread makes the kernel disable its "
+			    "vector as spurious)",
 			    strerror(l->irq_cgroup_err));
 		else if (l->irq_cgroup == LEVER_YES)
 			cat(buf, cap, "; IRQ threads can be moved into a cgroup");

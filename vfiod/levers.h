@@ -46,8 +46,8 @@ struct levers {
 /* The throttle's levers, in the order it applies them. */
 enum throttle_lever {
 	TL_IRQ_CGROUP_CAP = 1u << 0, /* the IRQ threads' cgroup, at the storm cap */
-	TL_IRQ_DEMOTE = 1u << 1,     /* IRQ threads off SCHED_FIFO (always, when they can be) */
-	TL_IRQ_NICE = 1u << 2,       /* no cgroup for them: nice 19 instead */
+	TL_IRQ_DEMOTE = 1u << 1,     /* IRQ threads off SCHED_FIFO (always, when they can be);
+				      * never lower than nice 0: see cgroup.c */
 	TL_STEER = 1u << 3,          /* vectors (and their threads) to the housekeeping CPUs */
 	TL_VMM_CAP = 1u << 4,        /* the VMM's cgroup (or its domain) at the storm cap */
 };

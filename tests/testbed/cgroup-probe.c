@@ -196,7 +196,7 @@ static int write_file(const char *path, const char *value)
  * rule: irq gets a child and a domain controller (memory; cpu alone is a
  * threaded controller and would let irq be a thread root) in its
  * subtree_control, so writing to its cgroup.procs fails with EBUSY. The
- * fallback must take effect (SCHED_OTHER, nice 19, housekeeping CPU 1 only)
+ * fallback must take effect (SCHED_OTHER, its nice and CPUs unchanged)
  * and teardown must undo it.
  */
 static void fallback(struct devcg *c, const struct hostfs *h, const char *bdf, pid_t tid)
@@ -234,11 +234,9 @@ static void fallback(struct devcg *c, const struct hostfs *h, const char *bdf, p
 	for (size_t i = 0; i < r.n_threads; i++) {
 		const struct devcg_thread_report *t = &r.threads[i];
 
-		printf("RESULT fallback_thread tid=%d how=%s was_rt=%d move_err=%s nice19=%d "
-		       "affinity=%d err=%s\n",
+		printf("RESULT fallback_thread tid=%d how=%s was_rt=%d move_err=%s err=%s\n",
 		       (int)t->tid, devcg_how_name(t->how), t->was_rt,
-		       t->move_err ? strerrorname_np(t->move_err) : "-", t->nice_set, t->affinity_set,
-		       t->err ? strerrorname_np(t->err) : "-");
+		       t->move_err ? strerrorname_np(t->move_err) : "-", t->err ? strerrorname_np(t->err) : "-");
 	}
 	show_task("fallback_contained", tid);
 	measure("fallback_cap50", tid, 0);
@@ -313,11 +311,10 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < r.n_threads; i++) {
 		const struct devcg_thread_report *t = &r.threads[i];
 
-		printf("RESULT irq_thread tid=%d comm=%s how=%s was_rt=%d move_err=%s nice19=%d "
-		       "affinity=%d err=%s\n",
+		printf("RESULT irq_thread tid=%d comm=%s how=%s was_rt=%d move_err=%s "
+		       "err=%s\n",
 		       (int)t->tid, t->comm, devcg_how_name(t->how), t->was_rt,
-		       t->move_err ? strerrorname_np(t->move_err) : "-", t->nice_set, t->affinity_set,
-		       t->err ? strerrorname_np(t->err) : "-");
+		       t->move_err ? strerrorname_np(t->move_err) : "-", t->err ? strerrorname_np(t->err) : "-");
 	}
 	rc = devcg_attach_holders(&c, &h, group, &r, &e);
 	step("attach holders", rc, &e);

@@ -92,6 +92,10 @@ thr=$(work 3)
 calm_thr=$(vec_rate "$cvec")
 rate_thr=$(vec_rate "$svec")
 aff=$(cat "/proc/irq/$svec/smp_affinity_list")
+echo "storm tool while throttled: $(tail -n 4 /tmp/storm.txt | tr '\n' '|')"
+ps -eLo tid,psr,cls,ni,stat,pcpu,comm | grep -E "irq/$svec-|irq/$cvec-|edu-storm|spin" | head
+for t in $(ps -eLo tid=,comm= | awk -v v="irq/$svec-" 'index($2, v) == 1 { print $1 }'); do echo "thread $t: $(grep -E 'Cpus_allowed_list|State' /proc/$t/status | tr -s '\t\n' '  ') schedstat $(cat /proc/$t/schedstat)"; done
+grep -E "^ *$svec:" /proc/interrupts
 echo "throttled: load ${thr}/window ($((thr * 100 / base))% of before), neighbour ${calm_thr}/s, storm ${rate_thr}/s, its vector on CPUs $aff"
 check "the storm's vector steered to the housekeeping CPU ($aff)" test "$aff" = 0
 check "the tenant's load keeps >= 80% of its work while throttled ($((thr * 100 / base))%)" \
@@ -104,7 +108,7 @@ if [ "$(jq -r .irq_thread_cgroup /tmp/levers.json)" = true ] && [ -n "$tid" ]; t
 	check "the IRQ thread $tid is in its irq cgroup (the kernel allows it)" sh -c "echo ' $cg' | grep -q ' $tid '"
 elif [ -n "$tid" ]; then
 	echo "IRQ thread $tid: $(ps -o cls=,ni= -p "$tid"), affinity $(taskset -pc "$tid" | sed 's/.*: //'): the kernel keeps it out of cgroups"
-	check "the IRQ thread is demoted (SCHED_OTHER, nice 19)" test "$(ps -o cls=,ni= -p "$tid" | tr -s ' ')" = " TS 19"
+	check "the IRQ thread is demoted to SCHED_OTHER, never below nice 0" test "$(ps -o cls=,ni= -p "$tid" | tr -s ' ')" = " TS 0"
 else
 	echo "no IRQ thread: the handler runs in hard-IRQ context on CPU $aff"
 fi

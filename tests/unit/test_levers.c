@@ -43,10 +43,11 @@ static void test_plan_no_irq_cgroup(void **state)
 	(void)state;
 	l.irq_cgroup = LEVER_NO;
 	l.irq_cgroup_err = EINVAL;
-	assert_int_equal(levers_plan(&l), TL_IRQ_DEMOTE | TL_IRQ_NICE | TL_STEER | TL_VMM_CAP);
+	assert_int_equal(levers_plan(&l), TL_IRQ_DEMOTE | TL_STEER | TL_VMM_CAP);
 	levers_sentence(&l, s, sizeof(s));
 	assert_non_null(strstr(s, "cannot be moved into a cgroup on this kernel (Invalid argument)"));
-	assert_non_null(strstr(s, "nice 19"));
+	assert_non_null(strstr(s, "not set below nice 0"));
+	assert_null(strstr(s, "nice 19"));
 	assert_null(strstr(s, "caps them in"));
 }
 
