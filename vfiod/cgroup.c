@@ -211,24 +211,7 @@ bool devcg_is_vfio_irq_thread(const char *comm, unsigned vector)
 	       strncmp(action, rest, strlen(rest)) == 0;
 }
 
-/* True when `list`, items separated by `sep`, has exactly `name`. */
-static bool list_has_sep(const char *list, const char *name, char sep)
-{
-	size_t len = strlen(name);
-
-	for (const char *p = list; p && *p;) {
-		const char *end = strchr(p, sep);
-		size_t l = end ? (size_t)(end - p) : strlen(p);
-
-		while (l && (p[l - 1] == '\n' || p[l - 1] == ' '))
-			l--;
-		if (l == len && strncmp(p, name, len) == 0)
-			return true;
-		p = end ? end + 1 : NULL;
-	}
-	return false;
-}
-
+/* True when the blank-separated `list` (cgroup.controllers, a command line) has `name`. */
 bool devcg_list_has(const char *list, const char *name)
 {
 	char buf[4096];
@@ -242,60 +225,27 @@ bool devcg_list_has(const char *list, const char *name)
 	return false;
 }
 
-/* Copies a mountinfo field, decoding \ooo escapes. */
-static int unescape(const char *s, char *out, size_t cap)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; s[i]; i++) {
-		char ch = s[i];
-
-		if (ch == '\\') {
-			if (!(s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' &&
-			      s[i + 3] >= '0' && s[i + 3] <= '7'))
-				return -EINVAL;
-			ch = (char)((s[i + 1] - '0') << 6 | (s[i + 2] - '0') << 3 | (s[i + 3] - '0'));
-			i += 3;
-		}
-		if (o + 1 >= cap)
-			return -ENAMETOOLONG;
-		out[o++] = ch;
-	}
-	out[o] = '\0';
-	return 0;
-}
-
 int devcg_parse_mountinfo_line(const char *line, struct devcg_mount *m)
 {
-	const char *f[64];
-	char *copy, *tok, *save = NULL;
-	size_t n = 0, sep = 0;
+	char *copy = vf_xstrdup(line);
+	struct vf_mountinfo mi;
 	int rc = -EINVAL;
 
 	memset(m, 0, sizeof(*m));
-	copy = vf_xstrdup(line);
-	for (tok = strtok_r(copy, " ", &save); tok && n < VF_ARRAY_SIZE(f);
-	     tok = strtok_r(NULL, " ", &save))
-		f[n++] = tok;
-	/* id parent maj:min root mountpoint options [optional...] - fstype source superopts */
-	for (size_t i = 6; i < n; i++)
-		if (strcmp(f[i], "-") == 0) {
-			sep = i;
-			break;
-		}
-	if (n < 10 || sep == 0 || n < sep + 4 || !strchr(f[2], ':'))
+	if (vf_parse_mountinfo_line(copy, &mi) < 0)
 		goto out;
-	if (strcmp(f[sep + 1], "cgroup2") == 0) {
+	if (strcmp(mi.fstype, "cgroup2") == 0) {
 		m->hier = DEVCG_HIER_V2;
-	} else if (strcmp(f[sep + 1], "cgroup") == 0) {
+	} else if (strcmp(mi.fstype, "cgroup") == 0) {
 		m->hier = DEVCG_HIER_V1;
-		m->v1_cpu = list_has_sep(f[sep + 3], "cpu", ',');
+		m->v1_cpu = vf_list_has(mi.superopts, strlen(mi.superopts), "cpu", ',');
 	} else {
 		rc = 0;
 		goto out;
 	}
-	if (unescape(f[4], m->path, sizeof(m->path)) < 0 ||
-	    unescape(f[3], m->root, sizeof(m->root)) < 0 || m->path[0] != '/') {
+	if (mi.mountpoint[0] != '/' ||
+	    snprintf(m->path, sizeof(m->path), "%s", mi.mountpoint) >= (int)sizeof(m->path) ||
+	    snprintf(m->root, sizeof(m->root), "%s", mi.root) >= (int)sizeof(m->root)) {
 		memset(m, 0, sizeof(*m));
 		goto out;
 	}
@@ -345,135 +295,9 @@ int devcg_scan_mountinfo(const char *text, struct devcg_mount *v2, struct devcg_
 
 int devcg_parse_proc_cgroup(const char *text, enum devcg_hier hier, char *path, size_t cap)
 {
-	for (const char *p = text; p && *p;) {
-		const char *end = strchr(p, '\n');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		const char *c1 = memchr(p, ':', len);
-		const char *c2 = c1 ? memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - p)) : NULL;
-		const char *pp;
-		size_t plen;
-		bool match = false;
-
-		if (len == 0) {
-			p = end ? end + 1 : NULL;
-			continue;
-		}
-		if (!c1 || !c2 || c1 == p)
-			return -EINVAL;
-		pp = c2 + 1;
-		plen = len - (size_t)(pp - p);
-		if (hier == DEVCG_HIER_V2) {
-			match = c1 - p == 1 && p[0] == '0' && c2 == c1 + 1;
-		} else if (hier == DEVCG_HIER_V1) {
-			char ctl[1024];
-			size_t clen = (size_t)(c2 - c1 - 1);
-
-			if (clen < sizeof(ctl)) {
-				memcpy(ctl, c1 + 1, clen);
-				ctl[clen] = '\0';
-				match = list_has_sep(ctl, "cpu", ',');
-			}
-		}
-		if (match) {
-			if (plen == 0 || pp[0] != '/')
-				return -EINVAL;
-			if (plen >= cap)
-				return -ENAMETOOLONG;
-			memcpy(path, pp, plen);
-			path[plen] = '\0';
-			return 0;
-		}
-		p = end ? end + 1 : NULL;
-	}
-	return -ENOENT;
-}
-
-static void mask_set(uint64_t *mask, size_t cpu)
-{
-	mask[cpu / 64] |= UINT64_C(1) << (cpu % 64);
-}
-
-static bool mask_isset(const uint64_t *mask, size_t cpu)
-{
-	return (mask[cpu / 64] >> (cpu % 64)) & 1;
-}
-
-int devcg_parse_cpulist(const char *s, uint64_t *mask, size_t nbits)
-{
-	size_t len = strlen(s);
-	int count = 0;
-
-	if (len && s[len - 1] == '\n')
-		len--;
-	for (size_t i = 0; i < len;) {
-		uint64_t a = 0, b;
-		size_t j = i;
-
-		if (!isdigit((unsigned char)s[j]))
-			return -EINVAL;
-		while (j < len && isdigit((unsigned char)s[j])) {
-			if (a > UINT32_MAX)
-				return -ERANGE;
-			a = a * 10 + (uint64_t)(s[j++] - '0');
-		}
-		b = a;
-		if (j < len && s[j] == '-') {
-			j++;
-			if (j >= len || !isdigit((unsigned char)s[j]))
-				return -EINVAL;
-			b = 0;
-			while (j < len && isdigit((unsigned char)s[j])) {
-				if (b > UINT32_MAX)
-					return -ERANGE;
-				b = b * 10 + (uint64_t)(s[j++] - '0');
-			}
-			if (b < a)
-				return -EINVAL;
-		}
-		if (b >= nbits)
-			return -ERANGE;
-		for (uint64_t c = a; c <= b; c++) {
-			if (!mask_isset(mask, (size_t)c))
-				count++;
-			mask_set(mask, (size_t)c);
-		}
-		if (j < len) {
-			if (s[j] != ',' || j + 1 >= len)
-				return -EINVAL;
-			j++;
-		}
-		i = j;
-	}
-	return count;
-}
-
-int devcg_format_cpulist(const uint64_t *mask, size_t nbits, char *buf, size_t cap)
-{
-	size_t o = 0;
-
-	if (cap == 0)
-		return -ENAMETOOLONG;
-	buf[0] = '\0';
-	for (size_t c = 0; c < nbits; c++) {
-		size_t end = c;
-		int n;
-
-		if (!mask_isset(mask, c))
-			continue;
-		while (end + 1 < nbits && mask_isset(mask, end + 1))
-			end++;
-		if (end == c)
-			n = snprintf(buf + o, cap - o, "%s%zu", o ? "," : "", c);
-		else
-			n = snprintf(buf + o, cap - o, "%s%zu-%zu", o ? "," : "", c, end);
-		if (n < 0 || (size_t)n >= cap - o) {
-			buf[0] = '\0';
-			return -ENAMETOOLONG;
-		}
-		o += (size_t)n;
-		c = end;
-	}
-	return (int)o;
+	if (hier != DEVCG_HIER_V1 && hier != DEVCG_HIER_V2)
+		return -ENOENT;
+	return vf_parse_proc_cgroup(text, hier == DEVCG_HIER_V2 ? NULL : "cpu", path, cap);
 }
 
 /* ---- discovery ---- */
@@ -1191,8 +1015,8 @@ void devcg_default_housekeeping(const uint64_t *online, const uint64_t *isolated
 	/* else the first online CPU of each NUMA node (of the host without nodes) */
 	for (size_t n = 0; n < (nnodes ? nnodes : 1); n++)
 		for (unsigned cpu = 0; cpu < DEVCG_CPU_MAX; cpu++)
-			if (mask_isset(online, cpu) && (!nnodes || mask_isset(nodes[n], cpu))) {
-				mask_set(out, cpu);
+			if (vf_cpu_isset(online, cpu) && (!nnodes || vf_cpu_isset(nodes[n], cpu))) {
+				vf_cpu_set(out, cpu);
 				break;
 			}
 }
@@ -1203,7 +1027,7 @@ static void read_cpulist_at(int dirfd, const char *name, uint64_t *mask)
 	char buf[4096];
 
 	if (dirfd >= 0 && hostfs_attr_at(dirfd, name, buf, sizeof(buf), NULL) >= 0)
-		devcg_parse_cpulist(buf, mask, DEVCG_CPU_MAX);
+		vf_parse_cpulist(buf, 0, mask, DEVCG_CPU_MAX, NULL);
 }
 
 /* The default housekeeping set of this host (devcg_default_housekeeping). */
@@ -1251,7 +1075,7 @@ static int housekeeping_mask(const struct hostfs *h, const struct policy *p, uin
 	fd = hostfs_open(h, "sys/devices/system/cpu", O_RDONLY | O_DIRECTORY, e);
 	if (fd < 0 || hostfs_attr_at(fd, "online", buf, sizeof(buf), e) < 0)
 		return vf_err_wrap(e, "online CPUs");
-	r = devcg_parse_cpulist(buf, online, DEVCG_CPU_MAX);
+	r = vf_parse_cpulist(buf, 0, online, DEVCG_CPU_MAX, NULL);
 	if (r <= 0)
 		return vf_err_set(e, EINVAL, "sys/devices/system/cpu/online: \"%s\" is not a CPU list",
 				  buf);
@@ -1260,10 +1084,10 @@ static int housekeeping_mask(const struct hostfs *h, const struct policy *p, uin
 	*all = true;
 	memset(mask, 0, MASK_WORDS * sizeof(*mask));
 	for (unsigned cpu = 0; cpu < DEVCG_CPU_MAX; cpu++) {
-		if (!mask_isset(online, cpu))
+		if (!vf_cpu_isset(online, cpu))
 			continue;
-		if (named ? policy_housekeeping_cpu(p, cpu) : mask_isset(dflt, cpu))
-			mask_set(mask, cpu);
+		if (named ? policy_housekeeping_cpu(p, cpu) : vf_cpu_isset(dflt, cpu))
+			vf_cpu_set(mask, cpu);
 		else
 			*all = false;
 	}
@@ -1458,7 +1282,7 @@ int devcg_steer_irqs(struct devcg *c, const struct hostfs *h, const unsigned *ve
 		return vf_err_wrap(e, "steering IRQs");
 	if (all)
 		return 0; /* every online CPU keeps house: nowhere else to go */
-	if (devcg_format_cpulist(hk, DEVCG_CPU_MAX, list, sizeof(list)) <= 0)
+	if (vf_format_cpulist(hk, DEVCG_CPU_MAX, list, sizeof(list)) <= 0)
 		return vf_err_set(e, ENAMETOOLONG, "steering IRQs: CPU list too long");
 	c->h = h;
 	for (size_t i = 0; i < n; i++) {
@@ -1832,7 +1656,7 @@ int devcg_probe_levers(const struct hostfs *h, const struct policy *p, struct le
 	}
 	if (housekeeping_mask(h, p, hk, &all, &ign) == 0 && !all) {
 		l->steer = true;
-		devcg_format_cpulist(hk, DEVCG_CPU_MAX, l->housekeeping, sizeof(l->housekeeping));
+		vf_format_cpulist(hk, DEVCG_CPU_MAX, l->housekeeping, sizeof(l->housekeeping));
 	}
 	return 0;
 }

@@ -310,18 +310,6 @@ bool devcg_list_has(const char *list, const char *name);
  */
 int devcg_parse_proc_cgroup(const char *text, enum devcg_hier hier, char *path, size_t cap);
 
-/*
- * Parses a CPU list ("0-3,8,10-11", "" is none; one trailing newline allowed)
- * into a bitmap of `nbits` bits (set bits are added). Returns the number of
- * CPUs named, -EINVAL or -ERANGE (a CPU >= nbits).
- */
-int devcg_parse_cpulist(const char *s, uint64_t *mask, size_t nbits);
-
-/*
- * Formats a bitmap of `nbits` bits as a CPU list, ranges merged
- * ("0-3,8,10-11"; "" for none). Returns the length or -ENAMETOOLONG.
- */
-int devcg_format_cpulist(const uint64_t *mask, size_t nbits, char *buf, size_t cap);
 
 /* ---- read-only discovery (through hostfs; tested on trees) ---- */
 

@@ -352,39 +352,13 @@ static int pin_cgroup(const struct proc_pin *p, enum devcg_hier hier, char *out,
 	return r < 0 ? r : devcg_parse_proc_cgroup(text, hier, out, cap);
 }
 
-/* True when the comma-separated list has `name` ("cpu,cpuacct"). */
-static bool comma_list_has(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
-		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
-			return true;
-	return false;
-}
-
 /* The v1 device controller's line of /proc/PID/cgroup. */
 static int pin_v1_devices(const struct proc_pin *p, char *out, size_t cap)
 {
 	_cleanup_free_ char *text = vf_xcalloc(1, 65536);
-	char *save = NULL;
 	int r = pin_cgroup_text(p, text, 65536);
 
-	if (r < 0)
-		return r;
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-
-		if (!c2)
-			continue;
-		*c2 = '\0';
-		if (comma_list_has(c1 + 1, "devices")) {
-			if ((size_t)snprintf(out, cap, "%s", c2 + 1) >= cap)
-				return -ENAMETOOLONG;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	return r < 0 ? r : vf_parse_proc_cgroup(text, "devices", out, cap);
 }
 
 /*

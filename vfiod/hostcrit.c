@@ -23,44 +23,6 @@ static size_t split_fields(char *line, char **f, size_t max)
 	return n;
 }
 
-/* Decodes the kernel's octal escapes (\040 for a space) in place. */
-static void unescape_octal(char *s)
-{
-	char *w = s;
-
-	for (char *r = s; *r; r++) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' &&
-		    r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-			r += 3;
-		} else {
-			*w++ = *r;
-		}
-	}
-	*w = '\0';
-}
-
-/* Calls fn for each line of a copy of buf; stops at the first negative return. */
-static int for_each_line(const char *buf, int (*fn)(char *line, void *arg),
-			 void *arg)
-{
-	char *copy = vf_xstrdup(buf), *save = NULL;
-	int count = 0;
-
-	for (char *line = strtok_r(copy, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		int r = fn(line, arg);
-
-		if (r < 0) {
-			count = r;
-			break;
-		}
-		count += r;
-	}
-	free(copy);
-	return count;
-}
-
 struct mount_arg {
 	hostcrit_mount_cb cb;
 	void *ctx;
@@ -69,29 +31,11 @@ struct mount_arg {
 static int mountinfo_line(char *line, void *arg)
 {
 	struct mount_arg *a = arg;
-	char *f[32];
-	size_t n = split_fields(line, f, VF_ARRAY_SIZE(f));
-	uint64_t major, minor;
-	char *colon;
-	size_t sep;
+	struct vf_mountinfo m;
 
-	/* id parent major:minor root mountpoint options [optional...] - type source super */
-	if (n < 10)
+	if (vf_parse_mountinfo_line(line, &m) < 0)
 		return -EINVAL;
-	for (sep = 6; sep < n && strcmp(f[sep], "-") != 0; sep++)
-		;
-	if (sep + 3 >= n) /* "-" fstype source superopts */
-		return -EINVAL;
-	colon = strchr(f[2], ':');
-	if (!colon)
-		return -EINVAL;
-	*colon = '\0';
-	if (vf_parse_u64(f[2], 10, UINT32_MAX, &major) < 0 ||
-	    vf_parse_u64(colon + 1, 10, UINT32_MAX, &minor) < 0)
-		return -EINVAL;
-	unescape_octal(f[4]);
-	unescape_octal(f[sep + 2]);
-	a->cb(a->ctx, (unsigned)major, (unsigned)minor, f[sep + 1], f[sep + 2], f[4]);
+	a->cb(a->ctx, m.major, m.minor, m.fstype, m.source, m.mountpoint);
 	return 1;
 }
 
@@ -99,7 +43,7 @@ int hostcrit_parse_mountinfo(const char *buf, hostcrit_mount_cb cb, void *ctx)
 {
 	struct mount_arg a = { cb, ctx };
 
-	return for_each_line(buf, mountinfo_line, &a);
+	return vf_for_each_line(buf, mountinfo_line, &a);
 }
 
 struct name_arg {
@@ -123,7 +67,7 @@ static int swaps_line(char *line, void *arg)
 		return -EINVAL;
 	if (strcmp(f[1], "partition") != 0)
 		return 0; /* a swap file lives on a filesystem already counted */
-	unescape_octal(f[0]);
+	vf_unescape_octal(f[0]);
 	a->cb(a->ctx, f[0]);
 	return 1;
 }
@@ -132,7 +76,7 @@ int hostcrit_parse_swaps(const char *buf, hostcrit_name_cb cb, void *ctx)
 {
 	struct name_arg a = { cb, ctx, false };
 
-	return for_each_line(buf, swaps_line, &a);
+	return vf_for_each_line(buf, swaps_line, &a);
 }
 
 #define RTF_UP 0x0001
@@ -166,7 +110,7 @@ int hostcrit_parse_route(const char *buf, hostcrit_name_cb cb, void *ctx)
 {
 	struct name_arg a = { cb, ctx, false };
 
-	return for_each_line(buf, route_line, &a);
+	return vf_for_each_line(buf, route_line, &a);
 }
 
 static int ipv6_route_line(char *line, void *arg)
@@ -193,7 +137,7 @@ int hostcrit_parse_ipv6_route(const char *buf, hostcrit_name_cb cb, void *ctx)
 {
 	struct name_arg a = { cb, ctx, true };
 
-	return for_each_line(buf, ipv6_route_line, &a);
+	return vf_for_each_line(buf, ipv6_route_line, &a);
 }
 
 /* ---- mapping to PCI devices ---------------------------------------- */

@@ -542,60 +542,37 @@ static bool same_rule(const struct policy_match *a, const struct policy_match *b
 	       a->device == b->device && a->any_device == b->any_device;
 }
 
-static void cpu_set(uint64_t *map, unsigned cpu)
-{
-	map[cpu / 64] |= UINT64_C(1) << (cpu % 64);
-}
-
 static bool cpu_isset(const uint64_t *map, unsigned cpu)
 {
-	return cpu < POLICY_CPU_MAX && (map[cpu / 64] >> (cpu % 64)) & 1;
+	return cpu < POLICY_CPU_MAX && vf_cpu_isset(map, cpu);
 }
 
-/* "0-3,8,10-11": commas between items, each N or N-M (N <= M). "" is none. */
+/* "0-3,8,10-11", blanks around items allowed (parse.c). "" is none. */
 static bool parse_cpus(struct parse_ctx *c, const char *key, const char *value,
 		       struct policy_daemon *d)
 {
-	char buf[INI_MAX_LINE + 1], *save = NULL, *item;
 	uint64_t map[POLICY_CPU_MAX / 64] = { 0 };
-	size_t n = 0;
+	struct vf_cpulist_err err;
+	int n = vf_parse_cpulist(value, VF_CPULIST_BLANKS, map, POLICY_CPU_MAX, &err);
 
-	if (snprintf(buf, sizeof(buf), "%s", value) >= (int)sizeof(buf))
-		return fail(c, "%s: value too long", key);
-	if (*buf) {
-		if (buf[0] == ',' || buf[strlen(buf) - 1] == ',' || strstr(buf, ",,"))
+	if (n < 0) {
+		switch (err.kind) {
+		case VF_CPULIST_EMPTY_ITEM:
 			return fail(c, "%s: \"%s\" has an empty item", key, value);
-		for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-			char *dash, *hi;
-			int64_t a, b;
-
-			while (*item == ' ' || *item == '\t')
-				item++;
-			for (char *e = item + strlen(item); e > item && (e[-1] == ' ' || e[-1] == '\t');)
-				*--e = '\0';
-			dash = strchr(item, '-');
-			hi = dash ? dash + 1 : item;
-			if (dash)
-				*dash = '\0';
-			if (vf_parse_i64(item, 0, INT64_MAX, &a) < 0 || vf_parse_i64(hi, 0, INT64_MAX, &b) < 0) {
-				if (dash)
-					*dash = '-';
-				return fail(c, "%s: \"%s\" is not a CPU or a range of CPUs (N or N-M)",
-					    key, item);
-			}
-			if (a >= POLICY_CPU_MAX || b >= POLICY_CPU_MAX)
-				return fail(c, "%s: CPU %" PRId64 " is out of range (0..%d)", key,
-					    a > b ? a : b, POLICY_CPU_MAX - 1);
-			if (a > b)
-				return fail(c, "%s: range %" PRId64 "-%" PRId64 " runs backwards", key, a, b);
-			for (int64_t i = a; i <= b; i++)
-				cpu_set(map, (unsigned)i);
+		case VF_CPULIST_OUT_OF_RANGE:
+			return fail(c, "%s: CPU %" PRIu64 " is out of range (0..%d)", key, err.cpu,
+				    POLICY_CPU_MAX - 1);
+		case VF_CPULIST_BACKWARDS:
+			return fail(c, "%s: range %" PRIu64 "-%" PRIu64 " runs backwards", key, err.lo,
+				    err.hi);
+		case VF_CPULIST_NOT_A_CPU:
+		default:
+			return fail(c, "%s: \"%.*s\" is not a CPU or a range of CPUs (N or N-M)", key,
+				    (int)err.len, value + err.at);
 		}
 	}
-	for (unsigned i = 0; i < POLICY_CPU_MAX; i++)
-		n += cpu_isset(map, i);
 	memcpy(d->housekeeping, map, sizeof(map));
-	d->n_housekeeping = n;
+	d->n_housekeeping = (size_t)n;
 	return true;
 }
 
@@ -1165,22 +1142,8 @@ static void put_list(FILE *f, const char *key, const struct vf_strv *items)
 
 static void format_cpus(const struct policy_daemon *d, char *buf, size_t cap)
 {
-	size_t len = 0;
-
-	buf[0] = '\0';
-	for (unsigned i = 0; i < POLICY_CPU_MAX; i++) {
-		unsigned j = i;
-
-		if (!cpu_isset(d->housekeeping, i))
-			continue;
-		while (j + 1 < POLICY_CPU_MAX && cpu_isset(d->housekeeping, j + 1))
-			j++;
-		if (len < cap)
-			len += (size_t)snprintf(buf + len, cap - len, "%s%u", len ? "," : "", i);
-		if (j > i && len < cap)
-			len += (size_t)snprintf(buf + len, cap - len, "-%u", j);
-		i = j;
-	}
+	if (vf_format_cpulist(d->housekeeping, POLICY_CPU_MAX, buf, cap) < 0)
+		abort(); /* cap holds any list of POLICY_CPU_MAX CPUs */
 }
 
 static void format_ladder(const struct policy_class *cl, char *buf, size_t cap)

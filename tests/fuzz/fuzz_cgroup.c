@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(mask, 0, sizeof(mask));
 	mask[NBITS / 64] = 0x5a5a; /* a canary word past the bitmap */
-	r = devcg_parse_cpulist(text, mask, NBITS);
+	r = vf_parse_cpulist(text, 0, mask, NBITS, NULL);
 	FUZZ_CHECK(mask[NBITS / 64] == 0x5a5a);
 	if (r >= 0) {
 		int set = 0;

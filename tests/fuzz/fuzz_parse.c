@@ -4,9 +4,10 @@
  * PCI addresses, names that become path components, domain names, IRQ
  * thread names, module lists, what /proc says of a process (start time,
  * state, ids; the "<pid>@<start>" form vfiod records), irqbalance's setup
- * answer. Oracles: a parsed BDF formats to a canonical
+ * answer, CPU lists, mountinfo lines. Oracles: a parsed BDF formats to a canonical
  * BDF that parses to the same address; a parsed number is within its
- * bounds and prints back as the same text when canonical.
+ * bounds and prints back as the same text when canonical; a CPU list
+ * formats to one that parses to the same set.
  */
 #include "fuzz.h"
 
@@ -79,6 +80,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(proc_id_parse(id, &pid2, &start2) == 0 && pid2 == pid &&
 				   start2 == start);
 		}
+	}
+	{
+		/* a CPU list (either flavour) formats to one that parses to the same set */
+		uint64_t m[4] = { 0 }, m2[4] = { 0 }, m3[4] = { 0 };
+		char list[1024];
+		struct vf_cpulist_err ce;
+		int n = vf_parse_cpulist(s, VF_CPULIST_BLANKS, m, 256, &ce);
+
+		if (n < 0)
+			FUZZ_CHECK(ce.at + ce.len <= strlen(s));
+		if (vf_parse_cpulist(s, 0, m3, 256, NULL) >= 0 && n < 0)
+			FUZZ_CHECK(0); /* the strict flavour never accepts more */
+		if (n >= 0 && vf_format_cpulist(m, 256, list, sizeof(list)) >= 0) {
+			FUZZ_CHECK(vf_parse_cpulist(list, 0, m2, 256, NULL) == n);
+			FUZZ_CHECK(memcmp(m, m2, sizeof(m)) == 0);
+		}
+	}
+	{
+		char cg[64];
+
+		if (vf_parse_proc_cgroup(s, "devices", cg, sizeof(cg)) == 0)
+			FUZZ_CHECK(cg[0] == '/' && strlen(cg) < sizeof(cg));
+	}
+	{
+		/* a mountinfo line: its fields lie within the line, unescaped never longer */
+		char *line = strdup(s);
+		struct vf_mountinfo mi;
+
+		if (line && vf_parse_mountinfo_line(line, &mi) == 0)
+			FUZZ_CHECK(mi.root && mi.mountpoint && mi.fstype && mi.source && mi.superopts &&
+				   strlen(mi.mountpoint) <= size);
+		free(line);
 	}
 	{
 		struct irqbal_setup set;

@@ -431,6 +431,141 @@ static void test_status_ids(void **state)
 	assert_int_equal(vf_parse_status_ids("Name:\tUid:\t1\n", "Uid:", ids), -EINVAL);
 }
 
+static void test_cpulist(void **state)
+{
+	uint64_t m[8192 / 64];
+	char buf[64];
+
+	(void)state;
+	memset(m, 0, sizeof(m));
+	assert_int_equal(vf_parse_cpulist("0-3,8,10-11\n", 0, m, 8192, NULL), 7);
+	assert_int_equal(vf_format_cpulist(m, 8192, buf, sizeof(buf)), 11);
+	assert_string_equal(buf, "0-3,8,10-11");
+	/* overlaps merge, adjacent items join */
+	memset(m, 0, sizeof(m));
+	assert_int_equal(vf_parse_cpulist("0-3,2-5,6", 0, m, 8192, NULL), 7);
+	assert_true(vf_format_cpulist(m, 8192, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "0-6");
+	memset(m, 0, sizeof(m));
+	assert_int_equal(vf_parse_cpulist("0", 0, m, 8192, NULL), 1);
+	assert_true(vf_format_cpulist(m, 8192, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "0");
+	/* the last CPU, across a word boundary */
+	memset(m, 0, sizeof(m));
+	assert_int_equal(vf_parse_cpulist("63-64,8191", 0, m, 8192, NULL), 3);
+	assert_true(vf_format_cpulist(m, 8192, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "63-64,8191");
+	memset(m, 0, sizeof(m));
+	assert_int_equal(vf_parse_cpulist("", 0, m, 8192, NULL), 0);
+	assert_int_equal(vf_format_cpulist(m, 8192, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	/* every other CPU of 64 does not fit in 10 bytes */
+	for (unsigned c = 0; c < 64; c += 2)
+		m[0] |= UINT64_C(1) << c;
+	assert_int_equal(vf_format_cpulist(m, 8192, buf, 10), -ENAMETOOLONG);
+	assert_string_equal(buf, "");
+	/* junk */
+	memset(m, 0, sizeof(m));
+	assert_int_equal(vf_parse_cpulist("3-1", 0, m, 8192, NULL), -EINVAL);
+	assert_int_equal(vf_parse_cpulist(",", 0, m, 8192, NULL), -EINVAL);
+	assert_int_equal(vf_parse_cpulist("1,", 0, m, 8192, NULL), -EINVAL);
+	assert_int_equal(vf_parse_cpulist("1,,2", 0, m, 8192, NULL), -EINVAL);
+	assert_int_equal(vf_parse_cpulist("1-", 0, m, 8192, NULL), -EINVAL);
+	assert_int_equal(vf_parse_cpulist("1--2", 0, m, 8192, NULL), -EINVAL);
+	assert_int_equal(vf_parse_cpulist("a", 0, m, 8192, NULL), -EINVAL);
+	assert_int_equal(vf_parse_cpulist(" 1", 0, m, 8192, NULL), -EINVAL);
+	assert_int_equal(vf_parse_cpulist("8192", 0, m, 8192, NULL), -ERANGE);
+	assert_int_equal(vf_parse_cpulist("4", 0, m, 4, NULL), -ERANGE);
+	assert_int_equal(vf_parse_cpulist("99999999999999999999", 0, m, 8192, NULL), -ERANGE);
+}
+
+/* the policy's flavour: blanks around items, and what was wrong */
+static void test_cpulist_errors(void **state)
+{
+	uint64_t m[8192 / 64];
+	struct vf_cpulist_err e;
+	const char *s;
+
+	(void)state;
+	memset(m, 0, sizeof(m));
+	assert_int_equal(vf_parse_cpulist(" 0 - 1 ", VF_CPULIST_BLANKS, m, 8192, &e), -EINVAL);
+	assert_int_equal(e.kind, VF_CPULIST_NOT_A_CPU);
+	assert_int_equal(vf_parse_cpulist(" 0-1 ,\t4 ", VF_CPULIST_BLANKS, m, 8192, &e), 3);
+	assert_int_equal(vf_parse_cpulist(" 0-1", 0, m, 8192, &e), -EINVAL);
+	s = "1, x-2 ,3";
+	assert_int_equal(vf_parse_cpulist(s, VF_CPULIST_BLANKS, m, 8192, &e), -EINVAL);
+	assert_int_equal(e.kind, VF_CPULIST_NOT_A_CPU);
+	assert_int_equal(e.at, 3);
+	assert_int_equal(e.len, 3); /* "x-2", blanks trimmed */
+	assert_int_equal(vf_parse_cpulist("1,,2", VF_CPULIST_BLANKS, m, 8192, &e), -EINVAL);
+	assert_int_equal(e.kind, VF_CPULIST_EMPTY_ITEM);
+	assert_int_equal(vf_parse_cpulist("9000-3", 0, m, 8192, &e), -ERANGE);
+	assert_int_equal(e.kind, VF_CPULIST_OUT_OF_RANGE);
+	assert_int_equal(e.cpu, 9000);
+	assert_int_equal(vf_parse_cpulist("5-3", 0, m, 8192, &e), -EINVAL);
+	assert_int_equal(e.kind, VF_CPULIST_BACKWARDS);
+	assert_int_equal(e.lo, 5);
+	assert_int_equal(e.hi, 3);
+	/* past 2^64 is not a number at all */
+	assert_int_equal(vf_parse_cpulist("99999999999999999999", 0, m, 8192, &e), -ERANGE);
+	assert_int_equal(e.kind, VF_CPULIST_NOT_A_CPU);
+}
+
+/* one mountinfo line, split in place */
+static void test_mountinfo_line(void **state)
+{
+	char l1[] = "36 35 98:0 /mnt1 /mnt\\0402 rw,noatime master:1 - ext3 /dev/r\\134oot rw,errors=continue";
+	char l2[] = "22 1 8:1 / / rw - ext4 /dev/sda1 rw";
+	char l3[] = "22 1 8:1 / / rw shared:1 ext4 /dev/sda1 rw";
+	char l4[] = "22 1 8:x / / rw - ext4 /dev/sda1 rw";
+	char l5[] = "22 1 8:1 /\\9 /\\ rw - ext4 src rw";
+	struct vf_mountinfo m;
+
+	(void)state;
+	assert_int_equal(vf_parse_mountinfo_line(l1, &m), 0);
+	assert_int_equal(m.major, 98);
+	assert_int_equal(m.minor, 0);
+	assert_string_equal(m.root, "/mnt1");
+	assert_string_equal(m.mountpoint, "/mnt 2");
+	assert_string_equal(m.fstype, "ext3");
+	assert_string_equal(m.source, "/dev/r\\oot");
+	assert_string_equal(m.superopts, "rw,errors=continue");
+	assert_int_equal(vf_parse_mountinfo_line(l2, &m), 0);
+	assert_string_equal(m.source, "/dev/sda1");
+	assert_int_equal(vf_parse_mountinfo_line(l3, &m), -EINVAL);
+	assert_int_equal(vf_parse_mountinfo_line(l4, &m), -EINVAL);
+	/* a backslash without three octal digits stays */
+	assert_int_equal(vf_parse_mountinfo_line(l5, &m), 0);
+	assert_string_equal(m.root, "/\\9");
+	assert_string_equal(m.mountpoint, "/\\");
+}
+
+/* /proc/PID/cgroup: the v2 line, or the v1 line of one controller */
+static void test_proc_cgroup(void **state)
+{
+	const char *hybrid = "12:devices:/user.slice\n4:cpu,cpuacct:/a b\n1:name=systemd:/x\n0::/v2/p\n";
+	char p[64];
+
+	(void)state;
+	assert_int_equal(vf_parse_proc_cgroup(hybrid, "devices", p, sizeof(p)), 0);
+	assert_string_equal(p, "/user.slice");
+	assert_int_equal(vf_parse_proc_cgroup(hybrid, "cpu", p, sizeof(p)), 0);
+	assert_string_equal(p, "/a b");
+	assert_int_equal(vf_parse_proc_cgroup(hybrid, NULL, p, sizeof(p)), 0);
+	assert_string_equal(p, "/v2/p");
+	/* cpuacct is not cpu; no line at all */
+	assert_int_equal(vf_parse_proc_cgroup("4:cpuacct:/a\n", "cpu", p, sizeof(p)), -ENOENT);
+	assert_int_equal(vf_parse_proc_cgroup("4:cpuacct:/a\n", "devices", p, sizeof(p)), -ENOENT);
+	/* malformed lines, relative paths, too long */
+	assert_int_equal(vf_parse_proc_cgroup("12:devices\n", "devices", p, sizeof(p)), -EINVAL);
+	assert_int_equal(vf_parse_proc_cgroup("12:devices:rel\n", "devices", p, sizeof(p)), -EINVAL);
+	assert_int_equal(vf_parse_proc_cgroup("12:devices:/abcdef\n", "devices", p, 4), -ENAMETOOLONG);
+	assert_true(vf_list_has("cpu,cpuacct", 11, "cpuacct", ','));
+	assert_false(vf_list_has("cpu,cpuacct", 3, "cpuacct", ','));
+	assert_true(vf_list_has("memory cpu\n", 11, "cpu", ' '));
+	assert_false(vf_list_has("", 0, "cpu", ','));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -449,6 +584,10 @@ int main(void)
 		cmocka_unit_test(test_proc_start),
 		cmocka_unit_test(test_proc_state),
 		cmocka_unit_test(test_status_ids),
+		cmocka_unit_test(test_cpulist),
+		cmocka_unit_test(test_cpulist_errors),
+		cmocka_unit_test(test_mountinfo_line),
+		cmocka_unit_test(test_proc_cgroup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
