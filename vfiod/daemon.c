@@ -745,8 +745,6 @@ static void set_containment(struct daemon *d, const char *bdf, const char *what,
 		vf_log(LOG_ERR, "%s: cannot record containment: %s", bdf, e.msg);
 }
 
-static void vm_recap(struct daemon *d, const char *name);
-
 /* The domain holding the unit of `bdf` ("" when none). */
 static void vm_name_of(struct daemon *d, const char *bdf, char *out, size_t cap)
 {

@@ -53,7 +53,6 @@ static int silence(struct monitor *m, const char *bdf, int *old, struct vf_err *
 	return pci_write_command(m->h, bdf, silenced_command(cmd), e);
 }
 
-/* One device, one sample. Called with the mutex held. */
 /* Re-discovers the device's vectors when due; false when it cannot be sampled now. */
 static bool prepare_one(struct monitor *m, struct monitor_dev *d, uint64_t t_ms)
 {
@@ -77,7 +76,10 @@ static bool uses_fallback(const struct monitor_dev *d)
 	return false;
 }
 
-/* What the sample says: the detector's step, and the action it asks for. */
+/*
+ * One device, one sample (called with the mutex held): the detector's step,
+ * and the action it asks for.
+ */
 static void sample_one(struct monitor *m, struct monitor_dev *d, uint64_t t_ms, uint64_t total)
 {
 	unsigned *vec;

@@ -37,7 +37,10 @@ struct dev_rec {
 	enum dev_state state;
 	char unit[STATE_UNIT_MAX][VF_BDF_LEN]; /* the unit it moved with, self included */
 	size_t n_unit;
-	char consumer[512];         /* "" when none; "cdi:<spec path>" */
+	/* "" when none; "cdi:<spec path>", "vm:<domain>", "pid:<pid>@<start>"
+	 * (live injection) or "holder:<pid>@<start>" (a process that opened the
+	 * group itself) */
+	char consumer[512];
 	char tenant[64];            /* "" when none */
 	bool reset_pending;         /* released by a consumer, not yet reset */
 	bool no_reset_method;       /* the kernel offers no reset for it */
