@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-#include "bind.h"
+#include "engine.h"
 
 #include <errno.h>
 #include <fcntl.h>

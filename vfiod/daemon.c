@@ -14,9 +14,8 @@
 #include <unistd.h>
 
 #include "authz.h"
-#include "bind.h"
+#include "engine.h"
 #include "cgroup.h"
-#include "contain.h"
 #include "control.h"
 #include "events.h"
 #include "handoff.h"

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "contain.h"
+#include "pci.h"
 
 static uint64_t now_us(void)
 {

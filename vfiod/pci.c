@@ -496,3 +496,28 @@ bool pci_bdf_of_syspath(const char *path, char out[VF_BDF_LEN])
 	}
 	return found;
 }
+
+int pci_read_command(const struct hostfs *h, const char *bdf, unsigned *cmd, struct vf_err *e)
+{
+	_cleanup_close_ int fd = -1;
+	unsigned char cfg[PCI_COMMAND + 2];
+	char path[128];
+
+	vf_path(path, sizeof(path), "sys/bus/pci/devices/%s", bdf);
+	fd = hostfs_open(h, path, O_RDONLY | O_DIRECTORY, e);
+	if (fd < 0)
+		return vf_err_set(e, e->errnum, "device %s has disappeared", bdf);
+	if (hostfs_read_raw_at(fd, "config", cfg, sizeof(cfg), e) != (int)sizeof(cfg))
+		return vf_err_set(e, e->errnum, "%s: cannot read the command register", bdf);
+	*cmd = (unsigned)cfg[PCI_COMMAND] | (unsigned)cfg[PCI_COMMAND + 1] << 8;
+	return 0;
+}
+
+int pci_write_command(const struct hostfs *h, const char *bdf, unsigned cmd, struct vf_err *e)
+{
+	unsigned char v[2] = { (unsigned char)(cmd & 0xff), (unsigned char)(cmd >> 8) };
+	char path[128];
+
+	vf_path(path, sizeof(path), "sys/bus/pci/devices/%s/config", bdf);
+	return hostfs_pwrite(h, path, PCI_COMMAND, v, sizeof(v), e);
+}

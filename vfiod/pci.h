@@ -111,4 +111,20 @@ const char *pci_header_name(enum vf_header_type t);
  */
 bool pci_bdf_of_syspath(const char *path, char out[VF_BDF_LEN]);
 
+/* ---- the command register (config offset 4, through sysfs config) ---- */
+
+#define PCI_COMMAND 0x04
+#define PCI_COMMAND_MASTER 0x0004
+#define PCI_COMMAND_INTX_DISABLE 0x0400
+
+/* The command register with bus mastering off and INTx disabled (pure). */
+static inline unsigned silenced_command(unsigned cmd)
+{
+	return (cmd & ~(unsigned)PCI_COMMAND_MASTER) | PCI_COMMAND_INTX_DISABLE;
+}
+
+/* The device's PCI command register. */
+int pci_read_command(const struct hostfs *h, const char *bdf, unsigned *cmd, struct vf_err *e);
+int pci_write_command(const struct hostfs *h, const char *bdf, unsigned cmd, struct vf_err *e);
+
 #endif

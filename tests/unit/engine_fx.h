@@ -9,7 +9,7 @@
 
 #include "kmodel.h"
 
-#include "bind.h"
+#include "engine.h"
 #include "state.h"
 
 struct fx {

@@ -7,7 +7,7 @@
  */
 #include "engine_fx.h"
 
-#include "bind.h"
+#include "engine.h"
 #include "state.h"
 
 #define NIC "0000:00:03.0"   /* e1000e, group 3, flr */

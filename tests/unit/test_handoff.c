@@ -18,8 +18,7 @@
 
 #include <json-c/json.h>
 
-#include "bind.h"
-#include "contain.h"
+#include "engine.h"
 #include "handoff.h"
 #include "state.h"
 #include "virt.h"
