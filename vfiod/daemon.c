@@ -27,6 +27,7 @@
 #include "monitor.h"
 #include "proc.h"
 #include "proto.h"
+#include "render.h"
 #include "virt.h"
 
 #ifndef VFIOD_VERSION
@@ -85,161 +86,43 @@ struct daemon {
 	time_t last_irqbal;
 };
 
-static const char *state_of(const struct dev_rec *r)
-{
-	return r ? dev_state_name(r->state) : "host";
-}
-
-static struct json_object *record_json(const struct dev_rec *r)
-{
-	struct json_object *o, *unit;
-
-	if (!r)
-		return NULL;
-	o = json_object_new_object();
-	unit = json_object_new_array();
-	for (size_t i = 0; i < r->n_unit; i++)
-		json_object_array_add(unit, json_object_new_string(r->unit[i]));
-	json_object_object_add(o, "state", json_object_new_string(dev_state_name(r->state)));
-	json_object_object_add(o, "original_driver",
-			       r->original_driver[0] ? json_object_new_string(r->original_driver) : NULL);
-	json_object_object_add(o, "unit", unit);
-	json_object_object_add(o, "consumer", r->consumer[0] ? json_object_new_string(r->consumer) : NULL);
-	json_object_object_add(o, "tenant", r->tenant[0] ? json_object_new_string(r->tenant) : NULL);
-	json_object_object_add(o, "reset_pending", json_object_new_boolean(r->reset_pending));
-	json_object_object_add(o, "no_reset_method", json_object_new_boolean(r->no_reset_method));
-	json_object_object_add(o, "since", json_object_new_int64(r->since));
-	json_object_object_add(o, "containment",
-			       r->containment[0] ? json_object_new_string(r->containment) : NULL);
-	return o;
-}
-
-static struct json_object *op_list(struct daemon *d, const struct inventory *inv)
-{
-	struct json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < inv->pci.n; i++) {
-		const struct pci_dev_info *p = &inv->pci.devs[i];
-		const struct verdict *v = &inv->verdicts[i];
-		const struct dev_rec *r = store_find(&d->store, p->bdf);
-		struct json_object *o = json_object_new_object();
-		char id[16];
-
-		snprintf(id, sizeof(id), "%04x:%04x", p->vendor, p->device);
-		json_object_object_add(o, "bdf", json_object_new_string(p->bdf));
-		json_object_object_add(o, "id", p->ids_ok ? json_object_new_string(id) : NULL);
-		json_object_object_add(o, "class_name", p->class_name[0] ? json_object_new_string(p->class_name) : NULL);
-		json_object_object_add(o, "device_name", p->device_name[0] ? json_object_new_string(p->device_name) : NULL);
-		json_object_object_add(o, "driver", p->driver[0] ? json_object_new_string(p->driver) : NULL);
-		json_object_object_add(o, "iommu_group", p->iommu_group >= 0 ? json_object_new_int(p->iommu_group) : NULL);
-		json_object_object_add(o, "state", json_object_new_string(state_of(r)));
-		json_object_object_add(o, "tenant", r && r->tenant[0] ? json_object_new_string(r->tenant) : NULL);
-		json_object_object_add(o, "consumer", r && r->consumer[0] ? json_object_new_string(r->consumer) : NULL);
-		json_object_object_add(o, "assignable", json_object_new_boolean(v->reason == VF_REASON_NONE));
-		json_object_object_add(o, "reason", v->reason ? json_object_new_string(verdict_reason_code(v->reason)) : NULL);
-		json_object_array_add(a, o);
-	}
-	return a;
-}
-
+/* show: the inventory's device with what vfiod and its monitor know of it */
 static struct json_object *op_show(struct daemon *d, const struct inventory *inv,
 				   const char *bdf, struct vf_err *e)
 {
-	int i = inventory_find(inv, bdf);
-	struct json_object *o;
-	const struct dev_rec *r = store_find(&d->store, bdf);
+	struct render_watch w = { 0 };
 
-	if (i < 0) {
-		vf_err_refuse(e, "not-found", "no PCI device %s on this host", bdf);
-		return NULL;
-	}
-	o = inventory_device_json(inv, (size_t)i);
-	json_object_object_add(o, "state", json_object_new_string(state_of(r)));
-	json_object_object_add(o, "owned", record_json(r));
-	{
-		enum storm_level lvl;
-		uint64_t rate;
-		struct json_object *st = NULL;
-
-		if (monitor_device(&d->monitor, bdf, &lvl, &rate)) {
-			st = json_object_new_object();
-			json_object_object_add(st, "level", json_object_new_string(storm_level_name(lvl)));
-			json_object_object_add(st, "rate", json_object_new_int64((int64_t)rate));
-		}
-		json_object_object_add(o, "interrupts_watch", st);
-	}
-	return o;
-}
-
-static struct json_object *unit_json(const struct unit_result *u, const char *state)
-{
-	struct json_object *o = json_object_new_object();
-	struct json_object *a = json_object_new_array();
-
-	for (size_t i = 0; i < u->n; i++)
-		json_object_array_add(a, json_object_new_string(u->bdf[i]));
-	json_object_object_add(o, "unit", a);
-	json_object_object_add(o, "state", json_object_new_string(state));
-	json_object_object_add(o, "already", json_object_new_boolean(u->already));
-	if (u->warning[0]) {
-		/* a release whose reset failed: done, with the reset still to do */
-		struct json_object *p = json_object_new_array();
-
-		for (size_t i = 0; i < u->n; i++)
-			if (u->reset_pending[i])
-				json_object_array_add(p, json_object_new_string(u->bdf[i]));
-		json_object_object_add(o, "reset_pending", json_object_new_boolean(true));
-		json_object_object_add(o, "pending", p);
-		json_object_object_add(o, "warning", json_object_new_string(u->warning));
-	}
-	return o;
+	w.watched = monitor_device(&d->monitor, bdf, &w.level, &w.rate);
+	return render_show(inv, &d->store, bdf, &w, e);
 }
 
 static struct json_object *op_status(struct daemon *d, const struct inventory *inv)
 {
-	struct json_object *o = json_object_new_object();
-	struct json_object *owned = json_object_new_object();
-	int count[DEV_QUARANTINED + 1] = { 0 };
+	struct monitor_stats ms = monitor_stats(&d->monitor);
+	struct levers lv;
+	struct render_status s = {
+		.version = VFIOD_VERSION,
+		.pid = getpid(),
+		.uptime_s = time(NULL) - d->started,
+		.sysroot = d->o->sysroot,
+		.state_dir = d->o->state_dir,
+		.socket = d->o->socket,
+		.interval_ms = ms.interval_ms,
+		.samples = ms.samples,
+		.late = ms.late,
+		.max_late_us = ms.max_late_us,
+		.libvirt_on = d->virt_on,
+		.libvirt_uri = d->virt.uri,
+		.libvirt_connected = d->virt_on && virt_connected(&d->virt),
+	};
 
-	for (size_t i = 0; i < d->store.n; i++)
-		count[d->store.devs[i].state]++;
-	for (int s = DEV_POOLED; s <= DEV_QUARANTINED; s++)
-		json_object_object_add(owned, dev_state_name((enum dev_state)s),
-				       json_object_new_int(count[s]));
-	json_object_object_add(o, "version", json_object_new_string(VFIOD_VERSION));
-	json_object_object_add(o, "pid", json_object_new_int(getpid()));
-	json_object_object_add(o, "uptime_s", json_object_new_int64(time(NULL) - d->started));
-	json_object_object_add(o, "sysroot", json_object_new_string(d->o->sysroot));
-	json_object_object_add(o, "state_dir", json_object_new_string(d->o->state_dir));
-	json_object_object_add(o, "socket", json_object_new_string(d->o->socket));
-	json_object_object_add(o, "iommu", json_object_new_boolean(inv->facts.iommu));
-	json_object_object_add(o, "vfio", json_object_new_string(inv->facts.vfio_why));
-	json_object_object_add(o, "devices", json_object_new_int((int)inv->pci.n));
-	json_object_object_add(o, "owned", owned);
-	{
-		struct monitor_stats ms = monitor_stats(&d->monitor);
-		struct json_object *mo = json_object_new_object();
-
-		json_object_object_add(mo, "interval_ms", json_object_new_int((int)ms.interval_ms));
-		json_object_object_add(mo, "samples", json_object_new_int64((int64_t)ms.samples));
-		json_object_object_add(mo, "late", json_object_new_int64((int64_t)ms.late));
-		json_object_object_add(mo, "max_late_us", json_object_new_int64((int64_t)ms.max_late_us));
-		json_object_object_add(o, "monitor", mo);
-	}
 	if (d->cgroups) {
 		pthread_mutex_lock(&d->cg_mu);
-		json_object_object_add(o, "containment_levers", levers_json(&d->levers));
+		lv = d->levers;
 		pthread_mutex_unlock(&d->cg_mu);
+		s.levers = &lv;
 	}
-	if (d->virt_on) {
-		struct json_object *lv = json_object_new_object();
-
-		json_object_object_add(lv, "uri", json_object_new_string(d->virt.uri));
-		json_object_object_add(lv, "connected",
-				       json_object_new_boolean(virt_connected(&d->virt)));
-		json_object_object_add(o, "libvirt", lv);
-	}
-	return o;
+	return render_status(inv, &d->store, &s);
 }
 
 /* Called with cg_mu held. */
@@ -872,7 +755,7 @@ static void pending_end(struct daemon *d, size_t i, bool expired)
 				    "injected live into process %d%s%s (uid %u)", pid,
 				    r && r->tenant[0] ? ", tenant " : "", r ? r->tenant : "",
 				    (unsigned)p.uid);
-		reply = proto_reply_ok(p.id, unit_json(&u, removes ? "pooled" : "assigned"));
+		reply = proto_reply_ok(p.id, render_unit(&u, removes ? "pooled" : "assigned"));
 		sync_monitor(d);
 	}
 	json_object_put(p.id);
@@ -1042,7 +925,7 @@ static struct json_object *do_assign(struct daemon *d, const struct request *req
 	} else
 		events_emit(&d->events, "assigned", req->bdf, "to a container through CDI%s%s (uid %u)",
 			    ten ? ", tenant " : "", ten ? ten->name : "", (unsigned)peer->uid);
-	return unit_json(&u, "assigned");
+	return render_unit(&u, "assigned");
 }
 
 static struct json_object *perform(struct daemon *d, const struct request *req,
@@ -1085,14 +968,14 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 			events_emit(&d->events, "bound", req->bdf,
 				    "pooled on vfio-pci (unit of %zu) by uid %u", u.n,
 				    (unsigned)peer->uid);
-		return unit_json(&u, "pooled");
+		return render_unit(&u, "pooled");
 	case OP_RETURN:
 		if (engine_return(&d->engine, req->bdf, &u, e) < 0)
 			return NULL;
 		events_emit(&d->events, "returned", req->bdf,
 			    "back on its host driver (unit of %zu) by uid %u", u.n,
 			    (unsigned)peer->uid);
-		return unit_json(&u, "host");
+		return render_unit(&u, "host");
 	case OP_RELEASE:
 		/* a live process's nodes go in a child: the reply waits for it */
 		if (engine_release_pid_start(&d->engine, req->bdf, &d->deferred, &u, e) != 0)
@@ -1102,7 +985,7 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 			    u.warning[0] ? "; reset FAILED, pending: " : "", u.warning);
 		if (vmname[0])
 			vm_recap(d, vmname);
-		return unit_json(&u, "pooled");
+		return render_unit(&u, "pooled");
 	case OP_QUARANTINE:
 		if (engine_quarantine(&d->engine, req->bdf, &u, e) < 0)
 			return NULL;
@@ -1111,13 +994,13 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 		if (!u.already)
 			events_emit(&d->events, "quarantined", req->bdf,
 				    "silenced and held by an operator (uid %u)", (unsigned)peer->uid);
-		return unit_json(&u, "quarantined");
+		return render_unit(&u, "quarantined");
 	case OP_UNQUARANTINE:
 		if (engine_unquarantine(&d->engine, req->bdf, &u, e) < 0)
 			return NULL;
 		events_emit(&d->events, "unquarantined", req->bdf,
 			    "reset and back to the pool (uid %u)", (unsigned)peer->uid);
-		return unit_json(&u, "pooled");
+		return render_unit(&u, "pooled");
 	case OP_EVENTS:
 		res = json_object_new_object();
 		json_object_object_add(res, "events", events_recent(&d->events));
@@ -1129,7 +1012,7 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 	if (inventory_gather(&inv, &d->h, &d->policy, d->names, e) < 0)
 		return NULL;
 	if (req->op == OP_LIST)
-		res = op_list(d, &inv);
+		res = render_list(&inv, &d->store);
 	else if (req->op == OP_SHOW)
 		res = op_show(d, &inv, req->bdf, e);
 	else

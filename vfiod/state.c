@@ -552,12 +552,17 @@ void store_close(struct store *s)
 	memset(s, 0, sizeof(*s));
 }
 
-struct dev_rec *store_find(struct store *s, const char *bdf)
+const struct dev_rec *store_get(const struct store *s, const char *bdf)
 {
 	for (size_t i = 0; i < s->n; i++)
 		if (strcmp(s->devs[i].bdf, bdf) == 0)
 			return &s->devs[i];
 	return NULL;
+}
+
+struct dev_rec *store_find(struct store *s, const char *bdf)
+{
+	return (struct dev_rec *)store_get(s, bdf);
 }
 
 void store_put(struct store *s, const struct dev_rec *rec)

@@ -109,6 +109,8 @@ void store_close(struct store *s);
 int vf_write_atomic(const char *path, const char *text, mode_t mode, struct vf_err *e);
 
 struct dev_rec *store_find(struct store *s, const char *bdf);
+/* The same, read-only. */
+const struct dev_rec *store_get(const struct store *s, const char *bdf);
 /* Adds or replaces the record of rec->bdf. */
 void store_put(struct store *s, const struct dev_rec *rec);
 /* A record with every field at its neutral value (saved_command -1). */
