@@ -51,7 +51,7 @@ int engine_quarantine(struct engine *en, const char *bdf, struct unit_result *ou
 		if (m->saved_command < 0)
 			m->saved_command = (int)old[i];
 		m->state = DEV_QUARANTINED;
-		m->containment[0] = '\0'; /* the state says it all now */
+		m->containment = CONTAIN_NONE; /* the state says it all now */
 		/* no longer the consumer's, nor the tenant's (nor its quota's) */
 		m->consumer[0] = '\0';
 		m->tenant[0] = '\0';
@@ -68,7 +68,7 @@ int engine_unquarantine(struct engine *en, const char *bdf, struct unit_result *
 	if (engine_lookup(en, bdf, &rec, &lead, out, e) < 0)
 		return -1;
 	/* the operator's word ends a quarantine, and a silence short of one */
-	if (lead->state != DEV_QUARANTINED && strcmp(lead->containment, "silenced") != 0)
+	if (lead->state != DEV_QUARANTINED && lead->containment != CONTAIN_SILENCED)
 		return vf_err_refuse(e, "busy", "%s is %s, neither quarantined nor silenced", bdf,
 				     dev_state_name(lead->state));
 	/* every reset first: a failure leaves the whole unit quarantined */
@@ -88,7 +88,7 @@ int engine_unquarantine(struct engine *en, const char *bdf, struct unit_result *
 		if (!m)
 			continue;
 		m->saved_command = -1;
-		m->containment[0] = '\0';
+		m->containment = CONTAIN_NONE;
 		if (m->state == DEV_QUARANTINED)
 			m->state = DEV_POOLED; /* a silenced device keeps its consumer */
 		m->since = (int64_t)time(NULL);

@@ -481,7 +481,7 @@ static void vm_recap(struct daemon *d, const char *name)
 		if (!vm || strcmp(vm, dom) != 0)
 			continue;
 		c = class_of(d, r->bdf);
-		p = strcmp(r->containment, "throttled") == 0 || strcmp(r->containment, "silenced") == 0
+		p = r->containment != CONTAIN_NONE
 			    ? c->storm_vmm_cpu_max
 			    : c->vmm_cpu_max;
 		if (!pct || p < pct)
@@ -613,14 +613,15 @@ static void reconcile_vms(struct daemon *d)
 }
 
 
-static void set_containment(struct daemon *d, const char *bdf, const char *what, int old_cmd)
+static void set_containment(struct daemon *d, const char *bdf, enum dev_containment what,
+			    int old_cmd)
 {
 	struct dev_rec *r = store_find(&d->store, bdf);
 	struct vf_err e = { 0 };
 
 	if (!r)
 		return;
-	snprintf(r->containment, sizeof(r->containment), "%s", what);
+	r->containment = what;
 	if (old_cmd >= 0 && r->saved_command < 0)
 		r->saved_command = old_cmd;
 	if (store_save(&d->store, &e) < 0)
@@ -670,21 +671,21 @@ static void on_monitor(struct daemon *d)
 			}
 			switch (m->action) {
 			case STORM_THROTTLE:
-				set_containment(d, m->bdf, "throttled", -1);
+				set_containment(d, m->bdf, CONTAIN_THROTTLED, -1);
 				recap_of(d, m->bdf);
 				events_emit(&d->events, "throttled", m->bdf,
 					    "interrupt storm at %llu/s, %s: CPU caps tightened, IRQs steered to housekeeping CPUs",
 					    (unsigned long long)m->rate, m->detail);
 				break;
 			case STORM_UNTHROTTLE:
-				set_containment(d, m->bdf, "", -1);
+				set_containment(d, m->bdf, CONTAIN_NONE, -1);
 				recap_of(d, m->bdf);
 				events_emit(&d->events, "unthrottled", m->bdf,
 					    "rate back to %llu/s: caps and affinity restored",
 					    (unsigned long long)m->rate);
 				break;
 			case STORM_SILENCE:
-				set_containment(d, m->bdf, "silenced", m->old_command);
+				set_containment(d, m->bdf, CONTAIN_SILENCED, m->old_command);
 				events_emit(&d->events, "silenced", m->bdf,
 					    "storm outlasted the escalation delay at %llu/s: Bus Master off, INTx disabled",
 					    (unsigned long long)m->rate);

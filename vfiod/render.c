@@ -31,7 +31,7 @@ struct json_object *render_record(const struct dev_rec *r)
 	json_object_object_add(o, "reset_pending", json_object_new_boolean(r->reset_pending));
 	json_object_object_add(o, "no_reset_method", json_object_new_boolean(r->no_reset_method));
 	json_object_object_add(o, "since", json_object_new_int64(r->since));
-	json_object_object_add(o, "containment", str_or_null(r->containment));
+	json_object_object_add(o, "containment", str_or_null(dev_containment_name(r->containment)));
 	return o;
 }
 

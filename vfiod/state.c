@@ -17,6 +17,11 @@
 #define STORE_MAX (4u << 20)
 #define STORE_DEPTH 8
 
+const char *dev_containment_name(enum dev_containment c)
+{
+	return c == CONTAIN_THROTTLED ? "throttled" : c == CONTAIN_SILENCED ? "silenced" : NULL;
+}
+
 const char *dev_state_name(enum dev_state st)
 {
 	switch (st) {
@@ -162,9 +167,12 @@ static bool parse_record(struct json_object *o, struct dev_rec *r, struct vf_err
 	    !json_object_is_type(st, json_type_null)) {
 		const char *c = json_object_is_type(st, json_type_string) ? json_object_get_string(st) : "";
 
-		if (strcmp(c, "throttled") != 0 && strcmp(c, "silenced") != 0)
+		if (strcmp(c, "throttled") == 0)
+			r->containment = CONTAIN_THROTTLED;
+		else if (strcmp(c, "silenced") == 0)
+			r->containment = CONTAIN_SILENCED;
+		else
 			return corrupt(e, "device %s: bad \"containment\"", r->bdf);
-		snprintf(r->containment, sizeof(r->containment), "%s", c);
 	}
 	r->saved_command = -1;
 	if (json_object_object_get_ex(o, "saved_command", &st) &&
@@ -290,7 +298,7 @@ out:
 
 static struct json_object *str_or_null(const char *s)
 {
-	return s[0] ? json_object_new_string(s) : NULL;
+	return s && s[0] ? json_object_new_string(s) : NULL;
 }
 
 char *store_format(const struct store *s)
@@ -316,7 +324,7 @@ char *store_format(const struct store *s)
 		json_object_object_add(o, "reset_pending", json_object_new_boolean(r->reset_pending));
 		json_object_object_add(o, "no_reset_method", json_object_new_boolean(r->no_reset_method));
 		json_object_object_add(o, "since", json_object_new_int64(r->since));
-		json_object_object_add(o, "containment", str_or_null(r->containment));
+		json_object_object_add(o, "containment", str_or_null(dev_containment_name(r->containment)));
 		json_object_object_add(o, "saved_command", r->saved_command >= 0
 								   ? json_object_new_int(r->saved_command)
 								   : NULL);

@@ -31,6 +31,13 @@ enum dev_state {
 	DEV_QUARANTINED,  /* silenced, held for an operator */
 };
 
+/* What the storm ladder did to a device that is not (yet) quarantined. */
+enum dev_containment {
+	CONTAIN_NONE = 0,
+	CONTAIN_THROTTLED, /* CPU caps tightened, vectors steered */
+	CONTAIN_SILENCED,  /* bus mastering off, INTx disabled */
+};
+
 struct dev_rec {
 	char bdf[VF_BDF_LEN];
 	char original_driver[64];   /* "" when the device had no driver */
@@ -45,7 +52,7 @@ struct dev_rec {
 	bool reset_pending;         /* released by a consumer, not yet reset */
 	bool no_reset_method;       /* the kernel offers no reset for it */
 	int saved_command;          /* PCI command register before silencing, -1: none */
-	char containment[16];       /* what the storm ladder did: "" (none), "throttled", "silenced" */
+	enum dev_containment containment; /* stored as null, "throttled", "silenced" */
 	int64_t since;              /* unix time of the last state change */
 };
 
@@ -118,6 +125,8 @@ void dev_rec_init(struct dev_rec *r, const char *bdf);
 void store_remove(struct store *s, const char *bdf);
 
 const char *dev_state_name(enum dev_state st);
+/* "throttled", "silenced"; NULL for CONTAIN_NONE */
+const char *dev_containment_name(enum dev_containment c);
 const char *intent_op_name(enum intent_op op);
 
 #endif
