@@ -279,12 +279,11 @@ static int cmd_list(const struct opts *o, int argc, char **argv)
 			struct json_object *d = json_object_array_get_idx(v, i);
 			const char *reason = str(d, "reason");
 			const char *name = str(d, "device_name");
-
 			const char *owner = str(d, "tenant");
 
-			/* the tenant, or the kind of consumer when none */
-			if (!strcmp(owner, "-") && strcmp(str(d, "consumer"), "-"))
-				owner = strncmp(str(d, "consumer"), "cdi:", 4) ? "consumer" : "cdi";
+			/* the tenant, or the kind of consumer when none (cdi, pid, vm, holder) */
+			if (!strcmp(owner, "-"))
+				owner = str(d, "consumer_kind");
 			printf("%-12s  %-9s  %-5s  %-14s  %-11s  %-10s  %-18s  %s\n", str(d, "bdf"),
 			       str(d, "id"), str(d, "iommu_group"), str(d, "driver"),
 			       str(d, "state"), owner, strcmp(reason, "-") ? reason : "assignable",

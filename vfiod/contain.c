@@ -53,7 +53,7 @@ int engine_quarantine(struct engine *en, const char *bdf, struct unit_result *ou
 		m->state = DEV_QUARANTINED;
 		m->containment = CONTAIN_NONE; /* the state says it all now */
 		/* no longer the consumer's, nor the tenant's (nor its quota's) */
-		m->consumer[0] = '\0';
+		memset(&m->consumer, 0, sizeof(m->consumer));
 		m->tenant[0] = '\0';
 		m->since = (int64_t)time(NULL);
 	}

@@ -180,13 +180,13 @@ static void sync_cgroups(struct daemon *d, const char (*bdfs)[VF_BDF_LEN],
 /* The domain a record is assigned to, or NULL. */
 static const char *vm_of(const struct dev_rec *r)
 {
-	if (r->state != DEV_ASSIGNED || strncmp(r->consumer, VM_PREFIX, strlen(VM_PREFIX)) != 0)
+	if (r->state != DEV_ASSIGNED || r->consumer.kind != CONSUMER_VM)
 		return NULL;
-	return r->consumer + strlen(VM_PREFIX);
+	return r->consumer.name;
 }
 
 static void sync_monitor(struct daemon *d);
-static int consumer_gone(struct daemon *d, const char *consumer, const char *why);
+static int consumer_gone(struct daemon *d, const struct consumer *consumer, const char *why);
 
 /*
  * What the scan of /proc found holding a device's group: a holder of a
@@ -214,21 +214,18 @@ static void note_holders(struct daemon *d, const char *bdf, const pid_t *pids, s
 		d->holders_changed |= a > 0;
 		return;
 	}
-	if (r->state == DEV_ASSIGNED && strncmp(r->consumer, HOLDER_PREFIX, strlen(HOLDER_PREFIX)) == 0) {
-		char consumer[sizeof(r->consumer)], what[64];
-		uint64_t start = 0;
-		int pid = 0;
+	if (r->state == DEV_ASSIGNED && r->consumer.kind == CONSUMER_HOLDER) {
+		struct consumer holder = r->consumer;
+		char what[64];
 
 		/* still held by the recorded process: its pid, and its start time
 		 * (a reused pid that holds the group is another holder) */
-		if (proc_id_parse(r->consumer + strlen(HOLDER_PREFIX), &pid, &start) == 0 &&
-		    proc_is(&d->h, pid, start))
+		if (proc_is(&d->h, holder.pid, holder.start))
 			for (size_t k = 0; k < n; k++)
-				if (pids[k] == pid)
+				if (pids[k] == holder.pid)
 					return;
-		snprintf(consumer, sizeof(consumer), "%s", r->consumer);
-		snprintf(what, sizeof(what), "process %d let go of it", pid);
-		consumer_gone(d, consumer, what);
+		snprintf(what, sizeof(what), "process %d let go of it", holder.pid);
+		consumer_gone(d, &holder, what);
 		d->holders_changed = true;
 	}
 }
@@ -497,7 +494,7 @@ static void vm_recap(struct daemon *d, const char *name)
  * Every unit assigned to `consumer` comes back to the pool; one event per
  * unit, `why` saying what happened to its consumer. Returns how many.
  */
-static int consumer_gone(struct daemon *d, const char *consumer, const char *why)
+static int consumer_gone(struct daemon *d, const struct consumer *consumer, const char *why)
 {
 	struct vf_strv back = { 0 };
 	struct vf_err e = { 0 };
@@ -514,11 +511,12 @@ static int consumer_gone(struct daemon *d, const char *consumer, const char *why
 /* Every unit assigned to domain `name` comes back to the pool. */
 static void vm_gone(struct daemon *d, const char *name, const char *why)
 {
-	char consumer[VIRT_NAME_LEN + 8], what[VIRT_NAME_LEN + 64];
+	struct consumer vm = { .kind = CONSUMER_VM };
+	char what[VIRT_NAME_LEN + 64];
 
-	snprintf(consumer, sizeof(consumer), VM_PREFIX "%s", name);
+	snprintf(vm.name, sizeof(vm.name), "%s", name);
 	snprintf(what, sizeof(what), "domain %s %s", name, why);
-	if (consumer_gone(d, consumer, what) != 0) {
+	if (consumer_gone(d, &vm, what) != 0) {
 		vm_recap(d, name);
 		sync_monitor(d);
 	}

@@ -216,8 +216,8 @@ int engine_release(struct engine *en, const char *bdf, struct unit_result *out,
  * be NULL) gets the lead of each unit that came back. Returns how many
  * came back, or -1 (e says which failed; the others are back).
  */
-int engine_release_consumer(struct engine *en, const char *consumer, struct vf_strv *back,
-			    struct vf_err *e);
+int engine_release_consumer(struct engine *en, const struct consumer *consumer,
+			    struct vf_strv *back, struct vf_err *e);
 
 /* ---- containment ---- */
 

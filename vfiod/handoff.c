@@ -22,7 +22,6 @@
 #include <linux/limits.h>
 #include <unistd.h>
 
-#define CDI_PREFIX "cdi:"
 
 static struct json_object *vfio_edits(int group)
 {
@@ -79,7 +78,7 @@ void cdi_spec_name(const char *bdf, char *buf, size_t cap)
 }
 
 static void set_unit(struct engine *en, const struct dev_rec *lead, enum dev_state st,
-		     const char *consumer, const char *tenant)
+		     const struct consumer *consumer, const char *tenant)
 {
 	for (size_t i = 0; i < lead->n_unit; i++) {
 		struct dev_rec *m = store_find(en->store, lead->unit[i]);
@@ -87,7 +86,10 @@ static void set_unit(struct engine *en, const struct dev_rec *lead, enum dev_sta
 		if (!m)
 			continue;
 		m->state = st;
-		snprintf(m->consumer, sizeof(m->consumer), "%s", consumer);
+		if (consumer)
+			m->consumer = *consumer;
+		else
+			memset(&m->consumer, 0, sizeof(m->consumer));
 		snprintf(m->tenant, sizeof(m->tenant), "%s", tenant);
 		m->since = (int64_t)time(NULL);
 	}
@@ -135,7 +137,8 @@ int engine_assign_cdi(struct engine *en, const char *bdf_in, const char *tenant,
 		      const char *cdi_dir, struct unit_result *out, struct vf_err *e)
 {
 	struct dev_rec *own, *rec, before[STATE_UNIT_MAX];
-	char name[64], path[4096], consumer[sizeof(rec->consumer)];
+	char name[64], path[4096];
+	struct consumer consumer = { .kind = CONSUMER_CDI };
 	const char *bdf;
 	size_t nbefore;
 
@@ -153,7 +156,7 @@ int engine_assign_cdi(struct engine *en, const char *bdf_in, const char *tenant,
 	if (vf_path(path, sizeof(path), "%s/%s", cdi_dir, name) < 0)
 		return vf_err_set(e, ENAMETOOLONG, "CDI directory %s", cdi_dir);
 	/* release unlinks this very path: it must be whole */
-	if (vf_path(consumer, sizeof(consumer), CDI_PREFIX "%s", path) < 0)
+	if (vf_path(consumer.name, sizeof(consumer.name), "%s", path) < 0)
 		return vf_err_set(e, ENAMETOOLONG, "assign %s: the CDI path %s is too long", bdf,
 				  path);
 	if (mkdir(cdi_dir, 0755) < 0 && errno != EEXIST)
@@ -164,7 +167,7 @@ int engine_assign_cdi(struct engine *en, const char *bdf_in, const char *tenant,
 	 * could have been given it); never a usable spec for a pooled device.
 	 */
 	nbefore = unit_save(en, rec, before);
-	set_unit(en, rec, DEV_ASSIGNED, consumer, tenant);
+	set_unit(en, rec, DEV_ASSIGNED, &consumer, tenant);
 	if (store_save(en->store, e) < 0) {
 		unit_restore(en, before, nbefore);
 		return vf_err_wrap(e, "assign %s", bdf);
@@ -217,11 +220,11 @@ static bool cdi_spec_bdf(const char *name, char bdf[VF_BDF_LEN])
 }
 
 /* True when a record assigned through CDI names this spec. */
-static bool cdi_backed(const struct engine *en, const char *consumer)
+static bool cdi_backed(const struct engine *en, const struct consumer *c)
 {
 	for (size_t i = 0; i < en->store->n; i++)
 		if (en->store->devs[i].state == DEV_ASSIGNED &&
-		    strcmp(en->store->devs[i].consumer, consumer) == 0)
+		    consumer_equal(&en->store->devs[i].consumer, c))
 			return true;
 	return false;
 }
@@ -241,16 +244,16 @@ static int cdi_sweep(struct engine *en, const char *cdi_dir, struct vf_err *e)
 	if (!dir)
 		return vf_err_set(e, errno, "the CDI directory %s", cdi_dir);
 	while ((de = readdir(dir))) {
-		char bdf[VF_BDF_LEN], consumer[sizeof(en->store->devs[0].consumer)];
+		char bdf[VF_BDF_LEN];
+		struct consumer consumer = { .kind = CONSUMER_CDI };
 		struct stat st;
 
 		if (!cdi_spec_bdf(de->d_name, bdf) ||
 		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
 		/* the path as engine_assign_cdi records it */
-		if (vf_path(consumer, sizeof(consumer), CDI_PREFIX "%s/%s", cdi_dir,
-			    de->d_name) < 0 ||
-		    cdi_backed(en, consumer))
+		if (vf_path(consumer.name, sizeof(consumer.name), "%s/%s", cdi_dir, de->d_name) < 0 ||
+		    cdi_backed(en, &consumer))
 			continue;
 		if (unlinkat(dfd, de->d_name, 0) < 0) {
 			cdi_report(en, "%s: the CDI spec %s/%s is backed by no record, and cannot be removed: %s",
@@ -275,12 +278,10 @@ int engine_reconcile_cdi(struct engine *en, const char *cdi_dir, struct vf_err *
 		const struct dev_rec *r = &en->store->devs[i];
 		struct stat st;
 
-		if (r->state != DEV_ASSIGNED ||
-		    strncmp(r->consumer, CDI_PREFIX, strlen(CDI_PREFIX)) != 0 ||
+		if (r->state != DEV_ASSIGNED || r->consumer.kind != CONSUMER_CDI ||
 		    (r->n_unit && strcmp(r->unit[0], r->bdf) != 0))
 			continue;
-		if (fstatat(AT_FDCWD, r->consumer + strlen(CDI_PREFIX), &st,
-			    AT_SYMLINK_NOFOLLOW) < 0 &&
+		if (fstatat(AT_FDCWD, r->consumer.name, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
 		    errno == ENOENT)
 			vf_strv_add(&lost, r->bdf);
 	}
@@ -532,15 +533,6 @@ int engine_assign_pid_start(struct engine *en, const char *bdf_in, const char *t
 	return 0;
 }
 
-/* The consumer a live injection records: "pid:<pid>@<start>". */
-static void pid_consumer(const struct proc_pin *p, char *buf, size_t cap)
-{
-	char id[48];
-
-	proc_id_format(p->pid, p->start, id, sizeof(id));
-	snprintf(buf, cap, PID_PREFIX "%s", id);
-}
-
 static int release_to_pool(struct engine *en, struct dev_rec *rec, struct unit_result *out,
 			   struct vf_err *e);
 
@@ -548,7 +540,6 @@ int engine_pid_op_end(struct engine *en, struct pid_op *op, bool expired,
 		      struct unit_result *out, struct vf_err *e)
 {
 	struct dev_rec *own, *rec;
-	char consumer[96];
 	int rc = -1;
 
 	if (inject_end(&op->job, expired, e) < 0) {
@@ -571,10 +562,12 @@ int engine_pid_op_end(struct engine *en, struct pid_op *op, bool expired,
 		goto out;
 	}
 	if (!op->job.remove) {
-		pid_consumer(&op->pin, consumer, sizeof(consumer));
-		set_unit(en, rec, DEV_ASSIGNED, consumer, op->tenant);
+		struct consumer c = { .kind = CONSUMER_PID, .pid = op->pin.pid,
+				      .start = op->pin.start };
+
+		set_unit(en, rec, DEV_ASSIGNED, &c, op->tenant);
 		if (store_save(en->store, e) < 0) {
-			set_unit(en, rec, DEV_POOLED, "", "");
+			set_unit(en, rec, DEV_POOLED, NULL, "");
 			inject_run(op->pin.dirfd, op->pin.pid, &op->nodes, true, INJECT_DEADLINE_MS,
 				   &(struct vf_err){ 0 });
 			v1_devices(&op->pin, &op->nodes, false, &(struct vf_err){ 0 });
@@ -610,7 +603,7 @@ int engine_assign_vm(struct engine *en, const char *bdf_in, const char *tenant, 
 {
 	struct vf_bdf host[STATE_UNIT_MAX];
 	struct dev_rec *own, *rec, before[STATE_UNIT_MAX];
-	char consumer[sizeof(rec->consumer)];
+	struct consumer consumer = { .kind = CONSUMER_VM };
 	const char *bdf;
 	size_t n, nbefore = 0;
 
@@ -638,9 +631,9 @@ int engine_assign_vm(struct engine *en, const char *bdf_in, const char *tenant, 
 		if (m)
 			before[nbefore++] = *m;
 	}
-	snprintf(consumer, sizeof(consumer), VM_PREFIX "%s", domain);
+	snprintf(consumer.name, sizeof(consumer.name), "%s", domain);
 	/* recorded first: a crash during the attach leaves something to reconcile */
-	set_unit(en, rec, DEV_ASSIGNED, consumer, tenant);
+	set_unit(en, rec, DEV_ASSIGNED, &consumer, tenant);
 	if (store_save(en->store, e) < 0) {
 		for (size_t i = 0; i < nbefore; i++)
 			store_put(en->store, &before[i]);
@@ -658,8 +651,8 @@ int engine_assign_vm(struct engine *en, const char *bdf_in, const char *tenant, 
 	return 0;
 }
 
-int engine_release_consumer(struct engine *en, const char *consumer, struct vf_strv *released,
-			    struct vf_err *e)
+int engine_release_consumer(struct engine *en, const struct consumer *consumer,
+			    struct vf_strv *released, struct vf_err *e)
 {
 	char (*failed)[VF_BDF_LEN] = vf_xcalloc(en->store->n + 1, sizeof(*failed));
 	size_t nfailed = 0;
@@ -676,7 +669,7 @@ int engine_release_consumer(struct engine *en, const char *consumer, struct vf_s
 			char bdf[VF_BDF_LEN];
 			bool tried = false;
 
-			if (r->state != DEV_ASSIGNED || strcmp(r->consumer, consumer) != 0 ||
+			if (r->state != DEV_ASSIGNED || !consumer_equal(&r->consumer, consumer) ||
 			    (r->n_unit && strcmp(r->unit[0], r->bdf) != 0))
 				continue;
 			for (size_t k = 0; k < nfailed; k++)
@@ -705,90 +698,138 @@ int engine_adopt_holder(struct engine *en, const char *bdf_in, int pid, struct v
 {
 	struct dev_rec *own, *rec;
 	struct unit_result u;
-	char consumer[96];
+	struct consumer c = { .kind = CONSUMER_HOLDER, .pid = pid };
 
 	if (engine_lookup(en, bdf_in, &own, &rec, &u, e) < 0)
 		return -1;
 	if (rec->state != DEV_POOLED)
 		return 0;
-	{
-		char id[48];
-		uint64_t start = proc_start_of(en->h, pid);
-
-		if (!start)
-			return 0; /* gone already */
-		proc_id_format(pid, start, id, sizeof(id));
-		snprintf(consumer, sizeof(consumer), HOLDER_PREFIX "%s", id);
-	}
-	set_unit(en, rec, DEV_ASSIGNED, consumer, "");
+	c.start = proc_start_of(en->h, pid);
+	if (!c.start)
+		return 0; /* gone already */
+	set_unit(en, rec, DEV_ASSIGNED, &c, "");
 	if (store_save(en->store, e) < 0) {
-		set_unit(en, rec, DEV_POOLED, "", "");
+		set_unit(en, rec, DEV_POOLED, NULL, "");
 		return vf_err_wrap(e, "record %s's holder", own->bdf);
 	}
 	return 1;
 }
 
+/* ---- one back end per kind of consumer ---- */
+
+/* A process found holding the group: the recorded one, not whoever has its pid now. */
+static int holder_detach(struct engine *en, struct dev_rec *rec, bool quarantine,
+			 struct vf_err *e)
+{
+	const struct consumer *c = &rec->consumer;
+
+	if (!proc_is(en->h, c->pid, c->start))
+		return 0;
+	if (!quarantine)
+		return vf_err_refuse(e, "busy",
+				     "%s is held by process %d, which vfiod did not hand it to: stop that process first (or quarantine the device)",
+				     rec->bdf, c->pid);
+	if (en->policy && en->policy->daemon.holder_signal &&
+	    proc_signal(en->h, c->pid, c->start, SIGTERM, e) < 0 && errno != ESRCH)
+		return vf_err_wrap(e, "%s: cannot signal its holder", rec->bdf);
+	return 0; /* holder_quarantine = leave: it keeps a silenced device */
+}
+
+static int vm_detach(struct engine *en, struct dev_rec *rec, bool quarantine, struct vf_err *e)
+{
+	struct vf_bdf host[STATE_UNIT_MAX];
+	size_t n = unit_addrs(rec, host);
+
+	(void)quarantine;
+	if (!en->vm)
+		return vf_err_refuse(e, "libvirt-unavailable",
+				     "%s is in domain %s and VM handoff is not available here",
+				     rec->bdf, rec->consumer.name);
+	return en->vm->detach(en->vm_ctx, rec->consumer.name, host, n, e);
+}
+
+static int cdi_detach(struct engine *en, struct dev_rec *rec, bool quarantine, struct vf_err *e)
+{
+	(void)en;
+	(void)quarantine;
+	if (unlink(rec->consumer.name) < 0 && errno != ENOENT)
+		return vf_err_set(e, errno, "cannot remove the CDI spec %s", rec->consumer.name);
+	return 0;
+}
+
+static int pid_detach(struct engine *en, struct dev_rec *rec, bool quarantine, struct vf_err *e)
+{
+	const struct consumer *c = &rec->consumer;
+	struct inject_nodes n;
+	struct proc_pin pin;
+	int group = engine_device_group(en, rec->bdf), rc = 0;
+
+	(void)quarantine;
+	if (group < 0 || inject_host_nodes(en->h, group, &n, e) < 0)
+		return vf_err_set(e, 0, "%s: cannot detach from process %d", rec->bdf, c->pid);
+	/* a process that is gone has taken its namespace along; a reused pid
+	 * is someone else, never touched */
+	if (proc_pin_open(en->h, c->pid, &pin, &(struct vf_err){ 0 }) < 0)
+		return 0;
+	if (c->start == 0 || pin.start == c->start) {
+		/* its device cgroup first: that needs no answer from its /dev */
+		v1_devices(&pin, &n, false, &(struct vf_err){ 0 });
+		rc = inject_run(pin.dirfd, c->pid, &n, true, INJECT_DEADLINE_MS, e);
+	}
+	proc_pin_close(&pin);
+	return rc;
+}
+
+static void describe_path(const struct consumer *c, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "a container (CDI spec %s)", c->name);
+}
+
+static void describe_vm(const struct consumer *c, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "domain %s", c->name);
+}
+
+static void describe_pid(const struct consumer *c, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "process %d", c->pid);
+}
+
+static void describe_holder(const struct consumer *c, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "process %d, holding its group", c->pid);
+}
+
+/*
+ * What each kind of consumer does on the way out, and how it is named in
+ * messages. Its assign is the engine_assign_* entry point of that kind
+ * (their arguments differ: a CDI directory, a pinned process, a domain).
+ */
+static const struct consumer_ops {
+	int (*detach)(struct engine *en, struct dev_rec *rec, bool quarantine, struct vf_err *e);
+	void (*describe)(const struct consumer *c, char *buf, size_t cap);
+} consumer_ops[] = {
+	[CONSUMER_CDI] = { cdi_detach, describe_path },
+	[CONSUMER_PID] = { pid_detach, describe_pid },
+	[CONSUMER_VM] = { vm_detach, describe_vm },
+	[CONSUMER_HOLDER] = { holder_detach, describe_holder },
+};
+
+void consumer_describe(const struct consumer *c, char *buf, size_t cap)
+{
+	if (c->kind > CONSUMER_NONE && c->kind < VF_ARRAY_SIZE(consumer_ops))
+		consumer_ops[c->kind].describe(c, buf, cap);
+	else
+		snprintf(buf, cap, "no one");
+}
+
 int handoff_detach(struct engine *en, struct dev_rec *rec, bool quarantine, struct vf_err *e)
 {
-	if (strncmp(rec->consumer, HOLDER_PREFIX, strlen(HOLDER_PREFIX)) == 0) {
-		uint64_t start;
-		int pid;
-
-		if (proc_id_parse(rec->consumer + strlen(HOLDER_PREFIX), &pid, &start) < 0)
-			return vf_err_set(e, 0, "%s: cannot detach from %s", rec->bdf, rec->consumer);
-		/* the recorded process, not whoever has its pid now */
-		if (!proc_is(en->h, pid, start))
-			return 0;
-		if (!quarantine)
-			return vf_err_refuse(e, "busy",
-					     "%s is held by process %d, which vfiod did not hand it to: stop that process first (or quarantine the device)",
-					     rec->bdf, pid);
-		if (en->policy && en->policy->daemon.holder_signal &&
-		    proc_signal(en->h, pid, start, SIGTERM, e) < 0 && errno != ESRCH)
-			return vf_err_wrap(e, "%s: cannot signal its holder", rec->bdf);
-		return 0; /* holder_quarantine = leave: it keeps a silenced device */
-	}
-	if (strncmp(rec->consumer, VM_PREFIX, strlen(VM_PREFIX)) == 0) {
-		struct vf_bdf host[STATE_UNIT_MAX];
-		size_t n = unit_addrs(rec, host);
-
-		if (!en->vm)
-			return vf_err_refuse(e, "libvirt-unavailable",
-					     "%s is in domain %s and VM handoff is not available here",
-					     rec->bdf, rec->consumer + strlen(VM_PREFIX));
-		return en->vm->detach(en->vm_ctx, rec->consumer + strlen(VM_PREFIX), host, n, e);
-	}
-	if (strncmp(rec->consumer, CDI_PREFIX, strlen(CDI_PREFIX)) == 0) {
-		const char *path = rec->consumer + strlen(CDI_PREFIX);
-
-		if (unlink(path) < 0 && errno != ENOENT)
-			return vf_err_set(e, errno, "cannot remove the CDI spec %s", path);
+	if (rec->consumer.kind == CONSUMER_NONE)
 		return 0;
-	}
-	if (strncmp(rec->consumer, PID_PREFIX, strlen(PID_PREFIX)) == 0) {
-		struct inject_nodes n;
-		struct proc_pin pin;
-		uint64_t start;
-		int pid, group = engine_device_group(en, rec->bdf), rc = 0;
-
-		if (proc_id_parse(rec->consumer + strlen(PID_PREFIX), &pid, &start) < 0 ||
-		    group < 0 || inject_host_nodes(en->h, group, &n, e) < 0)
-			return vf_err_set(e, 0, "%s: cannot detach from %s", rec->bdf, rec->consumer);
-		/* a process that is gone has taken its namespace along; a reused
-		 * pid is someone else, never touched */
-		if (proc_pin_open(en->h, pid, &pin, &(struct vf_err){ 0 }) < 0)
-			return 0;
-		if (start == 0 || pin.start == start) {
-			/* its device cgroup first: that needs no answer from its /dev */
-			v1_devices(&pin, &n, false, &(struct vf_err){ 0 });
-			rc = inject_run(pin.dirfd, pid, &n, true, INJECT_DEADLINE_MS, e);
-		}
-		proc_pin_close(&pin);
-		return rc;
-	}
-	if (rec->consumer[0])
-		return vf_err_set(e, 0, "%s: unknown consumer %s", rec->bdf, rec->consumer);
-	return 0;
+	if (rec->consumer.kind >= VF_ARRAY_SIZE(consumer_ops))
+		return vf_err_set(e, 0, "%s: unknown consumer", rec->bdf);
+	return consumer_ops[rec->consumer.kind].detach(en, rec, quarantine, e);
 }
 
 /* The consumer let go: back to the pool, then a clean device. */
@@ -798,7 +839,7 @@ static int release_to_pool(struct engine *en, struct dev_rec *rec, struct unit_r
 	char bdf[VF_BDF_LEN];
 
 	snprintf(bdf, sizeof(bdf), "%s", rec->bdf);
-	set_unit(en, rec, DEV_POOLED, "", "");
+	set_unit(en, rec, DEV_POOLED, NULL, "");
 	for (size_t i = 0; i < out->n; i++) {
 		struct dev_rec *m = store_find(en->store, out->bdf[i]);
 
@@ -855,11 +896,10 @@ int engine_release_pid_start(struct engine *en, const char *bdf_in, struct pid_o
 	*opp = NULL;
 	if (engine_lookup(en, bdf_in, &own, &rec, out, e) < 0)
 		return -1;
-	if (rec->state != DEV_ASSIGNED ||
-	    strncmp(rec->consumer, PID_PREFIX, strlen(PID_PREFIX)) != 0)
+	if (rec->state != DEV_ASSIGNED || rec->consumer.kind != CONSUMER_PID)
 		return engine_release(en, bdf_in, out, e) < 0 ? -1 : 0;
-	if (proc_id_parse(rec->consumer + strlen(PID_PREFIX), &pid, &start) < 0)
-		return vf_err_set(e, 0, "%s: cannot detach from %s", rec->bdf, rec->consumer);
+	pid = rec->consumer.pid;
+	start = rec->consumer.start;
 	op = vf_xcalloc(1, sizeof(*op));
 	op->job.fd = -1;
 	group = engine_device_group(en, rec->bdf);

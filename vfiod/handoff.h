@@ -35,7 +35,6 @@ struct json_object *cdi_spec(const char (*bdfs)[VF_BDF_LEN], size_t n, int group
 /* The spec's file name for a unit led by `bdf`: "vfiod-0000_3b_00.0.json". */
 void cdi_spec_name(const char *bdf, char *buf, size_t cap);
 
-#define VM_PREFIX "vm:"
 
 /*
  * Detaches the unit from its consumer, whatever it is. `quarantine`: for
@@ -45,7 +44,7 @@ void cdi_spec_name(const char *bdf, char *buf, size_t cap);
  */
 int handoff_detach(struct engine *en, struct dev_rec *rec, bool quarantine, struct vf_err *e);
 
-#define HOLDER_PREFIX "holder:"
-#define PID_PREFIX "pid:"
+/* The consumer in words, for messages: "domain web-1", "process 4242", ... */
+void consumer_describe(const struct consumer *c, char *buf, size_t cap);
 
 #endif

@@ -8,6 +8,15 @@ static struct json_object *str_or_null(const char *s)
 	return s && s[0] ? json_object_new_string(s) : NULL;
 }
 
+/* The consumer as the store records it, so clients see one form of it. */
+static struct json_object *consumer_json(const struct consumer *c)
+{
+	char buf[CONSUMER_NAME_MAX + 64];
+
+	consumer_format(c, buf, sizeof(buf));
+	return str_or_null(buf);
+}
+
 const char *render_state(const struct dev_rec *r)
 {
 	return r ? dev_state_name(r->state) : "host";
@@ -26,7 +35,8 @@ struct json_object *render_record(const struct dev_rec *r)
 	json_object_object_add(o, "state", json_object_new_string(dev_state_name(r->state)));
 	json_object_object_add(o, "original_driver", str_or_null(r->original_driver));
 	json_object_object_add(o, "unit", unit);
-	json_object_object_add(o, "consumer", str_or_null(r->consumer));
+	json_object_object_add(o, "consumer", consumer_json(&r->consumer));
+	json_object_object_add(o, "consumer_kind", str_or_null(consumer_kind_name(r->consumer.kind)));
 	json_object_object_add(o, "tenant", str_or_null(r->tenant));
 	json_object_object_add(o, "reset_pending", json_object_new_boolean(r->reset_pending));
 	json_object_object_add(o, "no_reset_method", json_object_new_boolean(r->no_reset_method));
@@ -56,7 +66,9 @@ struct json_object *render_list(const struct inventory *inv, const struct store 
 				       p->iommu_group >= 0 ? json_object_new_int(p->iommu_group) : NULL);
 		json_object_object_add(o, "state", json_object_new_string(render_state(r)));
 		json_object_object_add(o, "tenant", r ? str_or_null(r->tenant) : NULL);
-		json_object_object_add(o, "consumer", r ? str_or_null(r->consumer) : NULL);
+		json_object_object_add(o, "consumer", r ? consumer_json(&r->consumer) : NULL);
+		json_object_object_add(o, "consumer_kind",
+				       r ? str_or_null(consumer_kind_name(r->consumer.kind)) : NULL);
 		json_object_object_add(o, "assignable",
 				       json_object_new_boolean(v->reason == VF_REASON_NONE));
 		json_object_object_add(o, "reason",

@@ -13,9 +13,89 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proc.h"
+
 #define STORE_VERSION 1
 #define STORE_MAX (4u << 20)
 #define STORE_DEPTH 8
+
+const char *consumer_kind_name(enum consumer_kind k)
+{
+	switch (k) {
+	case CONSUMER_CDI: return "cdi";
+	case CONSUMER_PID: return "pid";
+	case CONSUMER_VM: return "vm";
+	case CONSUMER_HOLDER: return "holder";
+	case CONSUMER_NONE: break;
+	}
+	return NULL;
+}
+
+int consumer_format(const struct consumer *c, char *buf, size_t cap)
+{
+	char id[48];
+	int n;
+
+	if (cap == 0)
+		return -ENAMETOOLONG;
+	switch (c->kind) {
+	case CONSUMER_CDI:
+	case CONSUMER_VM:
+		n = snprintf(buf, cap, "%s:%s", consumer_kind_name(c->kind), c->name);
+		break;
+	case CONSUMER_PID:
+	case CONSUMER_HOLDER:
+		proc_id_format(c->pid, c->start, id, sizeof(id));
+		n = snprintf(buf, cap, "%s:%s", consumer_kind_name(c->kind), id);
+		break;
+	default:
+		buf[0] = '\0';
+		return 0;
+	}
+	if (n < 0 || (size_t)n >= cap) {
+		buf[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return n;
+}
+
+int consumer_parse(const char *s, struct consumer *c)
+{
+	const char *colon = strchr(s, ':');
+	size_t klen = colon ? (size_t)(colon - s) : 0;
+
+	memset(c, 0, sizeof(*c));
+	if (!s[0])
+		return 0;
+	if (!colon || !colon[1])
+		return -EINVAL;
+	for (int k = CONSUMER_CDI; k <= CONSUMER_HOLDER; k++) {
+		const char *name = consumer_kind_name((enum consumer_kind)k);
+
+		if (strlen(name) != klen || strncmp(s, name, klen) != 0)
+			continue;
+		c->kind = (enum consumer_kind)k;
+		if (k == CONSUMER_PID || k == CONSUMER_HOLDER) {
+			if (proc_id_parse(colon + 1, &c->pid, &c->start) < 0)
+				break;
+			return 0;
+		}
+		if (snprintf(c->name, sizeof(c->name), "%s", colon + 1) >= (int)sizeof(c->name))
+			break;
+		return 0;
+	}
+	memset(c, 0, sizeof(*c));
+	return -EINVAL;
+}
+
+bool consumer_equal(const struct consumer *a, const struct consumer *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == CONSUMER_PID || a->kind == CONSUMER_HOLDER)
+		return a->pid == b->pid && a->start == b->start;
+	return strcmp(a->name, b->name) == 0;
+}
 
 const char *dev_containment_name(enum dev_containment c)
 {
@@ -142,6 +222,7 @@ static bool parse_state(const char *s, enum dev_state *out)
 static bool parse_record(struct json_object *o, struct dev_rec *r, struct vf_err *e)
 {
 	struct json_object *unit, *st;
+	char consumer[CONSUMER_NAME_MAX + 64];
 
 	memset(r, 0, sizeof(*r));
 	if (!json_object_is_type(o, json_type_object))
@@ -154,7 +235,7 @@ static bool parse_record(struct json_object *o, struct dev_rec *r, struct vf_err
 	    (!parse_state(json_object_get_string(st), &r->state) &&
 	     !corrupt(e, "unknown \"state\"")) ||
 	    !get(o, "unit", json_type_array, &unit, false, e) ||
-	    !get_str(o, "consumer", r->consumer, sizeof(r->consumer), is_printable, e) ||
+	    !get_str(o, "consumer", consumer, sizeof(consumer), is_printable, e) ||
 	    !get_str(o, "tenant", r->tenant, sizeof(r->tenant), vf_name_is_safe, e) ||
 	    !get_bool(o, "reset_pending", &r->reset_pending, e) ||
 	    !get_bool(o, "no_reset_method", &r->no_reset_method, e) ||
@@ -162,6 +243,8 @@ static bool parse_record(struct json_object *o, struct dev_rec *r, struct vf_err
 		vf_err_wrap(e, "device %s", r->bdf);
 		return false;
 	}
+	if (consumer_parse(consumer, &r->consumer) < 0)
+		return corrupt(e, "device %s: bad \"consumer\"", r->bdf);
 	/* optional: stores written before containment existed lack these */
 	if (json_object_object_get_ex(o, "containment", &st) &&
 	    !json_object_is_type(st, json_type_null)) {
@@ -319,7 +402,10 @@ char *store_format(const struct store *s)
 		json_object_object_add(o, "original_driver", str_or_null(r->original_driver));
 		json_object_object_add(o, "state", json_object_new_string(dev_state_name(r->state)));
 		json_object_object_add(o, "unit", unit);
-		json_object_object_add(o, "consumer", str_or_null(r->consumer));
+		char consumer[CONSUMER_NAME_MAX + 64];
+
+		consumer_format(&r->consumer, consumer, sizeof(consumer));
+		json_object_object_add(o, "consumer", str_or_null(consumer));
 		json_object_object_add(o, "tenant", str_or_null(r->tenant));
 		json_object_object_add(o, "reset_pending", json_object_new_boolean(r->reset_pending));
 		json_object_object_add(o, "no_reset_method", json_object_new_boolean(r->no_reset_method));

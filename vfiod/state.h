@@ -31,6 +31,43 @@ enum dev_state {
 	DEV_QUARANTINED,  /* silenced, held for an operator */
 };
 
+/*
+ * Who an assigned device was handed to. Only the store turns it into text
+ * (consumer_format, consumer_parse): "cdi:<spec path>", "pid:<pid>@<start>"
+ * (live injection into a process), "vm:<domain>", "holder:<pid>@<start>"
+ * (a process found holding the group, which vfiod handed nothing to).
+ * <start> is the process's start time (proc.h): a reused pid is never taken
+ * for the recorded process.
+ */
+enum consumer_kind {
+	CONSUMER_NONE = 0,
+	CONSUMER_CDI,
+	CONSUMER_PID,
+	CONSUMER_VM,
+	CONSUMER_HOLDER,
+};
+
+#define CONSUMER_NAME_MAX 480
+
+struct consumer {
+	enum consumer_kind kind;
+	char name[CONSUMER_NAME_MAX]; /* CDI: the spec's path; VM: the domain */
+	int pid;                      /* PID, HOLDER */
+	uint64_t start;               /* PID, HOLDER: the process's start time */
+};
+
+/* "cdi", "pid", "vm", "holder"; NULL for CONSUMER_NONE */
+const char *consumer_kind_name(enum consumer_kind k);
+
+/* The text the store records ("" for none). Returns its length, or
+ * -ENAMETOOLONG (buf then holds "") when it does not fit. */
+int consumer_format(const struct consumer *c, char *buf, size_t cap);
+
+/* What consumer_format wrote: "" is none. Returns 0 or -EINVAL. */
+int consumer_parse(const char *s, struct consumer *c);
+
+bool consumer_equal(const struct consumer *a, const struct consumer *b);
+
 /* What the storm ladder did to a device that is not (yet) quarantined. */
 enum dev_containment {
 	CONTAIN_NONE = 0,
@@ -44,10 +81,7 @@ struct dev_rec {
 	enum dev_state state;
 	char unit[STATE_UNIT_MAX][VF_BDF_LEN]; /* the unit it moved with, self included */
 	size_t n_unit;
-	/* "" when none; "cdi:<spec path>", "vm:<domain>", "pid:<pid>@<start>"
-	 * (live injection) or "holder:<pid>@<start>" (a process that opened the
-	 * group itself) */
-	char consumer[512];
+	struct consumer consumer;   /* kind CONSUMER_NONE when none */
 	char tenant[64];            /* "" when none */
 	bool reset_pending;         /* released by a consumer, not yet reset */
 	bool no_reset_method;       /* the kernel offers no reset for it */

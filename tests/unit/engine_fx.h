@@ -56,6 +56,25 @@ static inline void fx_free(struct fx *f)
 }
 
 /* A file's whole text (NULL when it does not exist); the caller frees it. */
+/* A record's consumer as the store writes it ("" for none), in a static buffer. */
+static inline const char *consumer_of(const struct dev_rec *r)
+{
+	static char buf[CONSUMER_NAME_MAX + 64];
+
+	consumer_format(&r->consumer, buf, sizeof(buf));
+	return buf;
+}
+
+/* The consumer that text names (what the store would record). */
+static inline struct consumer consumer_from(const char *text)
+{
+	struct consumer c;
+
+	if (consumer_parse(text, &c) < 0)
+		fail_msg("not a consumer: %s", text);
+	return c;
+}
+
 static inline char *read_text(const char *path)
 {
 	FILE *fp = fopen(path, "re");

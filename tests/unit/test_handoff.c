@@ -231,7 +231,7 @@ static void assert_pooled_rec(struct fx *f, const char *bdf)
 
 	assert_non_null(r);
 	assert_int_equal(r->state, DEV_POOLED);
-	assert_string_equal(r->consumer, "");
+	assert_string_equal(consumer_of(r), "");
 	assert_string_equal(r->tenant, "");
 	assert_int_equal(r->saved_command, -1);
 	assert_string_equal(km_driver(&f->m, bdf), "vfio-pci");
@@ -246,7 +246,7 @@ static void assert_assigned_rec(struct fx *f, const char *bdf, const char *spec,
 	assert_non_null(r);
 	assert_int_equal(r->state, DEV_ASSIGNED);
 	snprintf(consumer, sizeof(consumer), "cdi:%s", spec);
-	assert_string_equal(r->consumer, consumer);
+	assert_string_equal(consumer_of(r), consumer);
 	assert_string_equal(r->tenant, tenant);
 	assert_true(r->since > 0);
 	assert_string_equal(km_driver(&f->m, bdf), "vfio-pci");
@@ -570,7 +570,7 @@ static void test_assign_refusals(void **state)
 	assert_assign_refused(f, NIC, "busy");
 	r = store_find(&f->s, NIC);
 	assert_int_equal(r->state, DEV_QUARANTINED);
-	assert_string_equal(r->consumer, "");
+	assert_string_equal(consumer_of(r), "");
 	assert_false(path_exists(path));
 	assert_disk_agrees(f);
 }
@@ -764,7 +764,7 @@ static void test_quarantine_pooled(void **state)
 	r = store_find(&f->s, NIC);
 	assert_int_equal(r->state, DEV_QUARANTINED);
 	assert_int_equal(r->saved_command, 0x0107);
-	assert_string_equal(r->consumer, "");
+	assert_string_equal(consumer_of(r), "");
 	assert_true(r->since > 0);
 	/* silencing is a config write, not a sysfs attribute write */
 	assert_int_equal(f->m.n_writes, 0);
@@ -870,7 +870,7 @@ static void test_quarantine_assigned(void **state)
 	r = store_find(&f->s, NIC);
 	assert_int_equal(r->state, DEV_QUARANTINED);
 	assert_int_equal(r->saved_command, 0x0146);
-	assert_string_equal(r->consumer, "");
+	assert_string_equal(consumer_of(r), "");
 	assert_int_equal(f->m.n_writes, 0);
 	assert_disk_agrees(f);
 
@@ -917,7 +917,7 @@ static void test_quarantine_unit(void **state)
 		const struct dev_rec *r = store_find(&f->s, i ? AUD : GPU);
 
 		assert_int_equal(r->state, DEV_QUARANTINED);
-		assert_string_equal(r->consumer, "");
+		assert_string_equal(consumer_of(r), "");
 		assert_int_equal(r->saved_command, i ? 0x0106 : 0x0007);
 	}
 	assert_disk_agrees(f);
@@ -1348,7 +1348,7 @@ static int fake_attach(void *ctx, const char *domain, const struct vf_bdf *host,
 		v->guest = *guest;
 	vf_bdf_format(&host[0], bdf);
 	r = store_find(v->s, bdf);
-	v->recorded_first = r && r->state == DEV_ASSIGNED && strncmp(r->consumer, "vm:", 3) == 0;
+	v->recorded_first = r && r->state == DEV_ASSIGNED && r->consumer.kind == CONSUMER_VM;
 	if (!v->exists || strcmp(domain, v->name) != 0)
 		return vf_err_refuse(e, "not-found", "libvirt has no domain %s", domain);
 	for (size_t i = 0; i < n; i++) {
@@ -1404,7 +1404,7 @@ static void assert_vm_rec(struct fx *f, const char *bdf, const char *consumer, c
 
 	assert_non_null(r);
 	assert_int_equal(r->state, DEV_ASSIGNED);
-	assert_string_equal(r->consumer, consumer);
+	assert_string_equal(consumer_of(r), consumer);
 	assert_string_equal(r->tenant, tenant);
 	assert_string_equal(km_driver(&f->m, bdf), "vfio-pci");
 }
@@ -1592,7 +1592,7 @@ static void test_vm_domain_destroyed(void **state)
 	{
 		struct vf_strv back = { 0 };
 
-		assert_int_equal(engine_release_consumer(&f->en, "vm:g1", &back, &e), 2);
+		assert_int_equal(engine_release_consumer(&f->en, &(struct consumer){ .kind = CONSUMER_VM, .name = "g1" }, &back, &e), 2);
 		assert_int_equal(back.n, 2);
 		assert_true((strcmp(back.v[0], NIC) == 0 && strcmp(back.v[1], GPU) == 0) ||
 			    (strcmp(back.v[0], GPU) == 0 && strcmp(back.v[1], NIC) == 0));
@@ -1606,11 +1606,11 @@ static void test_vm_domain_destroyed(void **state)
 	assert_int_equal(store_find(&f->s, EDU)->state, DEV_ASSIGNED);
 	assert_disk_agrees(f);
 	/* again: nothing left to release */
-	assert_int_equal(engine_release_consumer(&f->en, "vm:g1", NULL, &e), 0);
+	assert_int_equal(engine_release_consumer(&f->en, &(struct consumer){ .kind = CONSUMER_VM, .name = "g1" }, NULL, &e), 0);
 	/* undefined and gone: the detach finds no domain and gives nothing back */
 	assert_int_equal(engine_assign_vm(&f->en, NIC, "a", "g1", NULL, 0, &res, &e), 0);
 	v->exists = false;
-	assert_int_equal(engine_release_consumer(&f->en, "vm:g1", NULL, &e), 1);
+	assert_int_equal(engine_release_consumer(&f->en, &(struct consumer){ .kind = CONSUMER_VM, .name = "g1" }, NULL, &e), 1);
 	assert_pooled_rec(f, NIC);
 	free(v);
 }
@@ -1627,7 +1627,7 @@ static void test_vm_destroyed_partly_stuck(void **state)
 	bind_ok(f, NIC, &res);
 	assert_int_equal(engine_assign_vm(&f->en, NIC, "a", "g1", NULL, 0, &res, &e), 0);
 	v->stuck = true;
-	assert_int_equal(engine_release_consumer(&f->en, "vm:g1", NULL, &e), -1);
+	assert_int_equal(engine_release_consumer(&f->en, &(struct consumer){ .kind = CONSUMER_VM, .name = "g1" }, NULL, &e), -1);
 	assert_string_equal(e.code, "timeout");
 	assert_int_equal(v->detaches, 1);
 	assert_vm_rec(f, NIC, "vm:g1", "a");
@@ -1691,7 +1691,7 @@ static void test_vm_quarantine(void **state)
 	assert_int_equal(v->detaches, 1);
 	assert_int_equal(v->nlive, 0);
 	assert_int_equal(store_find(&f->s, NIC)->state, DEV_QUARANTINED);
-	assert_string_equal(store_find(&f->s, NIC)->consumer, "");
+	assert_string_equal(consumer_of(store_find(&f->s, NIC)), "");
 	/* a guest that holds on: quarantine fails and the device stays assigned */
 	unquarantine_ok(f, NIC, &res);
 	assert_int_equal(engine_assign_vm(&f->en, NIC, "a", "g1", NULL, 0, &res, &e), 0);
@@ -1794,7 +1794,11 @@ static void test_holder_adopt_release(void **state)
 	/* exited, not yet reaped: a zombie holds nothing, and is no holder */
 	fake_proc_state(f, pid, 777, 'Z');
 	km_log_reset(&f->m);
-	assert_int_equal(engine_release_consumer(&f->en, consumer, NULL, &e), 1);
+	{
+		struct consumer c = consumer_from(consumer);
+
+		assert_int_equal(engine_release_consumer(&f->en, &c, NULL, &e), 1);
+	}
 	assert_pooled_rec(f, GPU);
 	assert_pooled_rec(f, AUD);
 	assert_int_equal(km_log_count(&f->m, AUD "/reset", "1"), 1);

@@ -141,6 +141,8 @@ static void test_list(void **state)
 	assert_string_equal(field(find_bdf(l, "0000:00:03.0"), "state"), "assigned");
 	assert_string_equal(field(find_bdf(l, "0000:00:03.0"), "consumer"), "vm:web-1");
 	assert_string_equal(field(find_bdf(l, "0000:00:03.0"), "tenant"), "acme");
+	assert_string_equal(field(find_bdf(l, "0000:00:03.0"), "consumer_kind"), "vm");
+	assert_string_equal(field(find_bdf(l, "0000:00:02.0"), "consumer_kind"), "(null)");
 	assert_string_equal(field(find_bdf(l, "0000:00:06.1"), "state"), "quarantined");
 	/* not owned: host, no consumer; the boot GPU is not assignable, with its reason */
 	assert_string_equal(field(find_bdf(l, "0000:00:01.0"), "state"), "host");

@@ -36,6 +36,17 @@ static const char VALID[] =
 
 /* ---- helpers ----------------------------------------------------------------- */
 
+/* A record's consumer as the store writes it, in one of two static buffers. */
+static const char *cons(const struct dev_rec *r)
+{
+	static char buf[2][CONSUMER_NAME_MAX + 64];
+	static int k;
+
+	k ^= 1;
+	consumer_format(&r->consumer, buf[k], sizeof(buf[k]));
+	return buf[k];
+}
+
 static char *read_text(const char *path)
 {
 	FILE *fp = fopen(path, "re");
@@ -189,7 +200,7 @@ static void test_parse_all_fields(void **state)
 	assert_int_equal(r->state, DEV_POOLED);
 	assert_int_equal(r->n_unit, 1);
 	assert_string_equal(r->unit[0], "0000:00:03.0");
-	assert_string_equal(r->consumer, "");
+	assert_string_equal(cons(r), "");
 	assert_string_equal(r->tenant, "");
 	assert_false(r->reset_pending);
 	assert_false(r->no_reset_method);
@@ -200,7 +211,7 @@ static void test_parse_all_fields(void **state)
 	assert_int_equal(r->state, DEV_ASSIGNED);
 	assert_int_equal(r->n_unit, 2);
 	assert_string_equal(r->unit[1], "0000:00:06.1");
-	assert_string_equal(r->consumer, "vm:web-1 (qemu)");
+	assert_string_equal(cons(r), "vm:web-1 (qemu)");
 	assert_string_equal(r->tenant, "acme");
 	assert_true(r->reset_pending);
 	assert_true(r->no_reset_method);
@@ -228,7 +239,7 @@ static void assert_same_store(const struct store *a, const struct store *b)
 		assert_int_equal(x->n_unit, y->n_unit);
 		for (size_t u = 0; u < x->n_unit; u++)
 			assert_string_equal(x->unit[u], y->unit[u]);
-		assert_string_equal(x->consumer, y->consumer);
+		assert_string_equal(cons(x), cons(y));
 		assert_string_equal(x->tenant, y->tenant);
 		assert_int_equal(x->reset_pending, y->reset_pending);
 		assert_int_equal(x->no_reset_method, y->no_reset_method);
@@ -310,7 +321,8 @@ static void test_round_trip_empty_and_bind(void **state)
 	snprintf(a.devs[0].bdf, VF_BDF_LEN, "ffff:ff:1f.7");
 	for (int i = 0; i < STATE_UNIT_MAX; i++)
 		snprintf(a.devs[0].unit[a.devs[0].n_unit++], VF_BDF_LEN, "ffff:ff:1f.%d", i);
-	snprintf(a.devs[0].consumer, sizeof(a.devs[0].consumer), "vm \"quoted\" \\ /slash \xc3\xa9");
+	a.devs[0].consumer.kind = CONSUMER_VM;
+	snprintf(a.devs[0].consumer.name, sizeof(a.devs[0].consumer.name), "\"quoted\" \\ /slash \xc3\xa9 (a: b)");
 	snprintf(a.devs[0].original_driver, sizeof(a.devs[0].original_driver), "%s", "mlx5_core");
 	a.devs[0].since = INT64_MAX;
 	a.intent.op = INTENT_BIND;
@@ -564,7 +576,7 @@ static void test_reject_bad_text(void **state)
 
 		t = replace(VALID, "vm:web-1", "vm:\xc3\xa9t\xc3\xa9");
 		assert_int_equal(store_parse(&s, t, &e), 0);
-		assert_string_equal(s.devs[1].consumer, "vm:\xc3\xa9t\xc3\xa9 (qemu)");
+		assert_string_equal(cons(&s.devs[1]), "vm:\xc3\xa9t\xc3\xa9 (qemu)");
 		free(s.devs);
 		free(t);
 	}
@@ -1009,12 +1021,12 @@ static void test_put_find_remove(void **state)
 	snprintf(r.bdf, sizeof(r.bdf), "%s", bdfs[1]);
 	r.since = 42;
 	r.state = DEV_ASSIGNED;
-	snprintf(r.consumer, sizeof(r.consumer), "vm:a");
+	r.consumer = (struct consumer){ .kind = CONSUMER_VM, .name = "a" };
 	store_put(&s, &r);
 	assert_int_equal(s.n, 3);
 	assert_int_equal(store_find(&s, bdfs[1])->since, 42);
 	assert_int_equal(store_find(&s, bdfs[1])->state, DEV_ASSIGNED);
-	assert_string_equal(store_find(&s, bdfs[1])->consumer, "vm:a");
+	assert_string_equal(cons(store_find(&s, bdfs[1])), "vm:a");
 	/* remove one in the middle: the others stay */
 	store_remove(&s, bdfs[0]);
 	assert_int_equal(s.n, 2);
@@ -1041,6 +1053,47 @@ static void test_names(void **state)
 	assert_string_equal(intent_op_name(INTENT_BIND), "bind");
 	assert_string_equal(intent_op_name(INTENT_RETURN), "return");
 	assert_string_equal(intent_op_name(INTENT_NONE), "none");
+}
+
+/* The consumer: each kind round-trips through its text; junk is refused */
+static void test_consumer_text(void **state)
+{
+	static const char *const good[] = {
+		"", "cdi:/etc/cdi/vfiod-0000_00_02.0.json", "vm:web-1", "vm:a: b (c)",
+		"pid:4242@123456", "holder:1@1",
+	};
+	static const char *const bad[] = {
+		"cdi", "cdi:", "vm:", "pid:", "pid:x@1", "pid:-1@1", "holder:4242@", "tpu:x",
+		":x", "VM:web",
+	};
+	struct consumer c, d;
+	char buf[CONSUMER_NAME_MAX + 64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (consumer_parse(good[i], &c) < 0)
+			fail_msg("refused: %s", good[i]);
+		assert_true(consumer_format(&c, buf, sizeof(buf)) >= 0);
+		assert_string_equal(buf, good[i]);
+		assert_int_equal(consumer_parse(buf, &d), 0);
+		assert_true(consumer_equal(&c, &d));
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (consumer_parse(bad[i], &c) == 0)
+			fail_msg("accepted: %s", bad[i]);
+		assert_int_equal(c.kind, CONSUMER_NONE);
+	}
+	assert_int_equal(consumer_parse("pid:4242@123456", &c), 0);
+	assert_int_equal(c.kind, CONSUMER_PID);
+	assert_int_equal(c.pid, 4242);
+	assert_int_equal(c.start, 123456);
+	assert_string_equal(consumer_kind_name(c.kind), "pid");
+	/* a reused pid is another process */
+	assert_int_equal(consumer_parse("pid:4242@123457", &d), 0);
+	assert_false(consumer_equal(&c, &d));
+	/* too long for the buffer: nothing half-written */
+	assert_int_equal(consumer_format(&c, buf, 8), -ENAMETOOLONG);
+	assert_string_equal(buf, "");
 }
 
 int main(void)
@@ -1073,6 +1126,7 @@ int main(void)
 		cmocka_unit_test(test_lock_holder),
 		cmocka_unit_test(test_put_find_remove),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_consumer_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
