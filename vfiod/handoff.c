@@ -133,6 +133,18 @@ static int cdi_write(struct engine *en, const struct dev_rec *lead, const char *
 	return rc;
 }
 
+/* "busy": the unit is not in the pool, and whose it is. */
+static int refuse_not_pooled(const char *bdf, const struct dev_rec *lead, struct vf_err *e)
+{
+	char who[CONSUMER_NAME_MAX + 64] = "";
+
+	if (lead->state == DEV_ASSIGNED)
+		consumer_describe(&lead->consumer, who, sizeof(who));
+	return vf_err_refuse(e, "busy", "%s is %s%s%s%s%s", bdf, dev_state_name(lead->state),
+			     who[0] ? " to " : "", who, lead->tenant[0] ? " for tenant " : "",
+			     lead->tenant);
+}
+
 int engine_assign_cdi(struct engine *en, const char *bdf_in, const char *tenant,
 		      const char *cdi_dir, struct unit_result *out, struct vf_err *e)
 {
@@ -147,8 +159,7 @@ int engine_assign_cdi(struct engine *en, const char *bdf_in, const char *tenant,
 		return vf_err_append(e, " (bind it first)");
 	bdf = own->bdf;
 	if (rec->state != DEV_POOLED)
-		return vf_err_refuse(e, "busy", "%s is %s%s%s", bdf, dev_state_name(rec->state),
-				     rec->tenant[0] ? " to tenant " : "", rec->tenant);
+		return refuse_not_pooled(bdf, rec, e);
 	if (engine_device_group(en, bdf) < 0)
 		return vf_err_set(e, 0, "%s: its IOMMU group cannot be read", bdf);
 	/* the spec is named after the unit's lead */
@@ -484,7 +495,7 @@ int engine_assign_pid_start(struct engine *en, const char *bdf_in, const char *t
 	if (engine_lookup(en, bdf_in, &own, &rec, out, e) < 0)
 		return vf_err_append(e, " (bind it first)");
 	if (rec->state != DEV_POOLED)
-		return vf_err_refuse(e, "busy", "%s is %s", own->bdf, dev_state_name(rec->state));
+		return refuse_not_pooled(own->bdf, rec, e);
 	if (stat("/proc/self/ns/mnt", &self) < 0)
 		return vf_err_set(e, errno, "vfiod's own mount namespace");
 	if ((uint64_t)self.st_ino == pin->mntns)
@@ -617,8 +628,7 @@ int engine_assign_vm(struct engine *en, const char *bdf_in, const char *tenant, 
 	if (!en->vm)
 		return vf_err_refuse(e, "libvirt-unavailable", "VM handoff is not available here");
 	if (rec->state != DEV_POOLED)
-		return vf_err_refuse(e, "busy", "%s is %s%s%s", bdf, dev_state_name(rec->state),
-				     rec->tenant[0] ? " to tenant " : "", rec->tenant);
+		return refuse_not_pooled(bdf, rec, e);
 	if (guest && rec->n_unit > 1)
 		return vf_err_refuse(e, "bad-request",
 				     "%s moves as a unit of %zu devices: one guest address cannot take them all (leave it out: each gets a free root port)",

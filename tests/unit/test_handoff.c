@@ -561,6 +561,16 @@ static void test_assign_refusals(void **state)
 	assert_assign_refused(f, AUD, "busy");
 	assert_assign_refused(f, GPU, "busy");
 	spec_path(f, NIC_SPEC, path, sizeof(path));
+	{
+		/* the refusal says whose it is: the consumer in words and the tenant */
+		struct vf_err e = { 0 };
+		char want[PATH_MAX + 128];
+
+		assert_int_equal(engine_assign_cdi(&f->en, NIC, "team-x", f->cdi, &res, &e), -1);
+		snprintf(want, sizeof(want), "%s is assigned to a container (CDI spec %s) for tenant team-a",
+			 NIC, path);
+		assert_string_equal(e.msg, want);
+	}
 	assert_assigned_rec(f, NIC, path, "team-a");
 
 	/* quarantined: busy */
