@@ -1338,9 +1338,9 @@ int daemon_run(const struct daemon_opts *o)
 
 		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = hotplug_fd(&d.hotplug), .events = POLLIN };
-		pfd[2] = (struct pollfd){ .fd = d.monitor.running ? d.monitor.wake_fd : -1,
+		pfd[2] = (struct pollfd){ .fd = d.monitor.running ? d.monitor.box.fd : -1,
 					  .events = POLLIN };
-		pfd[3] = (struct pollfd){ .fd = d.virt_on ? d.virt.wake_fd : -1, .events = POLLIN };
+		pfd[3] = (struct pollfd){ .fd = d.virt_on ? d.virt.box.fd : -1, .events = POLLIN };
 		if (poll(pfd, n + 4 + np, timeout) < 0 && errno != EINTR) {
 			vf_log(LOG_ERR, "poll: %s", strerror(errno));
 			rc = 1;

@@ -4,10 +4,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "pci.h"
 
 static uint64_t now_us(void)
@@ -22,23 +22,17 @@ static uint64_t now_us(void)
 static void post(struct monitor *m, const struct monitor_dev *d, enum storm_action a,
 		 int old_command, bool failed, const char *detail)
 {
-	struct monitor_msg *msg;
-	uint64_t one = 1;
+	struct monitor_msg msg;
 
-	if (m->q_len == MONITOR_QUEUE) {
-		m->dropped++;
-		return;
-	}
-	msg = &m->queue[(m->q_head + m->q_len++) % MONITOR_QUEUE];
-	memset(msg, 0, sizeof(*msg));
-	snprintf(msg->bdf, sizeof(msg->bdf), "%s", d->bdf);
-	msg->action = a;
-	msg->level = storm_level(&d->storm);
-	msg->rate = storm_rate(&d->storm);
-	msg->old_command = old_command;
-	msg->failed = failed;
-	snprintf(msg->detail, sizeof(msg->detail), "%s", detail ? detail : "");
-	(void)!write(m->wake_fd, &one, sizeof(one));
+	memset(&msg, 0, sizeof(msg));
+	snprintf(msg.bdf, sizeof(msg.bdf), "%s", d->bdf);
+	msg.action = a;
+	msg.level = storm_level(&d->storm);
+	msg.rate = storm_rate(&d->storm);
+	msg.old_command = old_command;
+	msg.failed = failed;
+	snprintf(msg.detail, sizeof(msg.detail), "%s", detail ? detail : "");
+	mailbox_post(&m->box, &msg); /* full: dropped and counted, logged at the drain */
 }
 
 /* Bus Master off, INTx disabled: the fastest way to stop a storm. */
@@ -231,18 +225,16 @@ int monitor_start(struct monitor *m, const struct hostfs *h, unsigned interval_m
 	m->ops_ctx = ops_ctx;
 	m->pol = vf_xcalloc(1, sizeof(*m->pol));
 	policy_init(m->pol); /* the defaults until the daemon hands its policy */
-	m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (m->wake_fd < 0) {
+	if (mailbox_init(&m->box, sizeof(struct monitor_msg), MONITOR_QUEUE, e) < 0) {
 		policy_free(m->pol);
 		free(m->pol);
 		m->pol = NULL;
-		return vf_err_set(e, errno, "eventfd");
+		return vf_err_wrap(e, "the interrupt monitor");
 	}
 	pthread_mutex_init(&m->mu, NULL);
 	r = pthread_create(&m->thread, NULL, run, m);
 	if (r) {
-		close(m->wake_fd);
-		m->wake_fd = -1;
+		mailbox_fini(&m->box);
 		policy_free(m->pol);
 		free(m->pol);
 		m->pol = NULL;
@@ -271,7 +263,7 @@ void monitor_stop(struct monitor *m)
 	policy_free(m->pol);
 	free(m->pol);
 	m->pol = NULL;
-	close(m->wake_fd);
+	mailbox_fini(&m->box);
 	pthread_mutex_destroy(&m->mu);
 	m->running = false;
 }
@@ -354,24 +346,15 @@ void monitor_release(struct monitor *m, const char *bdf)
 
 size_t monitor_drain(struct monitor *m, struct monitor_msg *out, size_t cap)
 {
-	uint64_t v;
-	size_t n = 0;
+	uint64_t dropped = 0;
+	size_t n;
 
 	if (!m->running)
 		return 0;
-	(void)!read(m->wake_fd, &v, sizeof(v));
-	pthread_mutex_lock(&m->mu);
-	while (m->q_len && n < cap) {
-		out[n++] = m->queue[m->q_head];
-		m->q_head = (m->q_head + 1) % MONITOR_QUEUE;
-		m->q_len--;
-	}
-	if (m->q_len) {
-		uint64_t one = 1;
-
-		(void)!write(m->wake_fd, &one, sizeof(one)); /* more to come */
-	}
-	pthread_mutex_unlock(&m->mu);
+	n = mailbox_drain(&m->box, out, cap, &dropped);
+	if (dropped)
+		vf_log(LOG_WARNING, "interrupt monitor: %llu messages dropped (queue full)",
+		       (unsigned long long)dropped);
 	return n;
 }
 

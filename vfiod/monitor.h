@@ -19,6 +19,7 @@
 
 #include "hostfs.h"
 #include "irqmon.h"
+#include "mailbox.h"
 #include "policy.h"
 #include "storm.h"
 
@@ -74,7 +75,6 @@ struct monitor {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	bool running, stop;
-	int wake_fd;               /* eventfd: readable when messages wait */
 	const struct hostfs *h;
 	unsigned interval_ms;
 	const struct monitor_ops *ops;
@@ -90,9 +90,7 @@ struct monitor {
 	struct policy *pol;
 	struct monitor_dev *devs[MONITOR_MAX_DEVS];
 	size_t n;
-	struct monitor_msg queue[MONITOR_QUEUE];
-	size_t q_head, q_len;
-	uint64_t dropped;          /* messages lost to a full queue */
+	struct mailbox box;        /* to the main loop; box.fd readable when messages wait */
 	struct monitor_stats stats;
 	/* one sample's working arrays (monitor thread, under mu): no allocation per sample */
 	struct irqmon_dev *s_irq[MONITOR_MAX_DEVS];

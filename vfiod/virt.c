@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
@@ -41,10 +40,7 @@ const char *virt_action_name(enum virt_action a)
 
 static void wake(struct virt *v)
 {
-	uint64_t one = 1;
-
-	if (write(v->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		vf_log(LOG_WARNING, "libvirt: cannot wake the main loop: %s", strerror(errno));
+	mailbox_wake(&v->box);
 }
 
 /* libvirt prints every error on stderr by default: vfiod reports them itself. */
@@ -66,23 +62,14 @@ static int on_lifecycle(virConnectPtr c, virDomainPtr dom, int event, int detail
 {
 	struct virt *v = opaque;
 	const char *name = virDomainGetName(dom);
+	struct virt_event q = { .action = virt_event_action(event, detail), .event = event,
+				.detail = detail };
 
 	(void)c;
-	if (!name || virt_event_action(event, detail) == VIRT_NONE)
+	if (!name || q.action == VIRT_NONE)
 		return 0;
-	pthread_mutex_lock(&v->mu);
-	if (v->nq < VIRT_QUEUE) {
-		struct virt_event *q = &v->q[v->nq++];
-
-		snprintf(q->domain, sizeof(q->domain), "%s", name);
-		q->action = virt_event_action(event, detail);
-		q->event = event;
-		q->detail = detail;
-	} else {
-		v->dropped++;
-	}
-	pthread_mutex_unlock(&v->mu);
-	wake(v);
+	snprintf(q.domain, sizeof(q.domain), "%s", name);
+	mailbox_post(&v->box, &q); /* full: counted, logged at the drain (a reconcile follows) */
 	return 0;
 }
 
@@ -186,9 +173,8 @@ int virt_init(struct virt *v, const char *uri, struct vf_err *e)
 
 	snprintf(v->uri, sizeof(v->uri), "%s", uri);
 	v->cb_life = v->cb_removed = -1;
-	v->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (v->wake_fd < 0)
-		return vf_err_set(e, errno, "libvirt: eventfd");
+	if (mailbox_init(&v->box, sizeof(struct virt_event), VIRT_QUEUE, e) < 0)
+		return vf_err_wrap(e, "libvirt");
 	pthread_mutex_init(&v->mu, NULL);
 	pthread_cond_init(&v->cv, NULL);
 	virSetErrorFunc(NULL, quiet);
@@ -212,7 +198,7 @@ int virt_init(struct virt *v, const char *uri, struct vf_err *e)
 
 void virt_fini(struct virt *v)
 {
-	if (v->wake_fd <= 0 && !v->thread_started)
+	if (!v->box.slots && !v->thread_started)
 		return;
 	disconnect(v);
 	if (v->thread_started) {
@@ -227,9 +213,7 @@ void virt_fini(struct virt *v)
 	free(v->saved);
 	v->saved = NULL;
 	v->nsaved = 0;
-	if (v->wake_fd > 0)
-		close(v->wake_fd);
-	v->wake_fd = -1;
+	mailbox_fini(&v->box);
 }
 
 bool virt_connected(const struct virt *v)
@@ -239,13 +223,11 @@ bool virt_connected(const struct virt *v)
 
 int virt_tick(struct virt *v)
 {
-	uint64_t n;
 	bool closed;
 
-	if (v->wake_fd < 0)
+	if (!v->box.slots)
 		return 0;
-	if (read(v->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		vf_log(LOG_WARNING, "libvirt: eventfd: %s", strerror(errno));
+	mailbox_ack(&v->box);
 	pthread_mutex_lock(&v->mu);
 	closed = v->closed;
 	pthread_mutex_unlock(&v->mu);
@@ -265,18 +247,12 @@ int virt_tick(struct virt *v)
 
 size_t virt_drain(struct virt *v, struct virt_event *out, size_t max)
 {
-	size_t n;
+	uint64_t dropped = 0;
+	size_t n = mailbox_drain(&v->box, out, max, &dropped);
 
-	pthread_mutex_lock(&v->mu);
-	n = v->nq < max ? v->nq : max;
-	memcpy(out, v->q, n * sizeof(*out));
-	memmove(v->q, v->q + n, (v->nq - n) * sizeof(*v->q));
-	v->nq -= n;
-	if (v->dropped) {
-		vf_log(LOG_WARNING, "libvirt: %zu domain events dropped (queue full)", v->dropped);
-		v->dropped = 0;
-	}
-	pthread_mutex_unlock(&v->mu);
+	if (dropped)
+		vf_log(LOG_WARNING, "libvirt: %llu domain events dropped (queue full)",
+		       (unsigned long long)dropped);
 	return n;
 }
 

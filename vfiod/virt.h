@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "mailbox.h"
 #include "parse.h"
 
 #define VIRT_DETACH_TIMEOUT_S 20
@@ -65,7 +66,7 @@ struct virt {
 	char uri[256];
 	void *conn;                /* virConnectPtr; main thread only */
 	int cb_life, cb_removed;   /* callback ids, -1: none */
-	int wake_fd;               /* readable when there is something to drain */
+	struct mailbox box;        /* domain events to the main loop; box.fd also wakes it for a closed connection */
 	time_t next_try;
 	bool connected_once;
 	pthread_t thread;
@@ -74,9 +75,6 @@ struct virt {
 	pthread_cond_t cv;
 	bool stop;
 	bool closed;               /* the connection closed under us */
-	struct virt_event q[VIRT_QUEUE];
-	size_t nq;
-	size_t dropped;            /* events lost to a full queue (a reconcile follows) */
 	char removed[16][VIRT_NAME_LEN * 2]; /* "domain/alias" of recent device-removed events */
 	unsigned nremoved;         /* total ever seen; slot = n % 16 */
 	struct virt_saved *saved;  /* scheduler values before vfiod capped (main thread) */
@@ -88,7 +86,7 @@ int virt_init(struct virt *v, const char *uri, struct vf_err *e);
 void virt_fini(struct virt *v);
 
 /*
- * From the main loop, after wake_fd polled readable or every second:
+ * From the main loop, after box.fd polled readable or every second:
  * notices a closed connection and re-opens one when due. Returns 1 when a
  * connection was (re)established (the caller reconciles), 0 otherwise.
  */
