@@ -551,14 +551,14 @@ static int lib_fail(struct vf_err *e, int ret, const char *what)
 }
 
 /* Reads a whole file of the real root (not through hostfs), NUL-terminated. */
-static int read_real(const char *path, size_t max, char **out)
+static int read_real(const char *path, size_t max, char **out, struct vf_err *e)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	size_t cap = 4096, got = 0;
 	char *buf;
 
 	if (fd < 0)
-		return -errno;
+		return vf_err_set(e, errno, "%s", path);
 	buf = vf_xcalloc(1, cap + 1);
 	for (;;) {
 		ssize_t n = read(fd, buf + got, cap - got);
@@ -569,7 +569,7 @@ static int read_real(const char *path, size_t max, char **out)
 			int err = errno;
 
 			free(buf);
-			return -err;
+			return vf_err_set(e, err, "%s", path);
 		}
 		if (n == 0)
 			break;
@@ -577,7 +577,7 @@ static int read_real(const char *path, size_t max, char **out)
 		if (got == cap) {
 			if (cap >= max) {
 				free(buf);
-				return -E2BIG;
+				return vf_err_set(e, E2BIG, "%s: larger than %zu bytes", path, max);
 			}
 			cap *= 2;
 			buf = vf_xreallocarray(buf, cap + 1, 1);
@@ -591,13 +591,12 @@ static int read_real(const char *path, size_t max, char **out)
 int devcg_find_v2_mount(struct devcg_mount *v2, struct vf_err *e)
 {
 	_cleanup_free_ char *text = NULL;
-	struct devcg_mount *v1 = vf_xcalloc(1, sizeof(*v1));
-	int r = read_real("/proc/self/mountinfo", 64u << 20, &text);
+	struct devcg_mount *v1;
+	int r;
 
-	if (r < 0) {
-		free(v1);
-		return vf_err_set(e, -r, "/proc/self/mountinfo");
-	}
+	if (read_real("/proc/self/mountinfo", 64u << 20, &text, e) < 0)
+		return -1;
+	v1 = vf_xcalloc(1, sizeof(*v1));
 	r = devcg_scan_mountinfo(text, v2, v1);
 	free(v1);
 	if (r < 0)
@@ -610,12 +609,11 @@ static int detect(enum devcg_hier *hier, char *mount, size_t cap, struct vf_err 
 {
 	_cleanup_free_ char *text = NULL;
 	struct devcg_mount *v2 = vf_xcalloc(2, sizeof(*v2)), *v1 = v2 + 1;
-	int found, r;
+	int found;
 
-	r = read_real("/proc/self/mountinfo", 64u << 20, &text);
-	if (r < 0) {
+	if (read_real("/proc/self/mountinfo", 64u << 20, &text, e) < 0) {
 		free(v2);
-		return vf_err_set(e, -r, "/proc/self/mountinfo");
+		return -1;
 	}
 	found = devcg_scan_mountinfo(text, v2, v1);
 	if (found < 0) {
@@ -628,7 +626,7 @@ static int detect(enum devcg_hier *hier, char *mount, size_t cap, struct vf_err 
 		char path[PATH_MAX + 32];
 
 		snprintf(path, sizeof(path), "%s/cgroup.controllers", v2->path);
-		if (read_real(path, 1u << 16, &ctl) == 0 && devcg_list_has(ctl, "cpu")) {
+		if (read_real(path, 1u << 16, &ctl, NULL) == 0 && devcg_list_has(ctl, "cpu")) {
 			*hier = DEVCG_HIER_V2;
 			snprintf(mount, cap, "%s", v2->path);
 		}
@@ -701,21 +699,23 @@ static struct cgroup *cg_build(const char *name, enum devcg_hier hier, unsigned 
 	return cg;
 }
 
-/* Moves one task into the group `name` ("/" is the root). Returns 0 or an errno. */
-static int cg_attach(const char *name, pid_t tid)
+/* Moves one task into the group `name` ("/" is the root); e->errnum says why not. */
+static int cg_attach(const char *name, pid_t tid, struct vf_err *e)
 {
 	struct cgroup *cg = cgroup_new_cgroup(name);
+	char what[PATH_MAX + 48];
 	int ret;
 
+	snprintf(what, sizeof(what), "moving task %d into cgroup %s", (int)tid, name);
 	if (!cg)
-		return ENOMEM;
+		return vf_err_set(e, ENOMEM, "%s", what);
 	if (!cgroup_add_controller(cg, "cpu")) {
 		cgroup_free(&cg);
-		return ENOMEM;
+		return vf_err_set(e, ENOMEM, "%s", what);
 	}
 	ret = cgroup_attach_task_pid(cg, tid);
 	cgroup_free(&cg);
-	return lib_errno(ret);
+	return ret ? lib_fail(e, ret, what) : 0;
 }
 
 static int leaf_name(const struct devcg *c, const char *leaf, char *buf, size_t cap)
@@ -736,13 +736,11 @@ static int read_back(const struct devcg *c, const char *rel, const char *file, c
 	_cleanup_free_ char *got = NULL;
 	char path[PATH_MAX];
 	size_t len;
-	int r;
 
 	if (real_path(c, rel, file, path, sizeof(path)) < 0)
 		return vf_err_set(e, ENAMETOOLONG, "%s/%s", rel, file);
-	r = read_real(path, 4096, &got);
-	if (r < 0)
-		return vf_err_set(e, -r, "%s: reading back", path);
+	if (read_real(path, 4096, &got, e) < 0)
+		return vf_err_wrap(e, "reading back");
 	len = strlen(got);
 	if (len && got[len - 1] == '\n')
 		got[--len] = '\0';
@@ -793,7 +791,7 @@ static int apply_cap(struct devcg *c, const char *leaf, unsigned pct, bool creat
 	return 0;
 }
 
-static int remove_group(const struct devcg *c, const char *rel);
+static int remove_group(const struct devcg *c, const char *rel, struct vf_err *e);
 
 /*
  * v2: libcgroup 2.0.2 writes "+cpu" to the subtree_control of each group it
@@ -807,12 +805,10 @@ static int v2_enable_root_cpu(const char *mount, struct vf_err *e)
 	_cleanup_free_ char *cur = NULL;
 	_cleanup_close_ int fd = -1;
 	char path[PATH_MAX + 32];
-	int r;
 
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", mount);
-	r = read_real(path, 1u << 16, &cur);
-	if (r < 0)
-		return vf_err_set(e, -r, "%s", path);
+	if (read_real(path, 1u << 16, &cur, e) < 0)
+		return -1;
 	if (devcg_list_has(cur, "cpu"))
 		return 0;
 	fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -863,11 +859,11 @@ int devcg_setup(struct devcg *c, const char *bdf, unsigned irq_pct, unsigned vmm
 			char rel[sizeof(c->base) + 8];
 
 			leaf_name(c, "irq", rel, sizeof(rel));
-			remove_group(c, rel);
+			remove_group(c, rel, NULL);
 			leaf_name(c, "vmm", rel, sizeof(rel));
-			remove_group(c, rel);
-			remove_group(c, c->base);
-			remove_group(c, DEVCG_SLICE);
+			remove_group(c, rel, NULL);
+			remove_group(c, c->base, NULL);
+			remove_group(c, DEVCG_SLICE, NULL);
 		}
 		return vf_err_wrap(e, "cgroups of %s", bdf);
 	}
@@ -1103,6 +1099,7 @@ static void contain_irq_thread(struct devcg *c, const struct devcg_task *t, cons
 	char dir[16], cur[PATH_MAX];
 	bool known, in_target;
 	struct sched_param sp = { 0 };
+	struct vf_err ae = { 0 };
 	int err;
 
 	memset(tr, 0, sizeof(*tr));
@@ -1126,7 +1123,7 @@ static void contain_irq_thread(struct devcg *c, const struct devcg_task *t, cons
 		tr->already = !tr->was_rt;
 		return;
 	}
-	err = cg_attach(target + 1, t->tid);
+	err = cg_attach(target + 1, t->tid, &ae) < 0 ? ae.errnum : 0;
 	if (err == 0) {
 		if (known)
 			add_origin(c, t->tid, cur);
@@ -1202,6 +1199,7 @@ static void attach_holder(struct devcg *c, const struct hostfs *h, pid_t pid, co
 	}
 	while ((de = readdir(d))) {
 		char dir[64], cur[PATH_MAX];
+		struct vf_err ae = { 0 };
 		int64_t tid;
 		int err;
 
@@ -1213,7 +1211,7 @@ static void attach_holder(struct devcg *c, const struct hostfs *h, pid_t pid, co
 		hr->threads++;
 		if (strcmp(cur, target) == 0)
 			continue;
-		err = cg_attach(target + 1, (pid_t)tid);
+		err = cg_attach(target + 1, (pid_t)tid, &ae) < 0 ? ae.errnum : 0;
 		if (err == 0) {
 			add_origin(c, (pid_t)tid, cur);
 			hr->moved++;
@@ -1340,31 +1338,33 @@ int devcg_restore_irqs(struct devcg *c, const struct hostfs *h, struct vf_err *e
 
 /* ---- teardown ---- */
 
-/* Moves every task out of one leaf. Returns the number left, or <0. */
-static int evacuate(struct devcg *c, const char *leaf, int *first_err)
+/* Moves every task out of one leaf. Returns the number left, or <0; `first` keeps the first failure. */
+static int evacuate(struct devcg *c, const char *leaf, struct vf_err *first)
 {
 	_cleanup_free_ char *text = NULL;
 	char rel[128], path[PATH_MAX], own[2][136];
-	int left = 0, r;
+	struct vf_err e = { 0 };
+	int left = 0;
 
 	leaf_name(c, leaf, rel, sizeof(rel));
 	vf_path(own[0], sizeof(own[0]), "/%s/irq", c->base);
 	vf_path(own[1], sizeof(own[1]), "/%s/vmm", c->base);
 	if (real_path(c, rel, c->hier == DEVCG_HIER_V2 ? "cgroup.procs" : "tasks", path,
-		      sizeof(path)) < 0)
-		return -ENAMETOOLONG;
-	r = read_real(path, 64u << 20, &text);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0) {
-		if (!*first_err)
-			*first_err = -r;
-		return r;
+		      sizeof(path)) < 0) {
+		vf_err_set(&e, ENAMETOOLONG, "the tasks of %s", rel);
+		vf_err_keep_first(first, &e);
+		return -1;
+	}
+	if (read_real(path, 64u << 20, &text, &e) < 0) {
+		if (e.errnum == ENOENT)
+			return 0; /* no such leaf */
+		vf_err_keep_first(first, &e);
+		return -1;
 	}
 	for (char *p = text, *end; *p; p = end) {
 		const char *orig;
 		int64_t id;
-		int err;
+		int rc = -1;
 
 		end = strchr(p, '\n');
 		if (end)
@@ -1375,29 +1375,30 @@ static int evacuate(struct devcg *c, const char *leaf, int *first_err)
 			continue;
 		/* back where it came from, else (origin gone, or unknown after a
 		 * restart) to the root cgroup, which takes any task */
+		vf_err_clear(&e);
 		orig = origin_of(c, (pid_t)id);
 		if (orig && strcmp(orig, own[0]) != 0 && strcmp(orig, own[1]) != 0 &&
 		    strcmp(orig, "/") != 0)
-			err = cg_attach(orig, (pid_t)id);
-		else
-			err = -1;
-		if (err && err != ESRCH)
-			err = cg_attach("/", (pid_t)id);
-		if (err && err != ESRCH) {
+			rc = cg_attach(orig, (pid_t)id, &e);
+		if (rc < 0 && e.errnum != ESRCH) {
+			vf_err_clear(&e);
+			rc = cg_attach("/", (pid_t)id, &e);
+		}
+		if (rc < 0 && e.errnum != ESRCH) {
 			left++;
-			if (!*first_err)
-				*first_err = err;
+			vf_err_keep_first(first, &e);
 		}
 	}
 	return left;
 }
 
-static void restore_sched(struct devcg *c, int *first_err)
+static void restore_sched(struct devcg *c, struct vf_err *first)
 {
 	for (size_t i = 0; i < c->n_sched; i++) {
 		struct devcg_saved_sched *s = &c->sched[i];
 		struct sched_param sp = { .sched_priority = (int)s->rt_priority };
 		struct devcg_stat st;
+		struct vf_err e = { 0 };
 		char dir[16];
 		_cleanup_close_ int fd = -1;
 
@@ -1409,24 +1410,26 @@ static void restore_sched(struct devcg *c, int *first_err)
 		if (fd < 0 || read_stat_at(fd, dir, &st) < 0 || st.starttime != s->starttime)
 			continue; /* gone: its IRQ was freed */
 		if ((s->policy == SCHED_FIFO || s->policy == SCHED_RR) &&
-		    sched_setscheduler(s->tid, (int)s->policy, &sp) < 0 && errno != ESRCH &&
-		    !*first_err)
-			*first_err = errno;
-		if (setpriority(PRIO_PROCESS, (id_t)s->tid, (int)s->nice) < 0 && errno != ESRCH &&
-		    !*first_err)
-			*first_err = errno;
+		    sched_setscheduler(s->tid, (int)s->policy, &sp) < 0 && errno != ESRCH) {
+			vf_err_set(&e, errno, "restoring the scheduling of thread %d", (int)s->tid);
+			vf_err_keep_first(first, &e);
+		}
+		if (setpriority(PRIO_PROCESS, (id_t)s->tid, (int)s->nice) < 0 && errno != ESRCH) {
+			vf_err_set(&e, errno, "restoring the nice value of thread %d", (int)s->tid);
+			vf_err_keep_first(first, &e);
+		}
 	}
 }
 
-/* rmdir of a group; a missing one is fine. Returns 0 or an errno. */
-static int remove_group(const struct devcg *c, const char *rel)
+/* rmdir of a group; a missing one is fine. */
+static int remove_group(const struct devcg *c, const char *rel, struct vf_err *e)
 {
 	char path[PATH_MAX];
 
 	if (real_path(c, rel, "", path, sizeof(path)) < 0)
-		return ENAMETOOLONG;
+		return vf_err_set(e, ENAMETOOLONG, "cgroup %s", rel);
 	if (rmdir(path) < 0 && errno != ENOENT)
-		return errno;
+		return vf_err_set(e, errno, "removing %s", path);
 	return 0;
 }
 
@@ -1450,54 +1453,62 @@ static void free_state(struct devcg *c)
 int devcg_teardown(struct devcg *c, struct vf_err *e)
 {
 	static const char *const leaves[] = { "irq", "vmm" };
-	struct vf_err aff_err = { 0 };
-	int first_err = 0, left = 0, rm_err = 0, r;
+	struct vf_err first = { 0 }, rm = { 0 }, aff = { 0 };
+	int left = 0, r;
 	char rel[128];
 
 	if (!c->ready)
 		return 0;
 	if (lib_init(c->hier, c->mount, e) < 0)
 		return vf_err_wrap(e, "removing the cgroups of %s", c->bdf);
-	if (c->n_aff && c->h && devcg_restore_irqs(c, c->h, &aff_err) < 0)
-		first_err = aff_err.errnum ? aff_err.errnum : EIO;
+	if (c->n_aff && c->h && devcg_restore_irqs(c, c->h, &aff) < 0)
+		vf_err_keep_first(&first, &aff);
 	/* a VMM may start a thread between the listing and the rmdir: a few rounds */
 	for (int round = 0; round < 5; round++) {
 		left = 0;
-		rm_err = 0;
+		vf_err_clear(&rm);
 		for (size_t i = 0; i < VF_ARRAY_SIZE(leaves); i++) {
-			r = evacuate(c, leaves[i], &first_err);
+			r = evacuate(c, leaves[i], &first);
 			left += r > 0 ? r : 0;
 		}
 		for (size_t i = 0; i < VF_ARRAY_SIZE(leaves); i++) {
+			struct vf_err re = { 0 };
+
 			leaf_name(c, leaves[i], rel, sizeof(rel));
-			r = remove_group(c, rel);
-			if (r && !rm_err)
-				rm_err = r;
+			if (remove_group(c, rel, &re) < 0)
+				vf_err_keep_first(&rm, &re);
 		}
-		if (!rm_err)
+		if (!vf_err_is_set(&rm))
 			break;
 		usleep(10000);
 	}
-	restore_sched(c, &first_err);
-	if (!rm_err)
-		rm_err = remove_group(c, c->base);
-	if (rm_err) {
-		if (left)
-			return vf_err_set(e, first_err ? first_err : rm_err,
-					  "removing the cgroups of %s: %d task%s could not be "
-					  "moved out", c->bdf, left, left == 1 ? "" : "s");
-		return vf_err_set(e, rm_err, "removing the cgroups of %s (%s/%s)", c->bdf,
-				  c->mount, c->base);
+	restore_sched(c, &first);
+	if (!vf_err_is_set(&rm))
+		remove_group(c, c->base, &rm);
+	if (vf_err_is_set(&rm)) {
+		if (left) {
+			*e = vf_err_is_set(&first) ? first : rm;
+			return vf_err_wrap(e, "removing the cgroups of %s: %d task%s could not be moved out",
+					   c->bdf, left, left == 1 ? "" : "s");
+		}
+		*e = rm;
+		return vf_err_wrap(e, "removing the cgroups of %s", c->bdf);
 	}
-	r = remove_group(c, DEVCG_SLICE);
-	if (r && r != EBUSY && r != ENOTEMPTY)
-		first_err = first_err ? first_err : r;
+	{
+		struct vf_err se = { 0 };
+
+		/* the slice stays while other devices' groups are in it */
+		if (remove_group(c, DEVCG_SLICE, &se) < 0 && se.errnum != EBUSY &&
+		    se.errnum != ENOTEMPTY)
+			vf_err_keep_first(&first, &se);
+	}
 	free_state(c);
 	c->ready = false;
-	if (first_err)
-		return vf_err_set(e, first_err, "cgroups of %s removed, but restoring %s failed",
-				  c->bdf, aff_err.errnum || aff_err.msg[0] ? "IRQ affinity" :
-				  "a task's scheduling or cgroup");
+	if (vf_err_is_set(&first)) {
+		*e = first;
+		return vf_err_wrap(e, "cgroups of %s removed, but restoring %s failed", c->bdf,
+				   vf_err_is_set(&aff) ? "IRQ affinity" : "a task's scheduling or cgroup");
+	}
 	return 0;
 }
 
@@ -1584,7 +1595,7 @@ static int any_irq_thread(const struct hostfs *h, struct devcg_stat *st)
 
 /* Moves `tid` into the cgroup it is in already: the kernel's veto, without a move. */
 static int move_in_place(enum devcg_hier hier, const char *mount, const struct hostfs *h,
-			 pid_t tid)
+			 pid_t tid, struct vf_err *e)
 {
 	char dir[16], rel[PATH_MAX], path[PATH_MAX * 2], num[16];
 	_cleanup_free_ char *text = NULL;
@@ -1596,10 +1607,10 @@ static int move_in_place(enum devcg_hier hier, const char *mount, const struct h
 	if (vf_path(file, sizeof(file), "proc/%s/cgroup", dir) < 0 ||
 	    hostfs_read_all(h, file, 1u << 16, &text, NULL, NULL) < 0 ||
 	    devcg_parse_proc_cgroup(text, hier, rel, sizeof(rel)) < 0)
-		return ENOENT;
+		return vf_err_set(e, ENOENT, "the cgroup of thread %d", (int)tid);
 	if (vf_path(path, sizeof(path), "%s%s/%s", mount, strcmp(rel, "/") == 0 ? "" : rel,
 		    hier == DEVCG_HIER_V2 ? "cgroup.threads" : "tasks") < 0)
-		return ENAMETOOLONG;
+		return vf_err_set(e, ENAMETOOLONG, "the cgroup of thread %d", (int)tid);
 	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && hier == DEVCG_HIER_V2) {
 		/* a domain cgroup without threads: the process file */
@@ -1608,9 +1619,11 @@ static int move_in_place(enum devcg_hier hier, const char *mount, const struct h
 		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	}
 	if (fd < 0)
-		return errno;
+		return vf_err_set(e, errno, "%s", path);
 	n = snprintf(num, sizeof(num), "%d", (int)tid);
-	return write(fd, num, (size_t)n) < 0 ? errno : 0;
+	if (write(fd, num, (size_t)n) < 0)
+		return vf_err_set(e, errno, "moving thread %d into %s", (int)tid, path);
+	return 0;
 }
 
 int devcg_probe_levers(const struct hostfs *h, const struct policy *p, struct levers *l)
@@ -1648,9 +1661,11 @@ int devcg_probe_levers(const struct hostfs *h, const struct policy *p, struct le
 	if (strcmp(h->root, "/") == 0 && any_irq_thread(h, &st) == 0) {
 		struct sched_param sp = { .sched_priority = (int)st.rt_priority };
 
+		struct vf_err me = { 0 };
+
 		if (hier != DEVCG_HIER_NONE)
 			levers_learn(&l->irq_cgroup, &l->irq_cgroup_err,
-				     move_in_place(hier, mount, h, st.pid));
+				     move_in_place(hier, mount, h, st.pid, &me) < 0 ? me.errnum : 0);
 		levers_learn(&l->irq_sched, &l->irq_sched_err,
 			     sched_setscheduler(st.pid, (int)st.policy, &sp) < 0 ? errno : 0);
 	}

@@ -77,3 +77,9 @@ void vf_err_clear(struct vf_err *e)
 	e->code = NULL;
 	e->msg[0] = '\0';
 }
+
+void vf_err_keep_first(struct vf_err *first, const struct vf_err *e)
+{
+	if (first && e && !vf_err_is_set(first) && vf_err_is_set(e))
+		*first = *e;
+}

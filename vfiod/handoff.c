@@ -328,49 +328,52 @@ struct pid_op {
 
 /*
  * The whole of /proc/<pid>/cgroup of the pinned process into `text` (NUL-
- * terminated). A file that does not fit is an error (-E2BIG), never a cut
+ * terminated). A file that does not fit is an error (E2BIG), never a cut
  * path taken for the process's cgroup.
  */
-static int pin_cgroup_text(const struct proc_pin *p, char *text, size_t cap)
+static int pin_cgroup_text(const struct proc_pin *p, char *text, size_t cap, struct vf_err *e)
 {
 	_cleanup_close_ int fd = openat(p->dirfd, "cgroup", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	size_t len = 0;
 
 	if (fd < 0)
-		return -errno;
+		return vf_err_set(e, errno, "process %d: its cgroups", p->pid);
 	for (;;) {
 		ssize_t n = read(fd, text + len, cap - 1 - len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return -errno;
+			return vf_err_set(e, errno, "process %d: its cgroups", p->pid);
 		if (n == 0)
 			break;
 		len += (size_t)n;
 		if (len == cap - 1)
-			return -E2BIG;
+			return vf_err_set(e, E2BIG, "process %d: its cgroups", p->pid);
 	}
 	text[len] = '\0';
 	return 0;
 }
 
-/* The process's cgroup on one hierarchy, from its pinned /proc directory. */
-static int pin_cgroup(const struct proc_pin *p, enum devcg_hier hier, char *out, size_t cap)
+/*
+ * The process's cgroup from its pinned /proc directory: on the v2 hierarchy
+ * (`controller` NULL) or a v1 controller's. ENOENT: no such line.
+ */
+static int pin_cgroup(const struct proc_pin *p, const char *controller, char *out, size_t cap,
+		      struct vf_err *e)
 {
 	_cleanup_free_ char *text = vf_xcalloc(1, 65536);
-	int r = pin_cgroup_text(p, text, 65536);
+	int r;
 
-	return r < 0 ? r : devcg_parse_proc_cgroup(text, hier, out, cap);
-}
-
-/* The v1 device controller's line of /proc/PID/cgroup. */
-static int pin_v1_devices(const struct proc_pin *p, char *out, size_t cap)
-{
-	_cleanup_free_ char *text = vf_xcalloc(1, 65536);
-	int r = pin_cgroup_text(p, text, 65536);
-
-	return r < 0 ? r : vf_parse_proc_cgroup(text, "devices", out, cap);
+	if (pin_cgroup_text(p, text, 65536, e) < 0)
+		return -1;
+	r = vf_parse_proc_cgroup(text, controller, out, cap);
+	if (r < 0)
+		return controller ? vf_err_set(e, -r, "process %d: its %s controller's cgroup cannot be read",
+					       p->pid, controller)
+				  : vf_err_set(e, -r, "process %d: its cgroup v2 membership cannot be read",
+					       p->pid);
+	return 0;
 }
 
 /*
@@ -387,9 +390,8 @@ static int v2_device_program(const struct proc_pin *p, struct vf_err *e)
 	size_t rlen;
 	int r;
 
-	r = pin_cgroup(p, DEVCG_HIER_V2, rel, sizeof(rel));
-	if (r < 0)
-		return vf_err_set(e, -r, "process %d: its cgroup v2 membership cannot be read", p->pid);
+	if (pin_cgroup(p, NULL, rel, sizeof(rel), e) < 0)
+		return -1;
 	r = devcg_find_v2_mount(&v2, e);
 	if (r < 0)
 		return -1;
@@ -423,12 +425,15 @@ static int v1_devices(const struct proc_pin *p, const struct inject_nodes *n, bo
 {
 	char rel[PATH_MAX], path[PATH_MAX + 64], rule[64];
 	const dev_t rdev[2] = { n->ctl_rdev, n->grp_rdev };
-	int r = pin_v1_devices(p, rel, sizeof(rel));
+	struct vf_err ce = { 0 };
 
-	if (r == -ENOENT)
-		return 0; /* no device controller: nothing restricts it */
-	if (r < 0)
-		return vf_err_set(e, -r, "process %d: its device cgroup", p->pid);
+	if (pin_cgroup(p, "devices", rel, sizeof(rel), &ce) < 0) {
+		if (ce.errnum == ENOENT)
+			return 0; /* no device controller: nothing restricts it */
+		if (e)
+			*e = ce;
+		return -1;
+	}
 	if (vf_path(path, sizeof(path), "/sys/fs/cgroup/devices%s/devices.%s", rel,
 		    allow ? "allow" : "deny") < 0)
 		return vf_err_set(e, ENAMETOOLONG, "device cgroup of %d", p->pid);
