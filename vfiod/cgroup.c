@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "irqmon.h"
+#include "log.h"
 #include "util.h"
 
 #define MASK_WORDS (DEVCG_CPU_MAX / 64)
@@ -1690,4 +1691,76 @@ void devcg_learn_levers(const struct devcg_report *r, struct levers *l)
 			levers_learn(&l->irq_sched, &l->irq_sched_err, t->err);
 		}
 	}
+}
+
+/* ---- the set of every owned device's cgroups ---- */
+
+void devcg_set_init(struct devcg_set *s)
+{
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_init(&s->mu, NULL);
+}
+
+void devcg_set_fini(struct devcg_set *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		devcg_free(&s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+	pthread_mutex_destroy(&s->mu);
+}
+
+void devcg_set_lock(struct devcg_set *s)
+{
+	pthread_mutex_lock(&s->mu);
+}
+
+void devcg_set_unlock(struct devcg_set *s)
+{
+	pthread_mutex_unlock(&s->mu);
+}
+
+struct devcg *devcg_set_find(struct devcg_set *s, const char *bdf)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->v[i].bdf, bdf) == 0)
+			return &s->v[i];
+	return NULL;
+}
+
+void devcg_set_sync(struct devcg_set *s, const struct devcg_set_member *m, size_t n,
+		    const struct policy *policy, void (*gone)(void *ctx, const char *bdf),
+		    void *ctx)
+{
+	struct vf_err e = { 0 };
+
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = s->n; i-- > 0;) {
+		bool member = false;
+
+		for (size_t k = 0; k < n; k++)
+			member |= strcmp(m[k].bdf, s->v[i].bdf) == 0;
+		if (member)
+			continue;
+		if (devcg_teardown(&s->v[i], &e) < 0)
+			vf_log(LOG_WARNING, "%s: cgroups left behind: %s", s->v[i].bdf, e.msg);
+		if (gone)
+			gone(ctx, s->v[i].bdf);
+		devcg_free(&s->v[i]);
+		s->v[i] = s->v[--s->n];
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct devcg *c = devcg_set_find(s, m[k].bdf);
+
+		if (!c) {
+			s->v = vf_xreallocarray(s->v, s->n + 1, sizeof(*s->v));
+			c = &s->v[s->n++];
+			memset(c, 0, sizeof(*c));
+		}
+		c->policy = policy;
+		if (devcg_setup(c, m[k].bdf, m[k].irq_pct, m[k].vmm_pct, &e) < 0)
+			vf_log(LOG_WARNING, "%s: no CPU cgroups: %s", m[k].bdf, e.msg);
+	}
+	pthread_mutex_unlock(&s->mu);
 }

@@ -57,6 +57,7 @@
 #define VFIOD_CGROUP_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -211,6 +212,44 @@ int devcg_teardown(struct devcg *c, struct vf_err *e);
 
 /* Frees remembered state (no host access) and zeroes the struct. */
 void devcg_free(struct devcg *c);
+
+/*
+ * The cgroups of every owned device, shared by the main loop (which syncs
+ * the set and attaches threads) and the monitor thread (which throttles):
+ * one mutex keeps them apart. Lock order: the monitor's mutex, then this
+ * one. Only the main loop changes the set (devcg_set_sync), so it may walk
+ * it unlocked; everyone else finds a device under the lock.
+ */
+struct devcg_set {
+	pthread_mutex_t mu;
+	struct devcg *v;
+	size_t n;
+};
+
+void devcg_set_init(struct devcg_set *s);
+/* Frees the set; the cgroups stay (the devices stay owned and capped). */
+void devcg_set_fini(struct devcg_set *s);
+void devcg_set_lock(struct devcg_set *s);
+void devcg_set_unlock(struct devcg_set *s);
+/* The device's cgroups, or NULL. Called with the lock held. */
+struct devcg *devcg_set_find(struct devcg_set *s, const char *bdf);
+
+/* What the set asks of its owner as it changes (called with the lock held). */
+struct devcg_set_member {
+	const char *bdf;
+	unsigned irq_pct, vmm_pct;  /* the class's static caps */
+};
+
+/*
+ * Every member gets its irq and vmm cgroups at its caps (created, or
+ * updated); every device of the set that is no longer a member loses them
+ * (threads back where they came from, nothing left behind), and `gone` is
+ * told its address before it goes. Failures are logged; a device without
+ * cgroups stays in the set, not ready, and is tried again at the next sync.
+ */
+void devcg_set_sync(struct devcg_set *s, const struct devcg_set_member *m, size_t n,
+		    const struct policy *policy, void (*gone)(void *ctx, const char *bdf),
+		    void *ctx);
 
 /*
  * At start: removes what an earlier vfiod left under vfiod.slice for

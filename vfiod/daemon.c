@@ -49,14 +49,7 @@ struct daemon {
 	struct events events;
 	struct hotplug hotplug;
 	struct monitor monitor;
-	/*
-	 * Each owned device's CPU cgroups (real root only). The monitor thread
-	 * throttles through them while the main loop attaches threads: the
-	 * mutex keeps them apart.
-	 */
-	pthread_mutex_t cg_mu;
-	struct devcg *cgs;
-	size_t n_cgs;
+	struct devcg_set cgs;      /* each owned device's CPU cgroups (real root only) */
 	bool cgroups;              /* CPU containment available here */
 	time_t last_attach;
 	time_t started;
@@ -81,7 +74,7 @@ struct daemon {
 	} pend[DAEMON_MAX_PENDING];
 	size_t n_pend;
 	struct pid_op *deferred;   /* set by perform: the reply is deferred */
-	struct levers levers;      /* what a throttle can do here (under cg_mu) */
+	struct levers levers;      /* what a throttle can do here (under the cgs lock) */
 	struct irqbal irqbal;      /* irqbalance kept off steered vectors (with cgroups) */
 	time_t last_irqbal;
 };
@@ -117,64 +110,37 @@ static struct json_object *op_status(struct daemon *d, const struct inventory *i
 	};
 
 	if (d->cgroups) {
-		pthread_mutex_lock(&d->cg_mu);
+		devcg_set_lock(&d->cgs);
 		lv = d->levers;
-		pthread_mutex_unlock(&d->cg_mu);
+		devcg_set_unlock(&d->cgs);
 		s.levers = &lv;
 	}
 	return render_status(inv, &d->store, &s);
 }
 
-/* Called with cg_mu held. */
-static struct devcg *cg_find(struct daemon *d, const char *bdf)
+/* A device left the set: its vectors' affinity is back (or they are gone), irqbalance's again. */
+static void cg_gone(void *ctx, const char *bdf)
 {
-	for (size_t i = 0; i < d->n_cgs; i++)
-		if (strcmp(d->cgs[i].bdf, bdf) == 0)
-			return &d->cgs[i];
-	return NULL;
+	struct daemon *d = ctx;
+	struct vf_err e = { 0 };
+
+	if (irqbal_release(&d->irqbal, bdf, &e) < 0)
+		vf_log(LOG_WARNING, "%s: %s", bdf, e.msg);
 }
 
-/*
- * Every owned device gets its irq and vmm cgroups with the class's static
- * caps; a device no longer owned loses them (threads back where they came
- * from, nothing left behind).
- */
+/* Every owned device gets its cgroups with the class's static caps; the others lose them. */
 static void sync_cgroups(struct daemon *d, const char (*bdfs)[VF_BDF_LEN],
 			 const struct policy_class **cls, size_t n)
 {
-	struct vf_err e = { 0 };
+	struct devcg_set_member *m;
 
 	if (!d->cgroups)
 		return;
-	pthread_mutex_lock(&d->cg_mu);
-	for (size_t i = d->n_cgs; i-- > 0;) {
-		bool owned = false;
-
-		for (size_t k = 0; k < n; k++)
-			owned |= strcmp(bdfs[k], d->cgs[i].bdf) == 0;
-		if (owned)
-			continue;
-		if (devcg_teardown(&d->cgs[i], &e) < 0)
-			vf_log(LOG_WARNING, "%s: cgroups left behind: %s", d->cgs[i].bdf, e.msg);
-		/* its vectors' affinity is back (or they are gone): irqbalance's again */
-		if (irqbal_release(&d->irqbal, d->cgs[i].bdf, &e) < 0)
-			vf_log(LOG_WARNING, "%s: %s", d->cgs[i].bdf, e.msg);
-		devcg_free(&d->cgs[i]);
-		d->cgs[i] = d->cgs[--d->n_cgs];
-	}
-	for (size_t k = 0; k < n; k++) {
-		struct devcg *c = cg_find(d, bdfs[k]);
-
-		if (!c) {
-			d->cgs = vf_xreallocarray(d->cgs, d->n_cgs + 1, sizeof(*d->cgs));
-			c = &d->cgs[d->n_cgs++];
-			memset(c, 0, sizeof(*c));
-		}
-		c->policy = &d->policy;
-		if (devcg_setup(c, bdfs[k], cls[k]->irq_cpu_max, cls[k]->vmm_cpu_max, &e) < 0)
-			vf_log(LOG_WARNING, "%s: no CPU cgroups: %s", bdfs[k], e.msg);
-	}
-	pthread_mutex_unlock(&d->cg_mu);
+	m = vf_xcalloc(n + 1, sizeof(*m));
+	for (size_t k = 0; k < n; k++)
+		m[k] = (struct devcg_set_member){ bdfs[k], cls[k]->irq_cpu_max, cls[k]->vmm_cpu_max };
+	devcg_set_sync(&d->cgs, m, n, &d->policy, cg_gone, d);
+	free(m);
 }
 
 /* The domain a record is assigned to, or NULL. */
@@ -232,7 +198,7 @@ static void note_holders(struct daemon *d, const char *bdf, const pid_t *pids, s
 
 /*
  * What the attach calls learned about the kernel's levers; a change is
- * logged with the new sentence. Called with cg_mu held.
+ * logged with the new sentence. Called with the cgs lock held.
  */
 static void levers_note(struct daemon *d, const struct devcg_report *r)
 {
@@ -249,16 +215,16 @@ static void levers_note(struct daemon *d, const struct devcg_report *r)
 /*
  * Every few seconds: IRQ threads and VMM threads into their cgroups (new
  * vCPU threads, a consumer that just opened the device). Lock order: the
- * monitor thread holds its own mutex and then takes cg_mu (throttle), so
- * the vectors are fetched from the monitor before cg_mu is taken. Only the
- * main loop changes the cgs array, so reading it here needs no lock.
+ * monitor thread holds its own mutex and then takes the cgs lock
+ * (throttle), so the vectors are fetched from the monitor before that lock
+ * is taken. Only the main loop changes the set, so walking it needs no lock.
  */
 static void attach_threads(struct daemon *d)
 {
 	if (!d->cgroups || time(NULL) - d->last_attach < 2)
 		return;
 	d->last_attach = time(NULL);
-	for (size_t i = 0; i < d->n_cgs; i++) {
+	for (size_t i = 0; i < d->cgs.n; i++) {
 		struct devcg_report r = { 0 };
 		struct vf_err e = { 0 };
 		unsigned *vec;
@@ -270,14 +236,14 @@ static void attach_threads(struct daemon *d)
 		const struct dev_rec *rec;
 		int group;
 
-		snprintf(bdf, sizeof(bdf), "%s", d->cgs[i].bdf);
+		snprintf(bdf, sizeof(bdf), "%s", d->cgs.v[i].bdf);
 		vec = monitor_vectors(&d->monitor, bdf, &nv);
 		rec = store_find(&d->store, bdf);
 		/* libvirt owns a domain's cgroups: it is capped through libvirt */
 		group = rec && vm_of(rec) ? -1 : engine_device_group(&d->engine, bdf);
-		pthread_mutex_lock(&d->cg_mu);
-		if (d->cgs[i].ready) {
-			if (nv && devcg_attach_irq_threads(&d->cgs[i], &d->h, vec, nv, &r, &e) < 0)
+		devcg_set_lock(&d->cgs);
+		if (d->cgs.v[i].ready) {
+			if (nv && devcg_attach_irq_threads(&d->cgs.v[i], &d->h, vec, nv, &r, &e) < 0)
 				vf_log(LOG_WARNING, "%s: IRQ threads: %s", bdf, e.msg);
 			levers_note(d, &r);
 			devcg_report_free(&r);
@@ -285,7 +251,7 @@ static void attach_threads(struct daemon *d)
 			/* a scan that failed says nothing about who holds it: a recorded
 			 * holder is not taken to have let go */
 			if (group >= 0) {
-				int rc = devcg_attach_holders(&d->cgs[i], &d->h, group, &r, &e);
+				int rc = devcg_attach_holders(&d->cgs.v[i], &d->h, group, &r, &e);
 
 				if (rc < 0)
 					vf_log(LOG_WARNING, "%s: VMM threads: %s", bdf, e.msg);
@@ -298,7 +264,7 @@ static void attach_threads(struct daemon *d)
 				snprintf(comm, sizeof(comm), "%s", r.holders[0].comm);
 			devcg_report_free(&r);
 		}
-		pthread_mutex_unlock(&d->cg_mu);
+		devcg_set_unlock(&d->cgs);
 		free(vec);
 		if (scanned)
 			note_holders(d, bdf, holders, nh, comm);
@@ -318,8 +284,8 @@ static int cg_throttle(void *ctx, const char *bdf, const struct policy_class *cl
 	struct devcg *c;
 	int rc = -1;
 
-	pthread_mutex_lock(&d->cg_mu);
-	c = cg_find(d, bdf);
+	devcg_set_lock(&d->cgs);
+	c = devcg_set_find(&d->cgs, bdf);
 	if (!c || !c->ready)
 		vf_err_set(e, 0, "%s has no CPU cgroups", bdf);
 	else if (devcg_set_caps(c, cls->storm_irq_cpu_max, cls->storm_vmm_cpu_max, e) == 0) {
@@ -335,7 +301,7 @@ static int cg_throttle(void *ctx, const char *bdf, const struct policy_class *cl
 			levers_learn(&d->levers.irq_affinity, &d->levers.irq_affinity_err,
 				     rc < 0 ? (e->errnum ? e->errnum : EIO) : 0);
 	}
-	pthread_mutex_unlock(&d->cg_mu);
+	devcg_set_unlock(&d->cgs);
 	return rc;
 }
 
@@ -350,8 +316,8 @@ static int cg_unthrottle(void *ctx, const char *bdf, const struct policy_class *
 	(void)pol;
 	(void)vectors;
 	(void)n;
-	pthread_mutex_lock(&d->cg_mu);
-	c = cg_find(d, bdf);
+	devcg_set_lock(&d->cgs);
+	c = devcg_set_find(&d->cgs, bdf);
 	if (!c || !c->ready)
 		vf_err_set(e, 0, "%s has no CPU cgroups", bdf);
 	else if (devcg_set_caps(c, cls->irq_cpu_max, cls->vmm_cpu_max, e) == 0 &&
@@ -364,7 +330,7 @@ static int cg_unthrottle(void *ctx, const char *bdf, const struct policy_class *
 		if (irqbal_release(&d->irqbal, bdf, &ie) < 0)
 			vf_log(LOG_WARNING, "%s: irqbalance: %s", bdf, ie.msg);
 	}
-	pthread_mutex_unlock(&d->cg_mu);
+	devcg_set_unlock(&d->cgs);
 	return rc;
 }
 
@@ -385,12 +351,12 @@ static void irqbal_note(struct daemon *d, bool force)
 	d->last_irqbal = time(NULL);
 	irqbal_tick(&d->irqbal);
 	st = irqbal_state(&d->irqbal, why, sizeof(why));
-	pthread_mutex_lock(&d->cg_mu);
+	devcg_set_lock(&d->cgs);
 	changed = d->levers.irqbalance != st || strcmp(d->levers.irqbalance_why, why) != 0;
 	d->levers.irqbalance = st;
 	memcpy(d->levers.irqbalance_why, why, sizeof(why));
 	levers_sentence(&d->levers, s, sizeof(s));
-	pthread_mutex_unlock(&d->cg_mu);
+	devcg_set_unlock(&d->cgs);
 	if (changed)
 		vf_log(st == IRQBAL_UNTOLD ? LOG_WARNING : LOG_NOTICE, "containment levers: %s", s);
 }
@@ -1211,7 +1177,7 @@ static int setup(struct daemon *d, struct vf_err *e)
 	}
 	/* CPU containment acts on the real host's cgroups only */
 	d->cgroups = strcmp(d->o->sysroot, "/") == 0;
-	pthread_mutex_init(&d->cg_mu, NULL);
+	devcg_set_init(&d->cgs);
 	if (d->cgroups) {
 		char s[1024];
 
@@ -1288,10 +1254,10 @@ static void reload_policy(struct daemon *d)
 
 		/* the housekeeping CPUs may have changed: where steering goes */
 		devcg_probe_levers(&d->h, &d->policy, &now);
-		pthread_mutex_lock(&d->cg_mu);
+		devcg_set_lock(&d->cgs);
 		d->levers.steer = now.steer;
 		memcpy(d->levers.housekeeping, now.housekeeping, sizeof(now.housekeeping));
-		pthread_mutex_unlock(&d->cg_mu);
+		devcg_set_unlock(&d->cgs);
 	}
 	vf_log(LOG_NOTICE, "SIGHUP: policy %s reloaded", d->o->policy);
 }
@@ -1387,9 +1353,7 @@ int daemon_run(const struct daemon_opts *o)
 	free(d.cls_bdf);
 	free(d.cls);
 	/* the cgroups stay while vfiod is away: the devices stay owned and capped */
-	for (size_t i = 0; i < d.n_cgs; i++)
-		devcg_free(&d.cgs[i]);
-	free(d.cgs);
+	devcg_set_fini(&d.cgs);
 	/* and their vectors stay banned from irqbalance, as they stay steered */
 	if (d.cgroups)
 		irqbal_fini(&d.irqbal);
