@@ -16,6 +16,7 @@
 #include "authz.h"
 #include "engine.h"
 #include "cgroup.h"
+#include "consumers.h"
 #include "control.h"
 #include "events.h"
 #include "handoff.h"
@@ -50,6 +51,7 @@ struct daemon {
 	struct hotplug hotplug;
 	struct monitor monitor;
 	struct devcg_set cgs;      /* each owned device's CPU cgroups (real root only) */
+	struct consumers consumers; /* consumers that change outside requests */
 	bool cgroups;              /* CPU containment available here */
 	time_t last_attach;
 	time_t started;
@@ -143,58 +145,7 @@ static void sync_cgroups(struct daemon *d, const char (*bdfs)[VF_BDF_LEN],
 	free(m);
 }
 
-/* The domain a record is assigned to, or NULL. */
-static const char *vm_of(const struct dev_rec *r)
-{
-	if (r->state != DEV_ASSIGNED || r->consumer.kind != CONSUMER_VM)
-		return NULL;
-	return r->consumer.name;
-}
-
 static void sync_monitor(struct daemon *d);
-static int consumer_gone(struct daemon *d, const struct consumer *consumer, const char *why);
-
-/*
- * What the scan of /proc found holding a device's group: a holder of a
- * pooled device that vfiod handed to no one (a VMM the platform started)
- * becomes its recorded consumer; a recorded holder that let go brings the
- * device back to the pool.
- */
-static void note_holders(struct daemon *d, const char *bdf, const pid_t *pids, size_t n,
-			 const char *comm)
-{
-	const struct dev_rec *r = store_find(&d->store, bdf);
-	struct vf_err e = { 0 };
-
-	if (!r)
-		return;
-	if (r->state == DEV_POOLED && n > 0) {
-		int a = engine_adopt_holder(&d->engine, bdf, (int)pids[0], &e);
-
-		if (a < 0)
-			vf_log(LOG_WARNING, "%s: %s", bdf, e.msg);
-		else if (a > 0)
-			events_emit(&d->events, "assigned", bdf,
-				    "process %d (%s) holds its VFIO group: recorded as its consumer",
-				    (int)pids[0], comm);
-		d->holders_changed |= a > 0;
-		return;
-	}
-	if (r->state == DEV_ASSIGNED && r->consumer.kind == CONSUMER_HOLDER) {
-		struct consumer holder = r->consumer;
-		char what[64];
-
-		/* still held by the recorded process: its pid, and its start time
-		 * (a reused pid that holds the group is another holder) */
-		if (proc_is(&d->h, holder.pid, holder.start))
-			for (size_t k = 0; k < n; k++)
-				if (pids[k] == holder.pid)
-					return;
-		snprintf(what, sizeof(what), "process %d let go of it", holder.pid);
-		consumer_gone(d, &holder, what);
-		d->holders_changed = true;
-	}
-}
 
 /*
  * What the attach calls learned about the kernel's levers; a change is
@@ -240,7 +191,7 @@ static void attach_threads(struct daemon *d)
 		vec = monitor_vectors(&d->monitor, bdf, &nv);
 		rec = store_find(&d->store, bdf);
 		/* libvirt owns a domain's cgroups: it is capped through libvirt */
-		group = rec && vm_of(rec) ? -1 : engine_device_group(&d->engine, bdf);
+		group = rec && consumers_vm_of(rec) ? -1 : engine_device_group(&d->engine, bdf);
 		devcg_set_lock(&d->cgs);
 		if (d->cgs.v[i].ready) {
 			if (nv && devcg_attach_irq_threads(&d->cgs.v[i], &d->h, vec, nv, &r, &e) < 0)
@@ -267,7 +218,8 @@ static void attach_threads(struct daemon *d)
 		devcg_set_unlock(&d->cgs);
 		free(vec);
 		if (scanned)
-			note_holders(d, bdf, holders, nh, comm);
+			d->holders_changed |=
+				consumers_note_holders(&d->consumers, bdf, holders, nh, comm) > 0;
 	}
 	/* not inside the loop: it may change the array the loop walks */
 	if (d->holders_changed) {
@@ -426,52 +378,25 @@ static const struct engine_vm_ops vm_ops = { vm_attach, vm_detach };
  * devices it holds (their storm cap while one is throttled), or gives it
  * back its own limits when it holds none any more.
  */
+static const struct policy_class *class_cb(void *ctx, const char *bdf)
+{
+	return class_of(ctx, bdf);
+}
+
 static void vm_recap(struct daemon *d, const char *name)
 {
-	unsigned pct = 0;
 	struct vf_err e = { 0 };
 	char dom[VIRT_NAME_LEN];
+	unsigned pct;
 
 	if (!d->virt_on)
 		return;
 	snprintf(dom, sizeof(dom), "%s", name);
-	for (size_t i = 0; i < d->store.n; i++) {
-		const struct dev_rec *r = &d->store.devs[i];
-		const struct policy_class *c;
-		const char *vm = vm_of(r);
-		unsigned p;
-
-		if (!vm || strcmp(vm, dom) != 0)
-			continue;
-		c = class_of(d, r->bdf);
-		p = r->containment != CONTAIN_NONE
-			    ? c->storm_vmm_cpu_max
-			    : c->vmm_cpu_max;
-		if (!pct || p < pct)
-			pct = p;
-	}
+	pct = consumers_vm_cap(&d->store, dom, class_cb, d);
 	if (pct ? virt_cap(&d->virt, dom, pct, &e) < 0 : virt_uncap(&d->virt, dom, &e) < 0)
 		events_emit(&d->events, "cap", NULL, "domain %s: %s", dom, e.msg);
 	else if (pct)
 		vf_log(LOG_INFO, "domain %s capped at %u%% of a CPU", dom, pct);
-}
-
-/*
- * Every unit assigned to `consumer` comes back to the pool; one event per
- * unit, `why` saying what happened to its consumer. Returns how many.
- */
-static int consumer_gone(struct daemon *d, const struct consumer *consumer, const char *why)
-{
-	struct vf_strv back = { 0 };
-	struct vf_err e = { 0 };
-	int n = engine_release_consumer(&d->engine, consumer, &back, &e);
-
-	for (size_t i = 0; i < back.n; i++)
-		events_emit(&d->events, "released", back.v[i], "%s: back to the pool", why);
-	if (n < 0)
-		events_emit(&d->events, "release", NULL, "%s: FAILED: %s", why, e.msg);
-	vf_strv_free(&back);
-	return n;
 }
 
 /* Every unit assigned to domain `name` comes back to the pool. */
@@ -482,21 +407,10 @@ static void vm_gone(struct daemon *d, const char *name, const char *why)
 
 	snprintf(vm.name, sizeof(vm.name), "%s", name);
 	snprintf(what, sizeof(what), "domain %s %s", name, why);
-	if (consumer_gone(d, &vm, what) != 0) {
+	if (consumers_gone(&d->consumers, &vm, what) != 0) {
 		vm_recap(d, name);
 		sync_monitor(d);
 	}
-}
-
-static bool holds_any(const struct daemon *d, const char *name)
-{
-	for (size_t i = 0; i < d->store.n; i++) {
-		const char *vm = vm_of(&d->store.devs[i]);
-
-		if (vm && strcmp(vm, name) == 0)
-			return true;
-	}
-	return false;
 }
 
 /* What libvirt reported, acted on in the main loop. */
@@ -509,7 +423,7 @@ static void on_virt_events(struct daemon *d)
 		for (size_t i = 0; i < n; i++) {
 			struct vf_err e = { 0 };
 
-			if (!holds_any(d, ev[i].domain))
+			if (!consumers_vm_holds(&d->store, ev[i].domain))
 				continue;
 			vf_log(LOG_INFO, "libvirt: domain %s: event %d/%d (%s)", ev[i].domain,
 			       ev[i].event, ev[i].detail, virt_action_name(ev[i].action));
@@ -536,7 +450,7 @@ static void reconcile_vms(struct daemon *d)
 
 	for (size_t i = 0; i < d->store.n; i++) {
 		const struct dev_rec *r = &d->store.devs[i];
-		const char *vm = vm_of(r);
+		const char *vm = consumers_vm_of(r);
 		struct vf_bdf b;
 		struct vf_err e = { 0 };
 		bool running;
@@ -600,8 +514,8 @@ static void vm_name_of(struct daemon *d, const char *bdf, char *out, size_t cap)
 	struct vf_err e = { 0 };
 
 	out[0] = '\0';
-	if (engine_lookup(&d->engine, bdf, &own, &lead, &u, &e) == 0 && vm_of(lead))
-		snprintf(out, cap, "%s", vm_of(lead));
+	if (engine_lookup(&d->engine, bdf, &own, &lead, &u, &e) == 0 && consumers_vm_of(lead))
+		snprintf(out, cap, "%s", consumers_vm_of(lead));
 }
 
 /* A libvirt domain's caps follow its devices' storm ladder (libvirt owns its cgroups). */
@@ -1166,6 +1080,7 @@ static int setup(struct daemon *d, struct vf_err *e)
 		.udev_rules = d->o->udev_rules,
 		.fault_step = d->o->fault_step,
 	};
+	d->consumers = (struct consumers){ &d->engine, &d->events };
 	reconcile(d);
 	/* libvirt: on the real host only (a --sysroot tree has no domains) */
 	if (strcmp(d->o->sysroot, "/") == 0) {

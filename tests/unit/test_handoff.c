@@ -19,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "engine.h"
+#include "consumers.h"
 #include "handoff.h"
 #include "state.h"
 #include "virt.h"
@@ -1819,6 +1820,111 @@ static void test_holder_adopt_release(void **state)
 	assert_string_equal(e.code, "not-found");
 }
 
+/* The last event's type and message ("" when none). */
+static const char *last_event(const struct events *ev, char *msg, size_t cap)
+{
+	struct json_object *a = events_recent(ev), *o, *v;
+	static char type[32];
+
+	type[0] = msg[0] = '\0';
+	if (json_object_array_length(a)) {
+		o = json_object_array_get_idx(a, json_object_array_length(a) - 1);
+		if (json_object_object_get_ex(o, "type", &v))
+			snprintf(type, sizeof(type), "%s", json_object_get_string(v));
+		if (json_object_object_get_ex(o, "message", &v))
+			snprintf(msg, cap, "%s", json_object_get_string(v));
+	}
+	json_object_put(a);
+	return type;
+}
+
+/* consumers.c over the engine: what a holder scan finds, adopted and let go, with events. */
+static void test_consumers_holders(void **state)
+{
+	struct fx *f = *state;
+	struct events ev = { 0 };
+	struct consumers cs = { &f->en, &ev };
+	struct unit_result res;
+	char msg[256];
+	pid_t pid = child_sleeping(), none[1];
+	int status;
+
+	add_gpu_unit(f);
+	bind_ok(f, GPU, &res);
+	fake_proc(f, pid, 777);
+	/* nobody holds it: nothing happens */
+	assert_int_equal(consumers_note_holders(&cs, GPU, none, 0, ""), 0);
+	assert_pooled_rec(f, GPU);
+	/* held: recorded as the process's, said in an event */
+	assert_int_equal(consumers_note_holders(&cs, GPU, &pid, 1, "qemu"), 1);
+	assert_string_equal(last_event(&ev, msg, sizeof(msg)), "assigned");
+	assert_non_null(strstr(msg, "(qemu) holds its VFIO group"));
+	assert_int_equal(store_find(&f->s, GPU)->consumer.kind, CONSUMER_HOLDER);
+	/* still held by it: nothing changes */
+	assert_int_equal(consumers_note_holders(&cs, GPU, &pid, 1, "qemu"), 0);
+	assert_int_equal(store_find(&f->s, GPU)->consumer.kind, CONSUMER_HOLDER);
+	/* its pid reused by another process holding the group: not the holder,
+	 * which has let go; the unit comes back */
+	fake_proc(f, pid, 778);
+	km_log_reset(&f->m);
+	assert_int_equal(consumers_note_holders(&cs, AUD, &pid, 1, "qemu"), 1);
+	assert_string_equal(last_event(&ev, msg, sizeof(msg)), "released");
+	assert_non_null(strstr(msg, "let go of it: back to the pool"));
+	assert_pooled_rec(f, GPU);
+	assert_pooled_rec(f, AUD);
+	/* held again; it exits (a zombie holds nothing) and the scan finds nobody: back */
+	fake_proc(f, pid, 777);
+	assert_int_equal(consumers_note_holders(&cs, GPU, &pid, 1, "qemu"), 1);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	fake_proc_state(f, pid, 777, 'Z');
+	assert_int_equal(consumers_note_holders(&cs, GPU, none, 0, ""), 1);
+	assert_pooled_rec(f, GPU);
+	assert_disk_agrees(f);
+	events_free(&ev);
+}
+
+static const struct policy_class *fixed_class(void *ctx, const char *bdf)
+{
+	static struct policy_class big, small;
+
+	(void)ctx;
+	big.vmm_cpu_max = 200;
+	big.storm_vmm_cpu_max = 20;
+	small.vmm_cpu_max = 50;
+	small.storm_vmm_cpu_max = 30;
+	return strcmp(bdf, "0000:00:02.0") == 0 ? &big : &small;
+}
+
+/* The VM cap rule: the tightest of the domain's devices, storm caps while contained. */
+static void test_consumers_vm_cap(void **state)
+{
+	struct store st = { 0 };
+	struct dev_rec r[3];
+	const char *bdfs[3] = { "0000:00:02.0", "0000:00:03.0", "0000:00:04.0" };
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		dev_rec_init(&r[i], bdfs[i]);
+		r[i].state = DEV_ASSIGNED;
+		r[i].consumer = (struct consumer){ .kind = CONSUMER_VM, .name = "web" };
+	}
+	r[2].consumer = (struct consumer){ .kind = CONSUMER_VM, .name = "db" };
+	st.devs = r;
+	st.n = 3;
+	assert_true(consumers_vm_holds(&st, "web"));
+	assert_false(consumers_vm_holds(&st, "nobody"));
+	assert_int_equal(consumers_vm_cap(&st, "web", fixed_class, NULL), 50);
+	/* the 200% device throttled: its storm cap, 20, is the tightest now */
+	r[0].containment = CONTAIN_THROTTLED;
+	assert_int_equal(consumers_vm_cap(&st, "web", fixed_class, NULL), 20);
+	assert_int_equal(consumers_vm_cap(&st, "db", fixed_class, NULL), 50);
+	/* a pooled device is nobody's; a domain holding nothing gets no cap */
+	r[2].state = DEV_POOLED;
+	assert_int_equal(consumers_vm_cap(&st, "db", fixed_class, NULL), 0);
+	assert_false(consumers_vm_holds(&st, "db"));
+}
+
 /* Quarantine of a holder's device: the policy says leave it or signal it. */
 static void test_holder_quarantine(void **state)
 {
@@ -1894,6 +2000,8 @@ int main(void)
 		T(test_vm_refusals),
 		T(test_vm_quarantine),
 		T(test_holder_adopt_release),
+		T(test_consumers_holders),
+		cmocka_unit_test(test_consumers_vm_cap),
 		T(test_holder_quarantine),
 #undef T
 	};
