@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <linux/bpf.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "irqmon.h"
@@ -605,6 +608,98 @@ int devcg_find_v2_mount(struct devcg_mount *v2, struct vf_err *e)
 	return r & 1;
 }
 
+/* The first cgroup v1 mount with `controller` bound: 1 found, 0 none, -1 error. */
+static int find_v1_mount(const char *controller, struct devcg_mount *m, struct vf_err *e)
+{
+	_cleanup_free_ char *text = NULL;
+	char *save = NULL;
+
+	if (read_real("/proc/self/mountinfo", 64u << 20, &text, e) < 0)
+		return -1;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *copy = vf_xstrdup(line);
+		struct vf_mountinfo mi;
+		bool hit = vf_parse_mountinfo_line(copy, &mi) == 0 && strcmp(mi.fstype, "cgroup") == 0 &&
+			   vf_list_has(mi.superopts, strlen(mi.superopts), controller, ',') &&
+			   devcg_parse_mountinfo_line(line, m) == 1;
+
+		free(copy);
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The directory of cgroup `rel` (as /proc/PID/cgroup names it) under the
+ * mount `m`, which may show only a subtree of its hierarchy (its root).
+ */
+static int cgroup_dir(const struct devcg_mount *m, const char *rel, char *out, size_t cap,
+		      struct vf_err *e)
+{
+	size_t rlen = strcmp(m->root, "/") == 0 ? 0 : strlen(m->root);
+
+	if (rlen && (strncmp(rel, m->root, rlen) != 0 || (rel[rlen] && rel[rlen] != '/')))
+		return vf_err_set(e, 0, "cgroup %s is outside the mount at %s", rel, m->path);
+	if (vf_path(out, cap, "%s%s", m->path, rel + rlen) < 0)
+		return vf_err_set(e, ENAMETOOLONG, "cgroup %s", rel);
+	return 0;
+}
+
+int devcg_v2_device_program(const char *rel, struct vf_err *e)
+{
+	struct devcg_mount v2;
+	char path[PATH_MAX * 2];
+	_cleanup_close_ int fd = -1;
+	union bpf_attr attr;
+	int r = devcg_find_v2_mount(&v2, e);
+
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return vf_err_set(e, 0,
+				  "no cgroup2 hierarchy is mounted where vfiod can see it, so a device program cannot be ruled out");
+	if (cgroup_dir(&v2, rel, path, sizeof(path), e) < 0)
+		return -1;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return vf_err_set(e, errno, "cgroup %s", path);
+	memset(&attr, 0, sizeof(attr));
+	attr.query.target_fd = (__u32)fd;
+	attr.query.attach_type = BPF_CGROUP_DEVICE;
+	attr.query.query_flags = BPF_F_QUERY_EFFECTIVE;
+	if (syscall(SYS_bpf, BPF_PROG_QUERY, &attr, sizeof(attr)) < 0)
+		return vf_err_set(e, errno, "querying the device programs of %s", path);
+	return attr.query.prog_cnt > 0;
+}
+
+int devcg_v1_device_rules(const char *rel, const dev_t *rdev, size_t n, bool allow,
+			  struct vf_err *e)
+{
+	struct devcg_mount m;
+	char dir[PATH_MAX * 2], path[PATH_MAX * 2 + 32], rule[64];
+	int r = find_v1_mount("devices", &m, e);
+
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return vf_err_set(e, 0, "no cgroup v1 devices hierarchy is mounted where vfiod can see it");
+	if (cgroup_dir(&m, rel, dir, sizeof(dir), e) < 0)
+		return -1;
+	if (vf_path(path, sizeof(path), "%s/devices.%s", dir, allow ? "allow" : "deny") < 0)
+		return vf_err_set(e, ENAMETOOLONG, "device cgroup %s", rel);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+
+		if (fd < 0)
+			return vf_err_set(e, errno, "%s", path);
+		snprintf(rule, sizeof(rule), "c %u:%u rwm", major(rdev[i]), minor(rdev[i]));
+		if (write(fd, rule, strlen(rule)) < 0)
+			return vf_err_set(e, errno, "%s: %s", path, rule);
+	}
+	return 0;
+}
+
 /* Finds the hierarchy with the cpu controller (see cgroup.h). */
 static int detect(enum devcg_hier *hier, char *mount, size_t cap, struct vf_err *e)
 {
@@ -960,19 +1055,12 @@ fill:
 
 /* ---- attaching ---- */
 
-static bool real_root(const struct hostfs *h)
-{
-	char buf[PATH_MAX];
-
-	return h && h->root && realpath(h->root, buf) && strcmp(buf, "/") == 0;
-}
-
 static int check_attach(struct devcg *c, const struct hostfs *h, const char *what,
 			struct vf_err *e)
 {
 	if (!c->ready)
 		return vf_err_set(e, EINVAL, "%s: the device's cgroups are not set up", what);
-	if (!real_root(h))
+	if (!hostfs_is_live(h))
 		return vf_err_set(e, EINVAL, "%s: cgroup actions run only on the real root, not "
 				  "sysroot %s", what, h && h->root ? h->root : "?");
 	c->h = h;
@@ -1659,7 +1747,7 @@ int devcg_probe_levers(const struct hostfs *h, const struct policy *p, struct le
 	else
 		l->vmm_cgroup = LEVER_NO;
 	/* any IRQ thread tells what the kernel allows for all of them */
-	if (strcmp(h->root, "/") == 0 && any_irq_thread(h, &st) == 0) {
+	if (hostfs_is_live(h) && any_irq_thread(h, &st) == 0) {
 		struct sched_param sp = { .sched_priority = (int)st.rt_priority };
 
 		struct vf_err me = { 0 };

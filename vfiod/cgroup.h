@@ -339,6 +339,22 @@ int devcg_scan_mountinfo(const char *text, struct devcg_mount *v2, struct devcg_
  */
 int devcg_find_v2_mount(struct devcg_mount *v2, struct vf_err *e);
 
+/*
+ * Whether a cgroup v2 device program governs cgroup `rel` (a process's,
+ * from /proc/PID/cgroup's v2 line), its own or an ancestor's: 1 yes, 0 no,
+ * -1 cannot tell (e says why). Fails closed: no cgroup2 mount in sight, or
+ * a cgroup outside it, is not "no".
+ */
+int devcg_v2_device_program(const char *rel, struct vf_err *e);
+
+/*
+ * Allows (or denies) the character devices `rdev` (rwm) in the cgroup v1
+ * devices controller's cgroup `rel`, found where the devices hierarchy is
+ * mounted (not at a fixed path).
+ */
+int devcg_v1_device_rules(const char *rel, const dev_t *rdev, size_t n, bool allow,
+			  struct vf_err *e);
+
 /* True when the space-separated list (cgroup.controllers) has `name`. */
 bool devcg_list_has(const char *list, const char *name);
 

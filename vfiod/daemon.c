@@ -1083,7 +1083,7 @@ static int setup(struct daemon *d, struct vf_err *e)
 	d->consumers = (struct consumers){ &d->engine, &d->events };
 	reconcile(d);
 	/* libvirt: on the real host only (a --sysroot tree has no domains) */
-	if (strcmp(d->o->sysroot, "/") == 0) {
+	if (hostfs_is_live(&d->h)) {
 		if (virt_init(&d->virt, d->policy.daemon.libvirt_uri, e) < 0)
 			return -1;
 		d->virt_on = true;
@@ -1091,7 +1091,7 @@ static int setup(struct daemon *d, struct vf_err *e)
 		d->engine.vm_ctx = d;
 	}
 	/* CPU containment acts on the real host's cgroups only */
-	d->cgroups = strcmp(d->o->sysroot, "/") == 0;
+	d->cgroups = hostfs_is_live(&d->h);
 	devcg_set_init(&d->cgs);
 	if (d->cgroups) {
 		char s[1024];
@@ -1121,7 +1121,7 @@ static int setup(struct daemon *d, struct vf_err *e)
 				    "removed the cgroups an earlier vfiod left behind for %d device%s it no longer owns",
 				    n, n == 1 ? "" : "s");
 	}
-	if (strcmp(d->o->sysroot, "/") == 0 && hotplug_open(&d->hotplug, e) < 0)
+	if (hostfs_is_live(&d->h) && hotplug_open(&d->hotplug, e) < 0)
 		vf_log(LOG_WARNING, "no hotplug events: %s", e->msg);
 	if (control_listen(&d->control, d->o->socket,
 			   d->groups.has_socket ? d->groups.socket : (gid_t)-1, handle, d, e) < 0)

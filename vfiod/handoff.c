@@ -9,9 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
-#include <linux/bpf.h>
-#include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -377,53 +374,27 @@ static int pin_cgroup(const struct proc_pin *p, const char *controller, char *ou
 }
 
 /*
- * Whether a cgroup v2 device program governs the process (its own cgroup's
- * or an ancestor's): 1 yes, 0 no, -1 cannot tell (e says why). Fails
- * closed: a query that fails or a hierarchy vfiod cannot see is not "no".
+ * Whether a cgroup v2 device program governs the process: 1 yes, 0 no, -1
+ * cannot tell (fails closed; cgroup.c does the looking).
  */
 static int v2_device_program(const struct proc_pin *p, struct vf_err *e)
 {
-	struct devcg_mount v2;
-	char rel[PATH_MAX], path[PATH_MAX * 2];
-	_cleanup_close_ int fd = -1;
-	union bpf_attr attr;
-	size_t rlen;
+	char rel[PATH_MAX];
 	int r;
 
 	if (pin_cgroup(p, NULL, rel, sizeof(rel), e) < 0)
 		return -1;
-	r = devcg_find_v2_mount(&v2, e);
+	r = devcg_v2_device_program(rel, e);
 	if (r < 0)
-		return -1;
-	if (r == 0)
-		return vf_err_set(e, 0,
-				  "process %d: no cgroup2 hierarchy is mounted where vfiod can see it, so a device program of its runtime cannot be ruled out",
-				  p->pid);
-	/* the mount may show a subtree of the hierarchy (its root) */
-	rlen = strcmp(v2.root, "/") == 0 ? 0 : strlen(v2.root);
-	if (rlen && (strncmp(rel, v2.root, rlen) != 0 || (rel[rlen] && rel[rlen] != '/')))
-		return vf_err_set(e, 0, "process %d: its cgroup %s is outside the cgroup2 mount at %s",
-				  p->pid, rel, v2.path);
-	if (vf_path(path, sizeof(path), "%s%s", v2.path, rel + rlen) < 0)
-		return vf_err_set(e, ENAMETOOLONG, "process %d: its cgroup", p->pid);
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return vf_err_set(e, errno, "process %d: its cgroup %s", p->pid, path);
-	memset(&attr, 0, sizeof(attr));
-	attr.query.target_fd = (__u32)fd;
-	attr.query.attach_type = BPF_CGROUP_DEVICE;
-	attr.query.query_flags = BPF_F_QUERY_EFFECTIVE;
-	if (syscall(SYS_bpf, BPF_PROG_QUERY, &attr, sizeof(attr)) < 0)
-		return vf_err_set(e, errno, "process %d: querying the device programs of %s", p->pid,
-				  path);
-	return attr.query.prog_cnt > 0;
+		return vf_err_wrap(e, "process %d", p->pid);
+	return r;
 }
 
 /* Allows (or denies) the nodes in the process's cgroup v1 device controller. */
 static int v1_devices(const struct proc_pin *p, const struct inject_nodes *n, bool allow,
 		      struct vf_err *e)
 {
-	char rel[PATH_MAX], path[PATH_MAX + 64], rule[64];
+	char rel[PATH_MAX];
 	const dev_t rdev[2] = { n->ctl_rdev, n->grp_rdev };
 	struct vf_err ce = { 0 };
 
@@ -434,18 +405,8 @@ static int v1_devices(const struct proc_pin *p, const struct inject_nodes *n, bo
 			*e = ce;
 		return -1;
 	}
-	if (vf_path(path, sizeof(path), "/sys/fs/cgroup/devices%s/devices.%s", rel,
-		    allow ? "allow" : "deny") < 0)
-		return vf_err_set(e, ENAMETOOLONG, "device cgroup of %d", p->pid);
-	for (int i = 0; i < 2; i++) {
-		_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-
-		if (fd < 0)
-			return vf_err_set(e, errno, "%s", path);
-		snprintf(rule, sizeof(rule), "c %u:%u rwm", major(rdev[i]), minor(rdev[i]));
-		if (write(fd, rule, strlen(rule)) < 0)
-			return vf_err_set(e, errno, "%s: %s", path, rule);
-	}
+	if (devcg_v1_device_rules(rel, rdev, 2, allow, e) < 0)
+		return vf_err_wrap(e, "process %d's device cgroup", p->pid);
 	return 0;
 }
 

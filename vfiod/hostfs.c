@@ -22,7 +22,18 @@ int hostfs_init(struct hostfs *h, const char *root, struct vf_err *e)
 	if (h->rootfd < 0)
 		return vf_err_set(e, errno, "cannot open sysroot %s", root);
 	h->root = vf_xstrdup(root);
+	{
+		struct stat r, slash;
+
+		h->live = fstat(h->rootfd, &r) == 0 && stat("/", &slash) == 0 &&
+			  r.st_dev == slash.st_dev && r.st_ino == slash.st_ino;
+	}
 	return 0;
+}
+
+bool hostfs_is_live(const struct hostfs *h)
+{
+	return h && h->rootfd >= 0 && h->live;
 }
 
 void hostfs_fini(struct hostfs *h)
@@ -322,7 +333,7 @@ int hostfs_modprobe(const struct hostfs *h, const char *module, struct vf_err *e
 
 	if (h->hooks && h->hooks->modprobe)
 		return h->hooks->modprobe(h->hook_ctx, module, e);
-	if (strcmp(h->root, "/") != 0)
+	if (!hostfs_is_live(h))
 		return vf_err_set(e, 0, "cannot load %s under a sysroot (%s)", module, h->root);
 	if (!vf_name_is_safe(module) || strspn(module, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(module))
 		return vf_err_set(e, EINVAL, "refusing to load module \"%s\"", module);

@@ -37,9 +37,18 @@ struct hostfs {
 	char *root; /* as given, for messages */
 	const struct hostfs_hooks *hooks;
 	void *hook_ctx;
+	bool live;  /* the root is the running host's own "/" */
 };
 
 int hostfs_init(struct hostfs *h, const char *root, struct vf_err *e);
+
+/*
+ * True when the root is this host's own "/" (the same directory, not a
+ * name that looks like it): what acts on the live host rather than on a
+ * --sysroot tree (cgroups, processes, modules, live injection, libvirt,
+ * uevents) asks this, and refuses or stays off otherwise.
+ */
+bool hostfs_is_live(const struct hostfs *h);
 void hostfs_fini(struct hostfs *h);
 
 /*

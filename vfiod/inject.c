@@ -45,7 +45,7 @@ int inject_host_nodes(const struct hostfs *h, int group, struct inject_nodes *n,
 	_cleanup_close_ int dfd = -1;
 
 	memset(n, 0, sizeof(*n));
-	if (strcmp(h->root, "/") != 0)
+	if (!hostfs_is_live(h))
 		return vf_err_refuse(e, "bad-request", "live injection works on the real root only");
 	dfd = hostfs_open(h, "dev/vfio", O_RDONLY | O_DIRECTORY, e);
 	if (dfd < 0)

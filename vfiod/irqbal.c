@@ -290,7 +290,7 @@ static int ib_connect(struct irqbal *b, uint64_t deadline, struct vf_err *e)
 	socklen_t alen[3];
 	size_t na = 0;
 	_cleanup_close_ int dirfd = hostfs_open(b->h, "run/irqbalance", O_PATH | O_DIRECTORY | O_CLOEXEC, NULL);
-	bool real_root = b->h->root && strcmp(b->h->root, "/") == 0;
+	bool real_root = hostfs_is_live(b->h);
 	int last = ENOENT;
 
 	if (dirfd >= 0) {

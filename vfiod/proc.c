@@ -77,7 +77,7 @@ int proc_pin_open(const struct hostfs *h, int pid, struct proc_pin *p, struct vf
 	p->pidfd = p->dirfd = -1;
 	if (pid < 1)
 		return vf_err_refuse(e, "bad-request", "%d is not a process id", pid);
-	if (strcmp(h->root, "/") != 0)
+	if (!hostfs_is_live(h))
 		return vf_err_refuse(e, "bad-request", "processes are pinned on the real root only");
 	p->pidfd = sys_pidfd_open(pid);
 	if (p->pidfd < 0) {
