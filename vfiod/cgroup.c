@@ -19,11 +19,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "cgroup_int.h"
 #include "irqmon.h"
 #include "log.h"
 #include "util.h"
-
-#define MASK_WORDS (DEVCG_CPU_MAX / 64)
 
 struct devcg_origin {
 	pid_t tid;
@@ -36,11 +35,6 @@ struct devcg_saved_sched {
 	unsigned policy;
 	unsigned rt_priority;
 	long nice;
-};
-
-struct devcg_saved_affinity {
-	unsigned irq;
-	char *list;
 };
 
 const char *devcg_hier_name(enum devcg_hier h)
@@ -111,108 +105,6 @@ int devcg_name(const char *bdf, const char *leaf, char *buf, size_t cap)
 	if (leaf)
 		return vf_path(buf, cap, DEVCG_SLICE "/%s/%s", dev, leaf);
 	return vf_path(buf, cap, DEVCG_SLICE "/%s", dev);
-}
-
-static int parse_ull(const char *s, unsigned long long *out)
-{
-	uint64_t v;
-
-	if (vf_parse_u64(s, 10, UINT64_MAX, &v) < 0)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-int devcg_parse_stat(const char *line, struct devcg_stat *st)
-{
-	/* fields 3..41 after the comm: state is [0], policy [38] */
-	enum { F_STATE = 0, F_FLAGS = 6, F_UTIME = 11, F_STIME = 12, F_NICE = 16,
-	       F_START = 19, F_RTPRIO = 37, F_POLICY = 38, F_NEED = 39 };
-	const char *open, *close;
-	char *copy, *tok, *save = NULL;
-	char pidbuf[16];
-	unsigned long long v[F_NEED];
-	const char *f[F_NEED];
-	size_t n = 0, len;
-	int64_t pid, nice;
-	int rc = -EINVAL;
-
-	memset(st, 0, sizeof(*st));
-	open = strchr(line, '(');
-	close = strrchr(line, ')');
-	if (!open || !close || close < open || open == line || open[-1] != ' ')
-		return -EINVAL;
-	len = (size_t)(open - line - 1);
-	if (len == 0 || len >= sizeof(pidbuf))
-		return -EINVAL;
-	memcpy(pidbuf, line, len);
-	pidbuf[len] = '\0';
-	if (vf_parse_i64(pidbuf, 1, INT32_MAX, &pid) < 0)
-		return -EINVAL;
-	len = (size_t)(close - open - 1);
-	if (len >= sizeof(st->comm))
-		len = sizeof(st->comm) - 1;
-	memcpy(st->comm, open + 1, len);
-	st->comm[len] = '\0';
-	if (close[1] != ' ')
-		return -EINVAL;
-	copy = vf_xstrdup(close + 2);
-	len = strlen(copy);
-	if (len && copy[len - 1] == '\n')
-		copy[--len] = '\0';
-	if (strstr(copy, "  ") || copy[0] == ' ' || (len && copy[len - 1] == ' '))
-		goto out;
-	for (tok = strtok_r(copy, " ", &save); tok && n < F_NEED; tok = strtok_r(NULL, " ", &save))
-		f[n++] = tok;
-	if (n < F_NEED || strlen(f[F_STATE]) != 1 || !isalpha((unsigned char)f[F_STATE][0]))
-		goto out;
-	/* every field is a number (a shifted line is junk); the ones used are unsigned */
-	for (size_t i = 1; i < F_NEED; i++) {
-		int64_t any;
-
-		if (vf_parse_i64(f[i], INT64_MIN, INT64_MAX, &any) < 0 && parse_ull(f[i], &v[i]) < 0)
-			goto out;
-	}
-	if (parse_ull(f[F_FLAGS], &v[F_FLAGS]) < 0 || parse_ull(f[F_UTIME], &v[F_UTIME]) < 0 ||
-	    parse_ull(f[F_STIME], &v[F_STIME]) < 0 || parse_ull(f[F_START], &v[F_START]) < 0 ||
-	    parse_ull(f[F_RTPRIO], &v[F_RTPRIO]) < 0 || parse_ull(f[F_POLICY], &v[F_POLICY]) < 0 ||
-	    vf_parse_i64(f[F_NICE], -20, 19, &nice) < 0)
-		goto out;
-	st->pid = (pid_t)pid;
-	st->state = f[F_STATE][0];
-	st->flags = (unsigned long)v[F_FLAGS];
-	st->utime = v[F_UTIME];
-	st->stime = v[F_STIME];
-	st->nice = (long)nice;
-	st->starttime = v[F_START];
-	if (v[F_RTPRIO] > 99 || v[F_POLICY] > 16)
-		goto out;
-	st->rt_priority = (unsigned)v[F_RTPRIO];
-	st->policy = (unsigned)v[F_POLICY];
-	rc = 0;
-out:
-	free(copy);
-	return rc;
-}
-
-bool devcg_is_vfio_irq_thread(const char *comm, unsigned vector)
-{
-	static const char action[] = "vfio";
-	char want[24];
-	const char *rest;
-	int n;
-
-	if (!irqmon_is_irq_thread(comm, vector))
-		return false;
-	n = snprintf(want, sizeof(want), "irq/%u-", vector);
-	rest = comm + n;
-	if (strncmp(rest, "s-", 2) == 0)
-		rest += 2;
-	if (strncmp(rest, action, sizeof(action) - 1) == 0)
-		return true;
-	/* cut at 15 characters (TASK_COMM_LEN) by an older kernel */
-	return strlen(comm) == 15 && strlen(rest) < sizeof(action) - 1 &&
-	       strncmp(action, rest, strlen(rest)) == 0;
 }
 
 /* True when the blank-separated `list` (cgroup.controllers, a command line) has `name`. */
@@ -302,219 +194,6 @@ int devcg_parse_proc_cgroup(const char *text, enum devcg_hier hier, char *path, 
 	if (hier != DEVCG_HIER_V1 && hier != DEVCG_HIER_V2)
 		return -ENOENT;
 	return vf_parse_proc_cgroup(text, hier == DEVCG_HIER_V2 ? NULL : "cpu", path, cap);
-}
-
-/* ---- discovery ---- */
-
-static bool all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
-}
-
-static int cmp_task(const void *a, const void *b)
-{
-	const struct devcg_task *x = a, *y = b;
-
-	return (x->tid > y->tid) - (x->tid < y->tid);
-}
-
-static int cmp_pid(const void *a, const void *b)
-{
-	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Reads "<dir>/stat" below dirfd into st. */
-static int read_stat_at(int dirfd, const char *dir, struct devcg_stat *st)
-{
-	char path[64], buf[2048];
-	int n;
-
-	if (vf_path(path, sizeof(path), "%s/stat", dir) < 0)
-		return -ENAMETOOLONG;
-	n = hostfs_read_raw_at(dirfd, path, buf, sizeof(buf) - 1, NULL);
-	if (n <= 0 || n >= (int)sizeof(buf) - 1)
-		return -EINVAL;
-	buf[n] = '\0';
-	return devcg_parse_stat(buf, st);
-}
-
-int devcg_find_irq_threads(const struct hostfs *h, const unsigned *vectors, size_t n,
-			   struct devcg_task **out, size_t *nout, struct vf_err *e)
-{
-	_cleanup_closedir_ DIR *d = NULL;
-	struct devcg_task *v = NULL;
-	size_t nv = 0;
-	struct dirent *de;
-
-	*out = NULL;
-	*nout = 0;
-	if (n == 0)
-		return 0;
-	d = hostfs_opendir(h, "proc", e);
-	if (!d)
-		return vf_err_wrap(e, "listing IRQ threads");
-	while ((de = readdir(d))) {
-		char path[64], comm[256];
-		struct devcg_stat st;
-		size_t i;
-
-		if (!all_digits(de->d_name) ||
-		    vf_path(path, sizeof(path), "%s/comm", de->d_name) < 0 ||
-		    hostfs_attr_at(dirfd(d), path, comm, sizeof(comm), NULL) < 0)
-			continue;
-		for (i = 0; i < n; i++)
-			if (devcg_is_vfio_irq_thread(comm, vectors[i]))
-				break;
-		if (i == n)
-			continue;
-		/* a user process may call itself so: kernel threads only */
-		if (read_stat_at(dirfd(d), de->d_name, &st) < 0 || !devcg_stat_is_kthread(&st))
-			continue;
-		v = vf_xreallocarray(v, nv + 1, sizeof(*v));
-		v[nv].tid = st.pid;
-		v[nv].vector = vectors[i];
-		v[nv].st = st;
-		nv++;
-	}
-	if (nv)
-		qsort(v, nv, sizeof(*v), cmp_task);
-	*out = v;
-	*nout = nv;
-	return 0;
-}
-
-/* Link texts of open files that are no device node: not worth a stat. */
-static bool surely_not_a_node(const char *link)
-{
-	static const char *const kinds[] = { "socket:", "pipe:", "anon_inode:" };
-
-	for (size_t i = 0; i < VF_ARRAY_SIZE(kinds); i++)
-		if (strncmp(link, kinds[i], strlen(kinds[i])) == 0)
-			return true;
-	return false;
-}
-
-int devcg_fdinfo_flags(const char *buf, size_t len, uint64_t *flags)
-{
-	const char *end = buf + len;
-
-	for (const char *line = buf; line < end;) {
-		const char *nl = memchr(line, '\n', (size_t)(end - line));
-		size_t n = (size_t)((nl ? nl : end) - line);
-		char val[32];
-		size_t k = strlen("flags:");
-
-		if (n > k && memcmp(line, "flags:", k) == 0) {
-			while (k < n && (line[k] == '\t' || line[k] == ' '))
-				k++;
-			if (n - k == 0 || n - k >= sizeof(val))
-				return -1;
-			memcpy(val, line + k, n - k);
-			val[n - k] = '\0';
-			return vf_parse_u64(val, 8, UINT64_MAX, flags);
-		}
-		line += n + 1;
-	}
-	return -1;
-}
-
-/*
- * The fd `fd` of process `pid` is open on the device node: its fdinfo can
- * be read and says it is no O_PATH fd (one anybody may take on a node he
- * may not open, which holds nothing).
- */
-static bool opened_for_real(int procfd, const char *pid, const char *fd)
-{
-	char path[64], buf[1024];
-	uint64_t flags;
-	int n;
-
-	if (vf_path(path, sizeof(path), "%s/fdinfo/%s", pid, fd) < 0)
-		return false;
-	n = hostfs_read_raw_at(procfd, path, buf, sizeof(buf) - 1, NULL);
-	if (n < 0)
-		return false; /* closed meanwhile */
-	return devcg_fdinfo_flags(buf, (size_t)n, &flags) == 0 && !(flags & O_PATH);
-}
-
-int devcg_find_node_holders(const struct hostfs *h, const char *node, pid_t self, pid_t **out,
-			    size_t *nout, struct vf_err *e)
-{
-	_cleanup_closedir_ DIR *d = NULL;
-	struct stat want;
-	pid_t *v = NULL;
-	size_t nv = 0;
-	struct dirent *de;
-
-	*out = NULL;
-	*nout = 0;
-	if (hostfs_stat(h, node, &want, e) < 0)
-		return vf_err_wrap(e, "listing holders of /%s", node);
-	if (!S_ISCHR(want.st_mode))
-		return vf_err_set(e, 0, "listing holders of /%s: not a character device", node);
-	d = hostfs_opendir(h, "proc", e);
-	if (!d)
-		return vf_err_wrap(e, "listing holders of /%s", node);
-	while ((de = readdir(d))) {
-		_cleanup_closedir_ DIR *fds = NULL;
-		struct dirent *fe;
-		char path[64];
-		int64_t pid;
-
-		if (!all_digits(de->d_name) || vf_parse_i64(de->d_name, 1, INT32_MAX, &pid) < 0 ||
-		    (pid_t)pid == self || vf_path(path, sizeof(path), "%s/fd", de->d_name) < 0)
-			continue;
-		fds = hostfs_opendir_at(dirfd(d), path, NULL);
-		if (!fds)
-			continue; /* gone, or a kernel thread's that cannot be read */
-		while ((fe = readdir(fds))) {
-			char link[PATH_MAX];
-			struct stat st;
-
-			/*
-			 * The open file, not the link's text: in its own mount
-			 * namespace a process may open any file at
-			 * /dev/vfio/<group>, and the node may have any path
-			 * there. A node is the device when it is a character
-			 * device with the host node's number.
-			 */
-			if (fe->d_name[0] == '.' ||
-			    hostfs_readlink_at(dirfd(fds), fe->d_name, link, sizeof(link), NULL) < 0 ||
-			    surely_not_a_node(link) ||
-			    hostfs_stat_open_file_at(dirfd(fds), fe->d_name, &st, NULL) < 0 ||
-			    !S_ISCHR(st.st_mode) || st.st_rdev != want.st_rdev ||
-			    !opened_for_real(dirfd(d), de->d_name, fe->d_name))
-				continue;
-			v = vf_xreallocarray(v, nv + 1, sizeof(*v));
-			v[nv++] = (pid_t)pid;
-			break;
-		}
-	}
-	if (nv)
-		qsort(v, nv, sizeof(*v), cmp_pid);
-	*out = v;
-	*nout = nv;
-	return 0;
-}
-
-int devcg_find_holders(const struct hostfs *h, int group, pid_t self, pid_t **out,
-		       size_t *nout, struct vf_err *e)
-{
-	char node[64];
-
-	*out = NULL;
-	*nout = 0;
-	if (group < 0)
-		return vf_err_set(e, EINVAL, "IOMMU group %d", group);
-	vf_path(node, sizeof(node), "dev/vfio/%d", group);
-	return devcg_find_node_holders(h, node, self, out, nout, e);
 }
 
 /* ---- libcgroup and the real cgroup filesystem ---- */
@@ -701,7 +380,7 @@ int devcg_v1_device_rules(const char *rel, const dev_t *rdev, size_t n, bool all
 }
 
 /* Finds the hierarchy with the cpu controller (see cgroup.h). */
-static int detect(enum devcg_hier *hier, char *mount, size_t cap, struct vf_err *e)
+int devcg_detect(enum devcg_hier *hier, char *mount, size_t cap, struct vf_err *e)
 {
 	_cleanup_free_ char *text = NULL;
 	struct devcg_mount *v2 = vf_xcalloc(2, sizeof(*v2)), *v1 = v2 + 1;
@@ -937,7 +616,7 @@ int devcg_setup(struct devcg *c, const char *bdf, unsigned irq_pct, unsigned vmm
 				  c->bdf);
 	if (check_pcts(irq_pct, vmm_pct, e) < 0)
 		return vf_err_wrap(e, "cgroups of %s", bdf);
-	if (detect(&hier, mount, sizeof(mount), e) < 0 || lib_init(hier, mount, e) < 0)
+	if (devcg_detect(&hier, mount, sizeof(mount), e) < 0 || lib_init(hier, mount, e) < 0)
 		return vf_err_wrap(e, "cgroups of %s", bdf);
 	if (c->ready && (c->hier != hier || strcmp(c->mount, mount) != 0))
 		return vf_err_set(e, EBUSY, "cgroups of %s: set up on cgroup %s at %s, the host "
@@ -1080,108 +759,6 @@ static int task_cgroup(const struct devcg *c, const struct hostfs *h, const char
 	return devcg_parse_proc_cgroup(text, c->hier, path, cap);
 }
 
-void devcg_default_housekeeping(const uint64_t *online, const uint64_t *isolated,
-				const uint64_t (*nodes)[DEVCG_CPU_MAX / 64], size_t nnodes,
-				uint64_t *out)
-{
-	bool any_isolated = false;
-
-	memset(out, 0, MASK_WORDS * sizeof(*out));
-	for (size_t w = 0; w < MASK_WORDS; w++)
-		any_isolated |= (online[w] & isolated[w]) != 0;
-	if (any_isolated) {
-		/* the host said which CPUs are the tenants': the others keep house */
-		for (size_t w = 0; w < MASK_WORDS; w++)
-			out[w] = online[w] & ~isolated[w];
-		for (size_t w = 0; w < MASK_WORDS; w++)
-			if (out[w])
-				return;
-	}
-	/* else the first online CPU of each NUMA node (of the host without nodes) */
-	for (size_t n = 0; n < (nnodes ? nnodes : 1); n++)
-		for (unsigned cpu = 0; cpu < DEVCG_CPU_MAX; cpu++)
-			if (vf_cpu_isset(online, cpu) && (!nnodes || vf_cpu_isset(nodes[n], cpu))) {
-				vf_cpu_set(out, cpu);
-				break;
-			}
-}
-
-/* A CPU list attribute below `dirfd` into `mask` (added); a missing one adds nothing. */
-static void read_cpulist_at(int dirfd, const char *name, uint64_t *mask)
-{
-	char buf[4096];
-
-	if (dirfd >= 0 && hostfs_attr_at(dirfd, name, buf, sizeof(buf), NULL) >= 0)
-		vf_parse_cpulist(buf, 0, mask, DEVCG_CPU_MAX, NULL);
-}
-
-/* The default housekeeping set of this host (devcg_default_housekeeping). */
-static void host_default_housekeeping(const struct hostfs *h, const uint64_t *online,
-				      uint64_t *out)
-{
-	uint64_t isolated[MASK_WORDS] = { 0 };
-	uint64_t (*nodes)[MASK_WORDS] = NULL;
-	size_t nnodes = 0;
-	_cleanup_close_ int cpu = hostfs_open(h, "sys/devices/system/cpu", O_RDONLY | O_DIRECTORY, NULL);
-	_cleanup_closedir_ DIR *d = hostfs_opendir(h, "sys/devices/system/node", NULL);
-	struct dirent *de;
-
-	read_cpulist_at(cpu, "isolated", isolated);
-	read_cpulist_at(cpu, "nohz_full", isolated);
-	while (d && (de = readdir(d))) {
-		char name[300];
-
-		if (strncmp(de->d_name, "node", 4) != 0 || !all_digits(de->d_name + 4) ||
-		    vf_path(name, sizeof(name), "%s/cpulist", de->d_name) < 0)
-			continue;
-		nodes = vf_xreallocarray(nodes, nnodes + 1, sizeof(*nodes));
-		memset(nodes[nnodes], 0, sizeof(nodes[nnodes]));
-		read_cpulist_at(dirfd(d), name, nodes[nnodes]);
-		nnodes++;
-	}
-	devcg_default_housekeeping(online, isolated, (const uint64_t(*)[MASK_WORDS])nodes, nnodes,
-				   out);
-	free(nodes);
-}
-
-/*
- * Online CPUs that are housekeeping CPUs: the policy's, else this host's
- * default (devcg_default_housekeeping); *all when that is every online CPU.
- */
-static int housekeeping_mask(const struct hostfs *h, const struct policy *p, uint64_t *mask,
-			     bool *all, struct vf_err *e)
-{
-	uint64_t online[MASK_WORDS] = { 0 }, dflt[MASK_WORDS];
-	char buf[4096];
-	_cleanup_close_ int fd = -1;
-	bool named = p && p->daemon.n_housekeeping;
-	int r;
-
-	fd = hostfs_open(h, "sys/devices/system/cpu", O_RDONLY | O_DIRECTORY, e);
-	if (fd < 0 || hostfs_attr_at(fd, "online", buf, sizeof(buf), e) < 0)
-		return vf_err_wrap(e, "online CPUs");
-	r = vf_parse_cpulist(buf, 0, online, DEVCG_CPU_MAX, NULL);
-	if (r <= 0)
-		return vf_err_set(e, EINVAL, "sys/devices/system/cpu/online: \"%s\" is not a CPU list",
-				  buf);
-	if (!named)
-		host_default_housekeeping(h, online, dflt);
-	*all = true;
-	memset(mask, 0, MASK_WORDS * sizeof(*mask));
-	for (unsigned cpu = 0; cpu < DEVCG_CPU_MAX; cpu++) {
-		if (!vf_cpu_isset(online, cpu))
-			continue;
-		if (named ? policy_housekeeping_cpu(p, cpu) : vf_cpu_isset(dflt, cpu))
-			vf_cpu_set(mask, cpu);
-		else
-			*all = false;
-	}
-	for (size_t i = 0; i < MASK_WORDS; i++)
-		if (mask[i])
-			return 0;
-	return vf_err_set(e, EINVAL, "none of the housekeeping CPUs is online");
-}
-
 static void contain_irq_thread(struct devcg *c, const struct devcg_task *t, const char *target,
 			       struct devcg_thread_report *tr)
 {
@@ -1292,7 +869,7 @@ static void attach_holder(struct devcg *c, const struct hostfs *h, pid_t pid, co
 		int64_t tid;
 		int err;
 
-		if (!all_digits(de->d_name) || vf_parse_i64(de->d_name, 1, INT32_MAX, &tid) < 0)
+		if (!devcg_all_digits(de->d_name) || vf_parse_i64(de->d_name, 1, INT32_MAX, &tid) < 0)
 			continue;
 		vf_path(dir, sizeof(dir), "%d/task/%d", (int)pid, (int)tid);
 		if (task_cgroup(c, h, dir, cur, sizeof(cur)) < 0)
@@ -1343,86 +920,6 @@ int devcg_attach_holders(struct devcg *c, const struct hostfs *h, int group,
 	}
 	free(pids);
 	return failed ? -1 : 0;
-}
-
-/* ---- IRQ affinity ---- */
-
-static struct devcg_saved_affinity *saved_aff(struct devcg *c, unsigned irq)
-{
-	for (size_t i = 0; i < c->n_aff; i++)
-		if (c->aff[i].irq == irq)
-			return &c->aff[i];
-	return NULL;
-}
-
-int devcg_steer_irqs(struct devcg *c, const struct hostfs *h, const unsigned *vectors,
-		     size_t n, const struct policy *p, struct vf_err *e)
-{
-	uint64_t hk[MASK_WORDS];
-	char list[8192];
-	bool all;
-	int rc = 0;
-
-	if (n == 0)
-		return 0;
-	if (housekeeping_mask(h, p, hk, &all, e) < 0)
-		return vf_err_wrap(e, "steering IRQs");
-	if (all)
-		return 0; /* every online CPU keeps house: nowhere else to go */
-	if (vf_format_cpulist(hk, DEVCG_CPU_MAX, list, sizeof(list)) <= 0)
-		return vf_err_set(e, ENAMETOOLONG, "steering IRQs: CPU list too long");
-	c->h = h;
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *old = NULL;
-		char path[64];
-		size_t len;
-
-		vf_path(path, sizeof(path), "proc/irq/%u/smp_affinity_list", vectors[i]);
-		if (!saved_aff(c, vectors[i])) {
-			if (hostfs_read_all(h, path, sizeof(list), &old, NULL, rc ? NULL : e) < 0) {
-				rc = -1;
-				continue;
-			}
-			len = strlen(old);
-			if (len && old[len - 1] == '\n')
-				old[--len] = '\0';
-		}
-		if (hostfs_write(h, path, list, rc ? NULL : e) < 0) {
-			rc = -1;
-			continue;
-		}
-		if (old) {
-			c->aff = vf_xreallocarray(c->aff, c->n_aff + 1, sizeof(*c->aff));
-			c->aff[c->n_aff].irq = vectors[i];
-			c->aff[c->n_aff].list = old;
-			old = NULL;
-			c->n_aff++;
-		}
-	}
-	if (rc)
-		return vf_err_wrap(e, "steering IRQs to CPUs %s", list);
-	return 0;
-}
-
-int devcg_restore_irqs(struct devcg *c, const struct hostfs *h, struct vf_err *e)
-{
-	int rc = 0;
-
-	for (size_t i = 0; i < c->n_aff; i++) {
-		char path[64], dir[32];
-
-		vf_path(dir, sizeof(dir), "proc/irq/%u", c->aff[i].irq);
-		vf_path(path, sizeof(path), "%s/smp_affinity_list", dir);
-		if (hostfs_exists(h, dir) && hostfs_write(h, path, c->aff[i].list, rc ? NULL : e) < 0)
-			rc = -1;
-		free(c->aff[i].list);
-	}
-	free(c->aff);
-	c->aff = NULL;
-	c->n_aff = 0;
-	if (rc)
-		return vf_err_wrap(e, "restoring IRQ affinity");
-	return 0;
 }
 
 /* ---- teardown ---- */
@@ -1496,7 +993,7 @@ static void restore_sched(struct devcg *c, struct vf_err *first)
 			continue;
 		fd = hostfs_open(c->h, "proc", O_RDONLY | O_DIRECTORY, NULL);
 		vf_path(dir, sizeof(dir), "%d", (int)s->tid);
-		if (fd < 0 || read_stat_at(fd, dir, &st) < 0 || st.starttime != s->starttime)
+		if (fd < 0 || devcg_read_stat_at(fd, dir, &st) < 0 || st.starttime != s->starttime)
 			continue; /* gone: its IRQ was freed */
 		if ((s->policy == SCHED_FIFO || s->policy == SCHED_RR) &&
 		    sched_setscheduler(s->tid, (int)s->policy, &sp) < 0 && errno != ESRCH) {
@@ -1609,7 +1106,7 @@ int devcg_sweep(const char (*keep)[VF_BDF_LEN], size_t n, struct vf_err *e)
 	DIR *dp;
 	int removed = 0, failed = 0;
 
-	if (detect(&hier, mount, sizeof(mount), e) < 0)
+	if (devcg_detect(&hier, mount, sizeof(mount), e) < 0)
 		return -1;
 	if (vf_path(dir, sizeof(dir), "%s/" DEVCG_SLICE, mount) < 0)
 		return vf_err_set(e, ENAMETOOLONG, "%s/" DEVCG_SLICE, mount);
@@ -1658,127 +1155,6 @@ void devcg_report_free(struct devcg_report *r)
 	free(r->threads);
 	free(r->holders);
 	memset(r, 0, sizeof(*r));
-}
-
-/* ---- what this kernel lets a throttle do (levers.h) ---- */
-
-/* The first kernel thread named irq/<N>-...: its stat, or -ENOENT. */
-static int any_irq_thread(const struct hostfs *h, struct devcg_stat *st)
-{
-	_cleanup_closedir_ DIR *d = hostfs_opendir(h, "proc", NULL);
-	struct dirent *de;
-
-	while (d && (de = readdir(d))) {
-		char path[64], comm[256];
-
-		if (!all_digits(de->d_name) ||
-		    vf_path(path, sizeof(path), "%s/comm", de->d_name) < 0 ||
-		    hostfs_attr_at(dirfd(d), path, comm, sizeof(comm), NULL) < 0 ||
-		    strncmp(comm, "irq/", 4) != 0)
-			continue;
-		if (read_stat_at(dirfd(d), de->d_name, st) == 0 && devcg_stat_is_kthread(st))
-			return 0;
-	}
-	return -ENOENT;
-}
-
-/* Moves `tid` into the cgroup it is in already: the kernel's veto, without a move. */
-static int move_in_place(enum devcg_hier hier, const char *mount, const struct hostfs *h,
-			 pid_t tid, struct vf_err *e)
-{
-	char dir[16], rel[PATH_MAX], path[PATH_MAX * 2], num[16];
-	_cleanup_free_ char *text = NULL;
-	char file[48];
-	_cleanup_close_ int fd = -1;
-	int n;
-
-	vf_path(dir, sizeof(dir), "%d", (int)tid);
-	if (vf_path(file, sizeof(file), "proc/%s/cgroup", dir) < 0 ||
-	    hostfs_read_all(h, file, 1u << 16, &text, NULL, NULL) < 0 ||
-	    devcg_parse_proc_cgroup(text, hier, rel, sizeof(rel)) < 0)
-		return vf_err_set(e, ENOENT, "the cgroup of thread %d", (int)tid);
-	if (vf_path(path, sizeof(path), "%s%s/%s", mount, strcmp(rel, "/") == 0 ? "" : rel,
-		    hier == DEVCG_HIER_V2 ? "cgroup.threads" : "tasks") < 0)
-		return vf_err_set(e, ENAMETOOLONG, "the cgroup of thread %d", (int)tid);
-	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && hier == DEVCG_HIER_V2) {
-		/* a domain cgroup without threads: the process file */
-		vf_path(path, sizeof(path), "%s%s/cgroup.procs", mount,
-			strcmp(rel, "/") == 0 ? "" : rel);
-		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	}
-	if (fd < 0)
-		return vf_err_set(e, errno, "%s", path);
-	n = snprintf(num, sizeof(num), "%d", (int)tid);
-	if (write(fd, num, (size_t)n) < 0)
-		return vf_err_set(e, errno, "moving thread %d into %s", (int)tid, path);
-	return 0;
-}
-
-int devcg_probe_levers(const struct hostfs *h, const struct policy *p, struct levers *l)
-{
-	_cleanup_free_ char *cmdline = NULL;
-	uint64_t hk[MASK_WORDS];
-	char rt[8] = "", mount[PATH_MAX];
-	enum devcg_hier hier = DEVCG_HIER_NONE;
-	struct devcg_stat st;
-	struct vf_err ign = { 0 };
-	_cleanup_close_ int kfd = -1;
-	bool all = true;
-
-	memset(l, 0, sizeof(*l));
-	kfd = hostfs_open(h, "sys/kernel", O_RDONLY | O_DIRECTORY, NULL);
-	if (kfd >= 0)
-		hostfs_attr_at(kfd, "realtime", rt, sizeof(rt), NULL);
-	if (hostfs_read_all(h, "proc/cmdline", 1u << 16, &cmdline, NULL, NULL) == 0 &&
-	    devcg_list_has(cmdline, "threadirqs")) {
-		l->threaded = LEVER_YES;
-		snprintf(l->threaded_why, sizeof(l->threaded_why), "threadirqs on the command line");
-	} else if (strcmp(rt, "1") == 0) {
-		l->threaded = LEVER_YES;
-		snprintf(l->threaded_why, sizeof(l->threaded_why), "a PREEMPT_RT kernel");
-	} else {
-		l->threaded = LEVER_NO;
-		snprintf(l->threaded_why, sizeof(l->threaded_why),
-			 "neither threadirqs nor PREEMPT_RT");
-	}
-	if (detect(&hier, mount, sizeof(mount), &ign) == 0 && hier != DEVCG_HIER_NONE)
-		l->vmm_cgroup = LEVER_YES;
-	else
-		l->vmm_cgroup = LEVER_NO;
-	/* any IRQ thread tells what the kernel allows for all of them */
-	if (hostfs_is_live(h) && any_irq_thread(h, &st) == 0) {
-		struct sched_param sp = { .sched_priority = (int)st.rt_priority };
-
-		struct vf_err me = { 0 };
-
-		if (hier != DEVCG_HIER_NONE)
-			levers_learn(&l->irq_cgroup, &l->irq_cgroup_err,
-				     move_in_place(hier, mount, h, st.pid, &me) < 0 ? me.errnum : 0);
-		levers_learn(&l->irq_sched, &l->irq_sched_err,
-			     sched_setscheduler(st.pid, (int)st.policy, &sp) < 0 ? errno : 0);
-	}
-	if (housekeeping_mask(h, p, hk, &all, &ign) == 0 && !all) {
-		l->steer = true;
-		vf_format_cpulist(hk, DEVCG_CPU_MAX, l->housekeeping, sizeof(l->housekeeping));
-	}
-	return 0;
-}
-
-void devcg_learn_levers(const struct devcg_report *r, struct levers *l)
-{
-	for (size_t i = 0; i < r->n_threads; i++) {
-		const struct devcg_thread_report *t = &r->threads[i];
-
-		if (t->how == DEVCG_MOVED_DEMOTED) {
-			levers_learn(&l->irq_cgroup, &l->irq_cgroup_err, 0);
-			l->threaded = LEVER_YES;
-		} else if (t->how == DEVCG_DEMOTED_ONLY && t->move_err != ESRCH) {
-			levers_learn(&l->irq_cgroup, &l->irq_cgroup_err, t->move_err);
-		} else if (t->how == DEVCG_FAILED && t->was_rt && t->err != ESRCH) {
-			levers_learn(&l->irq_sched, &l->irq_sched_err, t->err);
-		}
-	}
 }
 
 /* ---- the set of every owned device's cgroups ---- */

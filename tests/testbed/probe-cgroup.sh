@@ -10,14 +10,15 @@
 # forces a refused move (EBUSY) to check the fallback. About 1 min with a
 # driver built on the host first, 3.5 min when the guest builds it:
 #   mkdir -p build/probe && cc -std=gnu11 -D_GNU_SOURCE -O2 -Ivfiod -o build/probe/cgroup-probe \
-#     tests/testbed/cgroup-probe.c vfiod/{cgroup,hostfs,err,util,parse,irqmon,policy,levers,irqbal}.c \
+#     tests/testbed/cgroup-probe.c vfiod/{cgroup,cgroup_tasks,cgroup_cpus,hostfs,err,util,parse,irqmon,policy,levers,irqbal,log}.c \
 #     $(pkg-config --cflags --libs libcgroup inih json-c)
 #   scripts/testbed run tests/testbed/probe-cgroup.sh
 . tests/testbed/lib.sh
 TOOL=build/tools/edu-storm
 PROBE=build/probe/cgroup-probe
 SRCS="tests/testbed/cgroup-probe.c vfiod/cgroup.c vfiod/hostfs.c vfiod/err.c vfiod/util.c
-	vfiod/parse.c vfiod/irqmon.c vfiod/policy.c vfiod/levers.c vfiod/irqbal.c"
+	vfiod/parse.c vfiod/irqmon.c vfiod/policy.c vfiod/levers.c vfiod/irqbal.c
+	vfiod/cgroup_tasks.c vfiod/cgroup_cpus.c vfiod/log.c"
 [ -x "$TOOL" ] || { echo "build $TOOL first (make $TOOL)"; exit 2; }
 
 stale=
