@@ -720,10 +720,7 @@ static int describe_target(struct daemon *d, const struct request *req,
 	t->tenant = req->tenant;
 	t->container = req->cdi || req->pid; /* both share the host kernel */
 	t->holder = r ? r->tenant : "";
-	for (size_t k = 0; k < d->store.n; k++)
-		if (req->tenant[0] && d->store.devs[k].state != DEV_POOLED &&
-		    strcmp(d->store.devs[k].tenant, req->tenant) == 0)
-			t->held++;
+	t->held = store_tenant_holds(&d->store, req->tenant);
 	if (inventory_gather(&inv, &d->h, &d->policy, d->names, e) < 0)
 		return -1;
 	i = inventory_find(&inv, req->bdf);
@@ -770,10 +767,7 @@ static struct json_object *do_assign(struct daemon *d, const struct request *req
 		const struct policy_tenant *mine[2];
 
 		if (policy_tenant_for_peer(&d->policy, ap.uid, ap.gid, ap.groups, ap.ngroups, mine, 2) == 1)
-			for (size_t k = 0; k < d->store.n; k++)
-				if (d->store.devs[k].state != DEV_POOLED &&
-				    strcmp(d->store.devs[k].tenant, mine[0]->name) == 0)
-					t.held++;
+			t.held = store_tenant_holds(&d->store, mine[0]->name);
 	}
 	if (authz_check(&d->policy, &d->groups, &ap, OP_ASSIGN, &t, &ten, e) < 0) {
 		proc_pin_close(&pin);

@@ -654,6 +654,16 @@ const struct dev_rec *store_get(const struct store *s, const char *bdf)
 	return NULL;
 }
 
+size_t store_tenant_holds(const struct store *s, const char *tenant)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; tenant[0] && i < s->n; i++)
+		if (s->devs[i].state != DEV_POOLED && strcmp(s->devs[i].tenant, tenant) == 0)
+			n++;
+	return n;
+}
+
 struct dev_rec *store_find(struct store *s, const char *bdf)
 {
 	return (struct dev_rec *)store_get(s, bdf);

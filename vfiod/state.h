@@ -152,6 +152,8 @@ int vf_write_atomic(const char *path, const char *text, mode_t mode, struct vf_e
 struct dev_rec *store_find(struct store *s, const char *bdf);
 /* The same, read-only. */
 const struct dev_rec *store_get(const struct store *s, const char *bdf);
+/* How many devices tenant `tenant` holds (assigned or quarantined; "" holds none): its quota's count. */
+size_t store_tenant_holds(const struct store *s, const char *tenant);
 /* Adds or replaces the record of rec->bdf. */
 void store_put(struct store *s, const struct dev_rec *rec);
 /* A record with every field at its neutral value (saved_command -1). */

@@ -1055,6 +1055,31 @@ static void test_names(void **state)
 	assert_string_equal(intent_op_name(INTENT_NONE), "none");
 }
 
+/* A tenant's count for its quota: what it holds, assigned or quarantined, not pooled. */
+static void test_tenant_holds(void **state)
+{
+	struct store s = { 0 };
+	struct dev_rec r[4];
+	const char *who[4] = { "acme", "acme", "acme", "beta" };
+	const enum dev_state st[4] = { DEV_ASSIGNED, DEV_QUARANTINED, DEV_POOLED, DEV_ASSIGNED };
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		char bdf[VF_BDF_LEN];
+
+		snprintf(bdf, sizeof(bdf), "0000:00:0%d.0", i + 2);
+		dev_rec_init(&r[i], bdf);
+		r[i].state = st[i];
+		snprintf(r[i].tenant, sizeof(r[i].tenant), "%s", who[i]);
+	}
+	s.devs = r;
+	s.n = 4;
+	assert_int_equal(store_tenant_holds(&s, "acme"), 2);
+	assert_int_equal(store_tenant_holds(&s, "beta"), 1);
+	assert_int_equal(store_tenant_holds(&s, "nobody"), 0);
+	assert_int_equal(store_tenant_holds(&s, ""), 0);
+}
+
 /* The consumer: each kind round-trips through its text; junk is refused */
 static void test_consumer_text(void **state)
 {
@@ -1127,6 +1152,7 @@ int main(void)
 		cmocka_unit_test(test_put_find_remove),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_consumer_text),
+		cmocka_unit_test(test_tenant_holds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
