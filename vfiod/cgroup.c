@@ -233,51 +233,13 @@ static int lib_fail(struct vf_err *e, int ret, const char *what)
 	return vf_err_set(e, lib_errno(ret), "%s (libcgroup: %s)", what, cgroup_strerror(ret));
 }
 
-/* Reads a whole file of the real root (not through hostfs), NUL-terminated. */
-static int read_real(const char *path, size_t max, char **out, struct vf_err *e)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t cap = 4096, got = 0;
-	char *buf;
-
-	if (fd < 0)
-		return vf_err_set(e, errno, "%s", path);
-	buf = vf_xcalloc(1, cap + 1);
-	for (;;) {
-		ssize_t n = read(fd, buf + got, cap - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int err = errno;
-
-			free(buf);
-			return vf_err_set(e, err, "%s", path);
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got == cap) {
-			if (cap >= max) {
-				free(buf);
-				return vf_err_set(e, E2BIG, "%s: larger than %zu bytes", path, max);
-			}
-			cap *= 2;
-			buf = vf_xreallocarray(buf, cap + 1, 1);
-		}
-	}
-	buf[got] = '\0';
-	*out = buf;
-	return 0;
-}
-
 int devcg_find_v2_mount(struct devcg_mount *v2, struct vf_err *e)
 {
 	_cleanup_free_ char *text = NULL;
 	struct devcg_mount *v1;
 	int r;
 
-	if (read_real("/proc/self/mountinfo", 64u << 20, &text, e) < 0)
+	if (hostfs_read_live("/proc/self/mountinfo", 64u << 20, &text, e) < 0)
 		return -1;
 	v1 = vf_xcalloc(1, sizeof(*v1));
 	r = devcg_scan_mountinfo(text, v2, v1);
@@ -293,7 +255,7 @@ static int find_v1_mount(const char *controller, struct devcg_mount *m, struct v
 	_cleanup_free_ char *text = NULL;
 	char *save = NULL;
 
-	if (read_real("/proc/self/mountinfo", 64u << 20, &text, e) < 0)
+	if (hostfs_read_live("/proc/self/mountinfo", 64u << 20, &text, e) < 0)
 		return -1;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *copy = vf_xstrdup(line);
@@ -386,7 +348,7 @@ int devcg_detect(enum devcg_hier *hier, char *mount, size_t cap, struct vf_err *
 	struct devcg_mount *v2 = vf_xcalloc(2, sizeof(*v2)), *v1 = v2 + 1;
 	int found;
 
-	if (read_real("/proc/self/mountinfo", 64u << 20, &text, e) < 0) {
+	if (hostfs_read_live("/proc/self/mountinfo", 64u << 20, &text, e) < 0) {
 		free(v2);
 		return -1;
 	}
@@ -401,7 +363,7 @@ int devcg_detect(enum devcg_hier *hier, char *mount, size_t cap, struct vf_err *
 		char path[PATH_MAX + 32];
 
 		snprintf(path, sizeof(path), "%s/cgroup.controllers", v2->path);
-		if (read_real(path, 1u << 16, &ctl, NULL) == 0 && devcg_list_has(ctl, "cpu")) {
+		if (hostfs_read_live(path, 1u << 16, &ctl, NULL) == 0 && devcg_list_has(ctl, "cpu")) {
 			*hier = DEVCG_HIER_V2;
 			snprintf(mount, cap, "%s", v2->path);
 		}
@@ -514,7 +476,7 @@ static int read_back(const struct devcg *c, const char *rel, const char *file, c
 
 	if (real_path(c, rel, file, path, sizeof(path)) < 0)
 		return vf_err_set(e, ENAMETOOLONG, "%s/%s", rel, file);
-	if (read_real(path, 4096, &got, e) < 0)
+	if (hostfs_read_live(path, 4096, &got, e) < 0)
 		return vf_err_wrap(e, "reading back");
 	len = strlen(got);
 	if (len && got[len - 1] == '\n')
@@ -582,7 +544,7 @@ static int v2_enable_root_cpu(const char *mount, struct vf_err *e)
 	char path[PATH_MAX + 32];
 
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", mount);
-	if (read_real(path, 1u << 16, &cur, e) < 0)
+	if (hostfs_read_live(path, 1u << 16, &cur, e) < 0)
 		return -1;
 	if (devcg_list_has(cur, "cpu"))
 		return 0;
@@ -941,7 +903,7 @@ static int evacuate(struct devcg *c, const char *leaf, struct vf_err *first)
 		vf_err_keep_first(first, &e);
 		return -1;
 	}
-	if (read_real(path, 64u << 20, &text, &e) < 0) {
+	if (hostfs_read_live(path, 64u << 20, &text, &e) < 0) {
 		if (e.errnum == ENOENT)
 			return 0; /* no such leaf */
 		vf_err_keep_first(first, &e);

@@ -361,3 +361,40 @@ int hostfs_pwrite(const struct hostfs *h, const char *path, off_t offset, const 
 		return vf_err_set(e, EIO, "%s: short write at offset %lld", path, (long long)offset);
 	return 0;
 }
+
+int hostfs_read_live(const char *path, size_t max, char **out, struct vf_err *e)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 4096, got = 0;
+	char *buf;
+
+	if (fd < 0)
+		return vf_err_set(e, errno, "%s", path);
+	buf = vf_xcalloc(1, cap + 1);
+	for (;;) {
+		ssize_t n = read(fd, buf + got, cap - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int err = errno;
+
+			free(buf);
+			return vf_err_set(e, err, "%s", path);
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got == cap) {
+			if (cap >= max) {
+				free(buf);
+				return vf_err_set(e, E2BIG, "%s: larger than %zu bytes", path, max);
+			}
+			cap *= 2;
+			buf = vf_xreallocarray(buf, cap + 1, 1);
+		}
+	}
+	buf[got] = '\0';
+	*out = buf;
+	return 0;
+}

@@ -49,6 +49,15 @@ int hostfs_init(struct hostfs *h, const char *root, struct vf_err *e);
  * uevents) asks this, and refuses or stays off otherwise.
  */
 bool hostfs_is_live(const struct hostfs *h);
+
+/*
+ * The explicit way to the live host, for what exists only there and never
+ * under a --sysroot (this process's /proc/self/mountinfo, cgroupfs): reads
+ * the whole file at absolute `path`, at most `max` bytes, NUL-terminated,
+ * into a malloc'd buffer. Callers act on the live host only (they check
+ * hostfs_is_live first, or have nothing to do under a sysroot).
+ */
+int hostfs_read_live(const char *path, size_t max, char **out, struct vf_err *e);
 void hostfs_fini(struct hostfs *h);
 
 /*
