@@ -47,7 +47,7 @@ enum consumer_kind {
 	CONSUMER_HOLDER,
 };
 
-#define CONSUMER_NAME_MAX 480
+#define CONSUMER_NAME_MAX 508 /* what the old 512-byte "cdi:<path>" field held */
 
 struct consumer {
 	enum consumer_kind kind;
