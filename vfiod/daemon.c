@@ -747,9 +747,9 @@ static struct json_object *do_assign(struct daemon *d, const struct request *req
 	const struct policy_tenant *ten = NULL;
 	struct authz_target t = { 0 };
 	struct proc_pin pin = { .pidfd = -1, .dirfd = -1 };
+	struct assign_req a = { 0 };
 	struct authz_peer ap;
 	struct unit_result u;
-	int rc;
 
 	to_authz_peer(peer, &ap);
 	if (describe_target(d, req, &t, e) < 0)
@@ -773,22 +773,27 @@ static struct json_object *do_assign(struct daemon *d, const struct request *req
 		proc_pin_close(&pin);
 		return NULL;
 	}
+	a.tenant = ten ? ten->name : "";
 	if (req->pid) {
 		/* started: the reply comes when the injection ends (pending_end);
 		 * refused: e says why, and handle() answers now */
-		engine_assign_pid_start(&d->engine, req->bdf, ten ? ten->name : "", &pin,
-					&d->deferred, &u, e);
+		a.kind = CONSUMER_PID;
+		a.pin = &pin;
+		a.op = &d->deferred;
+		engine_assign(&d->engine, req->bdf, &a, &u, e);
 		proc_pin_close(&pin);
 		return NULL;
 	}
-	if (req->vm[0])
-		rc = engine_assign_vm(&d->engine, req->bdf, ten ? ten->name : "", req->vm,
-				      req->has_guest ? &req->guest : NULL,
-				      (req->live ? VIRT_LIVE : 0) | (req->config ? VIRT_CONFIG : 0), &u, e);
-	else
-		rc = engine_assign_cdi(&d->engine, req->bdf, ten ? ten->name : "",
-				       d->policy.daemon.cdi_dir, &u, e);
-	if (rc < 0)
+	if (req->vm[0]) {
+		a.kind = CONSUMER_VM;
+		a.domain = req->vm;
+		a.guest = req->has_guest ? &req->guest : NULL;
+		a.flags = (req->live ? VIRT_LIVE : 0) | (req->config ? VIRT_CONFIG : 0);
+	} else {
+		a.kind = CONSUMER_CDI;
+		a.cdi_dir = d->policy.daemon.cdi_dir;
+	}
+	if (engine_assign(&d->engine, req->bdf, &a, &u, e) < 0)
 		return NULL;
 	if (req->vm[0]) {
 		events_emit(&d->events, "assigned", req->bdf, "to VM domain %s%s%s (uid %u)", req->vm,

@@ -139,6 +139,29 @@ int engine_return(struct engine *en, const char *bdf, struct unit_result *out,
 
 /* ---- hand-offs: pool <-> consumer ---- */
 
+struct pid_op;
+struct proc_pin;
+
+/* An assign, with what its kind of consumer needs. */
+struct assign_req {
+	enum consumer_kind kind;  /* CDI, PID or VM: a holder is adopted, never assigned */
+	const char *tenant;       /* "" for none */
+	const char *cdi_dir;      /* CDI: where the spec goes */
+	struct proc_pin *pin;     /* PID: the target, pinned (the operation owns it once started) */
+	struct pid_op **op;       /* PID: the operation started (engine_pid_op_end ends it) */
+	const char *domain;       /* VM: a name domxml_name_ok accepts */
+	const struct vf_bdf *guest; /* VM: the lead's guest address, NULL for a free root port */
+	unsigned flags;           /* VM: virt.h's VIRT_LIVE / VIRT_CONFIG, 0 for the domain's state */
+};
+
+/*
+ * pooled -> assigned to the consumer `a` names, through its kind's back end
+ * (handoff.c's table): the engine_assign_* of that kind below. A kind that
+ * cannot be assigned is refused (bad-request).
+ */
+int engine_assign(struct engine *en, const char *bdf, const struct assign_req *a,
+		  struct unit_result *out, struct vf_err *e);
+
 /*
  * pooled -> assigned to a container through CDI, for tenant `tenant` ("" for
  * none). Writes the spec into `cdi_dir`.

@@ -776,20 +776,49 @@ static void describe_holder(const struct consumer *c, char *buf, size_t cap)
 	snprintf(buf, cap, "process %d, holding its group", c->pid);
 }
 
+static int cdi_assign(struct engine *en, const char *bdf, const struct assign_req *a,
+		      struct unit_result *out, struct vf_err *e)
+{
+	return engine_assign_cdi(en, bdf, a->tenant, a->cdi_dir, out, e);
+}
+
+static int pid_assign(struct engine *en, const char *bdf, const struct assign_req *a,
+		      struct unit_result *out, struct vf_err *e)
+{
+	return engine_assign_pid_start(en, bdf, a->tenant, a->pin, a->op, out, e);
+}
+
+static int vm_assign(struct engine *en, const char *bdf, const struct assign_req *a,
+		     struct unit_result *out, struct vf_err *e)
+{
+	return engine_assign_vm(en, bdf, a->tenant, a->domain, a->guest, a->flags, out, e);
+}
+
 /*
- * What each kind of consumer does on the way out, and how it is named in
- * messages. Its assign is the engine_assign_* entry point of that kind
- * (their arguments differ: a CDI directory, a pinned process, a domain).
+ * Each kind of consumer behind one interface: how it is handed a unit
+ * (none for a holder, which vfiod adopts and never assigns), how it lets
+ * go, and how messages name it.
  */
 static const struct consumer_ops {
+	int (*assign)(struct engine *en, const char *bdf, const struct assign_req *a,
+		      struct unit_result *out, struct vf_err *e);
 	int (*detach)(struct engine *en, struct dev_rec *rec, bool quarantine, struct vf_err *e);
 	void (*describe)(const struct consumer *c, char *buf, size_t cap);
 } consumer_ops[] = {
-	[CONSUMER_CDI] = { cdi_detach, describe_path },
-	[CONSUMER_PID] = { pid_detach, describe_pid },
-	[CONSUMER_VM] = { vm_detach, describe_vm },
-	[CONSUMER_HOLDER] = { holder_detach, describe_holder },
+	[CONSUMER_CDI] = { cdi_assign, cdi_detach, describe_path },
+	[CONSUMER_PID] = { pid_assign, pid_detach, describe_pid },
+	[CONSUMER_VM] = { vm_assign, vm_detach, describe_vm },
+	[CONSUMER_HOLDER] = { NULL, holder_detach, describe_holder },
 };
+
+int engine_assign(struct engine *en, const char *bdf, const struct assign_req *a,
+		  struct unit_result *out, struct vf_err *e)
+{
+	if (a->kind <= CONSUMER_NONE || a->kind >= VF_ARRAY_SIZE(consumer_ops) ||
+	    !consumer_ops[a->kind].assign)
+		return vf_err_refuse(e, "bad-request", "%s: no consumer to assign it to", bdf);
+	return consumer_ops[a->kind].assign(en, bdf, a, out, e);
+}
 
 void consumer_describe(const struct consumer *c, char *buf, size_t cap)
 {

@@ -1820,6 +1820,36 @@ static void test_holder_adopt_release(void **state)
 	assert_string_equal(e.code, "not-found");
 }
 
+/* engine_assign: one entry, each kind's back end; a holder is never assigned. */
+static void test_assign_dispatch(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	struct assign_req a = { .kind = CONSUMER_CDI, .tenant = "team-a", .cdi_dir = f->cdi };
+	char path[PATH_MAX];
+	struct snap sn;
+
+	add_nic(f);
+	bind_ok(f, NIC, &res);
+	/* no kind, or a holder: refused, nothing changes */
+	sn = snap_take(f);
+	a.kind = CONSUMER_NONE;
+	assert_int_equal(engine_assign(&f->en, NIC, &a, &res, &e), -1);
+	assert_string_equal(e.code, "bad-request");
+	a.kind = CONSUMER_HOLDER;
+	vf_err_clear(&e);
+	assert_int_equal(engine_assign(&f->en, NIC, &a, &res, &e), -1);
+	assert_string_equal(e.code, "bad-request");
+	snap_check(f, &sn);
+	/* CDI through the table: what engine_assign_cdi does */
+	a.kind = CONSUMER_CDI;
+	assert_int_equal(engine_assign(&f->en, NIC, &a, &res, &e), 0);
+	spec_path(f, NIC_SPEC, path, sizeof(path));
+	assert_assigned_rec(f, NIC, path, "team-a");
+	assert_true(path_exists(path));
+}
+
 /* The last event's type and message ("" when none). */
 static const char *last_event(const struct events *ev, char *msg, size_t cap)
 {
@@ -2001,6 +2031,7 @@ int main(void)
 		T(test_vm_quarantine),
 		T(test_holder_adopt_release),
 		T(test_consumers_holders),
+		T(test_assign_dispatch),
 		cmocka_unit_test(test_consumers_vm_cap),
 		T(test_holder_quarantine),
 #undef T
