@@ -330,13 +330,9 @@ int devcg_v1_device_rules(const char *rel, const dev_t *rdev, size_t n, bool all
 	if (vf_path(path, sizeof(path), "%s/devices.%s", dir, allow ? "allow" : "deny") < 0)
 		return vf_err_set(e, ENAMETOOLONG, "device cgroup %s", rel);
 	for (size_t i = 0; i < n; i++) {
-		_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-
-		if (fd < 0)
-			return vf_err_set(e, errno, "%s", path);
 		snprintf(rule, sizeof(rule), "c %u:%u rwm", major(rdev[i]), minor(rdev[i]));
-		if (write(fd, rule, strlen(rule)) < 0)
-			return vf_err_set(e, errno, "%s: %s", path, rule);
+		if (hostfs_write_live(path, rule, e) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -540,7 +536,6 @@ static int remove_group(const struct devcg *c, const char *rel, struct vf_err *e
 static int v2_enable_root_cpu(const char *mount, struct vf_err *e)
 {
 	_cleanup_free_ char *cur = NULL;
-	_cleanup_close_ int fd = -1;
 	char path[PATH_MAX + 32];
 
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", mount);
@@ -548,9 +543,8 @@ static int v2_enable_root_cpu(const char *mount, struct vf_err *e)
 		return -1;
 	if (devcg_list_has(cur, "cpu"))
 		return 0;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "+cpu", 4) != 4)
-		return vf_err_set(e, errno, "%s: enabling the cpu controller", path);
+	if (hostfs_write_live(path, "+cpu", e) < 0)
+		return vf_err_wrap(e, "enabling the cpu controller");
 	return 0;
 }
 

@@ -226,8 +226,7 @@ static int move_in_place(enum devcg_hier hier, const char *mount, const struct h
 	char dir[16], rel[PATH_MAX], path[PATH_MAX * 2], num[16];
 	_cleanup_free_ char *text = NULL;
 	char file[48];
-	_cleanup_close_ int fd = -1;
-	int n;
+	int rc;
 
 	vf_path(dir, sizeof(dir), "%d", (int)tid);
 	if (vf_path(file, sizeof(file), "proc/%s/cgroup", dir) < 0 ||
@@ -237,19 +236,16 @@ static int move_in_place(enum devcg_hier hier, const char *mount, const struct h
 	if (vf_path(path, sizeof(path), "%s%s/%s", mount, strcmp(rel, "/") == 0 ? "" : rel,
 		    hier == DEVCG_HIER_V2 ? "cgroup.threads" : "tasks") < 0)
 		return vf_err_set(e, ENAMETOOLONG, "the cgroup of thread %d", (int)tid);
-	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 && hier == DEVCG_HIER_V2) {
+	snprintf(num, sizeof(num), "%d", (int)tid);
+	rc = hostfs_write_live(path, num, e);
+	if (rc < 0 && e->errnum == ENOENT && hier == DEVCG_HIER_V2) {
 		/* a domain cgroup without threads: the process file */
 		vf_path(path, sizeof(path), "%s%s/cgroup.procs", mount,
 			strcmp(rel, "/") == 0 ? "" : rel);
-		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		vf_err_clear(e);
+		rc = hostfs_write_live(path, num, e);
 	}
-	if (fd < 0)
-		return vf_err_set(e, errno, "%s", path);
-	n = snprintf(num, sizeof(num), "%d", (int)tid);
-	if (write(fd, num, (size_t)n) < 0)
-		return vf_err_set(e, errno, "moving thread %d into %s", (int)tid, path);
-	return 0;
+	return rc < 0 ? vf_err_wrap(e, "moving thread %d", (int)tid) : 0;
 }
 
 int devcg_probe_levers(const struct hostfs *h, const struct policy *p, struct levers *l)

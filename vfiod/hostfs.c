@@ -398,3 +398,15 @@ int hostfs_read_live(const char *path, size_t max, char **out, struct vf_err *e)
 	*out = buf;
 	return 0;
 }
+
+int hostfs_write_live(const char *path, const char *value, struct vf_err *e)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	size_t len = strlen(value);
+
+	if (fd < 0)
+		return vf_err_set(e, errno, "%s", path);
+	if (write(fd, value, len) != (ssize_t)len)
+		return vf_err_set(e, errno ? errno : EIO, "%s: write \"%s\"", path, value);
+	return 0;
+}

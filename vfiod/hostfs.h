@@ -58,6 +58,13 @@ bool hostfs_is_live(const struct hostfs *h);
  * hostfs_is_live first, or have nothing to do under a sysroot).
  */
 int hostfs_read_live(const char *path, size_t max, char **out, struct vf_err *e);
+
+/*
+ * Writes `value` in one write() to the existing file at absolute `path` on
+ * the live host (a cgroupfs control file), never following a link at its
+ * last component. e->errnum is the kernel's answer (ENOENT: no such file).
+ */
+int hostfs_write_live(const char *path, const char *value, struct vf_err *e);
 void hostfs_fini(struct hostfs *h);
 
 /*
