@@ -95,3 +95,16 @@ int engine_unquarantine(struct engine *en, const char *bdf, struct unit_result *
 	}
 	return store_save(en->store, e);
 }
+
+int engine_record_containment(struct engine *en, const char *bdf, enum dev_containment what,
+			      int old_command, struct vf_err *e)
+{
+	struct dev_rec *r = store_find(en->store, bdf);
+
+	if (!r)
+		return 0;
+	r->containment = what;
+	if (old_command >= 0 && r->saved_command < 0)
+		r->saved_command = old_command;
+	return store_save(en->store, e) < 0 ? vf_err_wrap(e, "record %s's containment", bdf) : 0;
+}

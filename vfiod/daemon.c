@@ -491,18 +491,13 @@ static void reconcile_vms(struct daemon *d)
 }
 
 
+/* What the ladder did, in the device's record (a failure is logged: the monitor acted anyway). */
 static void set_containment(struct daemon *d, const char *bdf, enum dev_containment what,
 			    int old_cmd)
 {
-	struct dev_rec *r = store_find(&d->store, bdf);
 	struct vf_err e = { 0 };
 
-	if (!r)
-		return;
-	r->containment = what;
-	if (old_cmd >= 0 && r->saved_command < 0)
-		r->saved_command = old_cmd;
-	if (store_save(&d->store, &e) < 0)
+	if (engine_record_containment(&d->engine, bdf, what, old_cmd, &e) < 0)
 		vf_log(LOG_ERR, "%s: cannot record containment: %s", bdf, e.msg);
 }
 

@@ -245,6 +245,15 @@ int engine_release_consumer(struct engine *en, const struct consumer *consumer,
 /* ---- containment ---- */
 
 /*
+ * Records what the storm ladder did to an owned device, which the monitor
+ * thread has done already: throttled, silenced (with the command register
+ * it had before, kept from the first silencing until unquarantine), or
+ * nothing any more. A device vfiod does not own is ignored (0).
+ */
+int engine_record_containment(struct engine *en, const char *bdf, enum dev_containment what,
+			      int old_command, struct vf_err *e);
+
+/*
  * pooled or assigned -> quarantined: detaches the unit from its consumer,
  * silences every device of it, records the old command registers.
  */

@@ -1820,6 +1820,28 @@ static void test_holder_adopt_release(void **state)
 	assert_string_equal(e.code, "not-found");
 }
 
+/* What the ladder did, recorded: the first silencing's register is kept. */
+static void test_record_containment(void **state)
+{
+	struct fx *f = *state;
+	struct unit_result res;
+	struct vf_err e = { 0 };
+
+	add_nic(f);
+	bind_ok(f, NIC, &res);
+	assert_int_equal(engine_record_containment(&f->en, NIC, CONTAIN_THROTTLED, -1, &e), 0);
+	assert_int_equal(store_find(&f->s, NIC)->containment, CONTAIN_THROTTLED);
+	assert_int_equal(store_find(&f->s, NIC)->saved_command, -1);
+	assert_int_equal(engine_record_containment(&f->en, NIC, CONTAIN_SILENCED, 0x0107, &e), 0);
+	assert_int_equal(engine_record_containment(&f->en, NIC, CONTAIN_SILENCED, 0x0400, &e), 0);
+	assert_int_equal(store_find(&f->s, NIC)->containment, CONTAIN_SILENCED);
+	assert_int_equal(store_find(&f->s, NIC)->saved_command, 0x0107);
+	assert_disk_agrees(f);
+	/* not vfiod's: nothing recorded, no error */
+	assert_int_equal(engine_record_containment(&f->en, "0000:00:1f.0", CONTAIN_SILENCED, 1, &e), 0);
+	assert_null(store_find(&f->s, "0000:00:1f.0"));
+}
+
 /* engine_assign: one entry, each kind's back end; a holder is never assigned. */
 static void test_assign_dispatch(void **state)
 {
@@ -2032,6 +2054,7 @@ int main(void)
 		T(test_holder_adopt_release),
 		T(test_consumers_holders),
 		T(test_assign_dispatch),
+		T(test_record_containment),
 		cmocka_unit_test(test_consumers_vm_cap),
 		T(test_holder_quarantine),
 #undef T
