@@ -302,9 +302,9 @@ int devcg_v2_device_program(const char *rel, struct vf_err *e)
 				  "no cgroup2 hierarchy is mounted where vfiod can see it, so a device program cannot be ruled out");
 	if (cgroup_dir(&v2, rel, path, sizeof(path), e) < 0)
 		return -1;
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	fd = hostfs_open_live_dir(path, e);
 	if (fd < 0)
-		return vf_err_set(e, errno, "cgroup %s", path);
+		return vf_err_wrap(e, "cgroup");
 	memset(&attr, 0, sizeof(attr));
 	attr.query.target_fd = (__u32)fd;
 	attr.query.attach_type = BPF_CGROUP_DEVICE;
@@ -1066,9 +1066,22 @@ int devcg_sweep(const char (*keep)[VF_BDF_LEN], size_t n, struct vf_err *e)
 		return -1;
 	if (vf_path(dir, sizeof(dir), "%s/" DEVCG_SLICE, mount) < 0)
 		return vf_err_set(e, ENAMETOOLONG, "%s/" DEVCG_SLICE, mount);
-	dp = opendir(dir);
-	if (!dp)
-		return errno == ENOENT ? 0 : vf_err_set(e, errno, "cannot list %s", dir);
+	{
+		struct vf_err oe = { 0 };
+		int fd = hostfs_open_live_dir(dir, &oe);
+
+		if (fd < 0) {
+			if (oe.errnum == ENOENT)
+				return 0;
+			*e = oe;
+			return vf_err_wrap(e, "cannot list");
+		}
+		dp = fdopendir(fd);
+		if (!dp) {
+			close(fd);
+			return vf_err_set(e, errno, "cannot list %s", dir);
+		}
+	}
 	while ((de = readdir(dp))) {
 		char bdf[VF_BDF_LEN];
 		struct devcg c = { 0 };

@@ -410,3 +410,10 @@ int hostfs_write_live(const char *path, const char *value, struct vf_err *e)
 		return vf_err_set(e, errno ? errno : EIO, "%s: write \"%s\"", path, value);
 	return 0;
 }
+
+int hostfs_open_live_dir(const char *path, struct vf_err *e)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+
+	return fd < 0 ? vf_err_set(e, errno, "%s", path) : fd;
+}

@@ -65,6 +65,9 @@ int hostfs_read_live(const char *path, size_t max, char **out, struct vf_err *e)
  * last component. e->errnum is the kernel's answer (ENOENT: no such file).
  */
 int hostfs_write_live(const char *path, const char *value, struct vf_err *e);
+
+/* Opens the directory at absolute `path` on the live host (O_NOFOLLOW at its last component). */
+int hostfs_open_live_dir(const char *path, struct vf_err *e);
 void hostfs_fini(struct hostfs *h);
 
 /*
