@@ -112,8 +112,9 @@ check-unit: $(UNIT_BIN)
 check-fixtures: build/vfiod-asan
 	tests/fixtures/run build/vfiod-asan
 
-check-policy: build/vfiod-asan
+check-policy: build/vfiod-asan all
 	tests/policy/run build/vfiod-asan
+	tests/docs/run vfiod/vfiod vfioctl/vfioctl
 
 check-system: all $(TOOL_BIN)
 	tests/system/run
@@ -150,6 +151,9 @@ install: all
 		install -D -m 0644 policies/vfiod.conf $(DESTDIR)/etc/vfiod/vfiod.conf
 	install -d $(DESTDIR)/usr/share/vfiod/policies
 	install -m 0644 policies/*.conf $(DESTDIR)/usr/share/vfiod/policies/
+	install -D -m 0644 docs/man/vfiod.8 $(DESTDIR)/usr/share/man/man8/vfiod.8
+	install -D -m 0644 docs/man/vfioctl.8 $(DESTDIR)/usr/share/man/man8/vfioctl.8
+	install -D -m 0644 docs/man/vfiod.conf.5 $(DESTDIR)/usr/share/man/man5/vfiod.conf.5
 
 clean:
 	rm -rf build/obj build/asan build/tests build/fuzz build/vfiod-asan vfiod/vfiod vfioctl/vfioctl
