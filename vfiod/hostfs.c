@@ -140,15 +140,13 @@ static ssize_t read_bounded(int fd, char *buf, size_t cap)
 	return (ssize_t)got;
 }
 
-int hostfs_read_all(const struct hostfs *h, const char *path, size_t max,
-		    char **out, size_t *len, struct vf_err *e)
+/* The whole of `fd` (named `path` in messages), at most `max` bytes, NUL-terminated. */
+static int read_fd_all(int fd, const char *path, size_t max, char **out, size_t *len,
+		       struct vf_err *e)
 {
-	_cleanup_close_ int fd = open_in_root(h, path, O_RDONLY);
 	_cleanup_free_ char *buf = NULL;
 	size_t cap = 4096, got = 0;
 
-	if (fd < 0)
-		return vf_err_set(e, errno, "%s", path);
 	buf = vf_xcalloc(1, cap + 1);
 	for (;;) {
 		ssize_t n = read_bounded(fd, buf + got, cap - got);
@@ -172,6 +170,16 @@ int hostfs_read_all(const struct hostfs *h, const char *path, size_t max,
 	if (len)
 		*len = got;
 	return 0;
+}
+
+int hostfs_read_all(const struct hostfs *h, const char *path, size_t max,
+		    char **out, size_t *len, struct vf_err *e)
+{
+	_cleanup_close_ int fd = open_in_root(h, path, O_RDONLY);
+
+	if (fd < 0)
+		return vf_err_set(e, errno, "%s", path);
+	return read_fd_all(fd, path, max, out, len, e);
 }
 
 int hostfs_read_raw_at(int dirfd, const char *name, void *buf, size_t cap,
@@ -365,38 +373,10 @@ int hostfs_pwrite(const struct hostfs *h, const char *path, off_t offset, const 
 int hostfs_read_live(const char *path, size_t max, char **out, struct vf_err *e)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t cap = 4096, got = 0;
-	char *buf;
 
 	if (fd < 0)
 		return vf_err_set(e, errno, "%s", path);
-	buf = vf_xcalloc(1, cap + 1);
-	for (;;) {
-		ssize_t n = read(fd, buf + got, cap - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int err = errno;
-
-			free(buf);
-			return vf_err_set(e, err, "%s", path);
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got == cap) {
-			if (cap >= max) {
-				free(buf);
-				return vf_err_set(e, E2BIG, "%s: larger than %zu bytes", path, max);
-			}
-			cap *= 2;
-			buf = vf_xreallocarray(buf, cap + 1, 1);
-		}
-	}
-	buf[got] = '\0';
-	*out = buf;
-	return 0;
+	return read_fd_all(fd, path, max, out, NULL, e);
 }
 
 int hostfs_write_live(const char *path, const char *value, struct vf_err *e)
