@@ -136,11 +136,6 @@ void inventory_free(struct inventory *inv)
 
 /* ---- JSON ------------------------------------------------------------ */
 
-static struct json_object *str_or_null(const char *s)
-{
-	return s && s[0] ? json_object_new_string(s) : NULL;
-}
-
 static struct json_object *hex(unsigned v, int width)
 {
 	char buf[16];
@@ -180,7 +175,7 @@ static struct json_object *sriov_json(const struct pci_dev_info *d)
 	if (d->sriov_totalvfs < 0 && !d->physfn[0])
 		return NULL;
 	o = json_object_new_object();
-	json_object_object_add(o, "physfn", str_or_null(d->physfn));
+	json_object_object_add(o, "physfn", vf_json_str_or_null(d->physfn));
 	json_object_object_add(o, "totalvfs", int_or_null(d->sriov_totalvfs));
 	json_object_object_add(o, "numvfs", int_or_null(d->sriov_numvfs));
 	json_object_object_add(o, "vfs", strv(&d->vfs));
@@ -212,16 +207,16 @@ struct json_object *inventory_device_json(const struct inventory *inv, size_t i)
 	ADD("vendor", d->ids_ok ? hex(d->vendor, 4) : NULL);
 	ADD("device", d->ids_ok ? hex(d->device, 4) : NULL);
 	ADD("class", d->ids_ok ? hex(d->class, 6) : NULL);
-	ADD("vendor_name", str_or_null(d->vendor_name));
-	ADD("device_name", str_or_null(d->device_name));
-	ADD("class_name", str_or_null(d->class_name));
+	ADD("vendor_name", vf_json_str_or_null(d->vendor_name));
+	ADD("device_name", vf_json_str_or_null(d->device_name));
+	ADD("class_name", vf_json_str_or_null(d->class_name));
 	ADD("subsystem_vendor", d->subsys_ok ? hex(d->subsys_vendor, 4) : NULL);
 	ADD("subsystem_device", d->subsys_ok ? hex(d->subsys_device, 4) : NULL);
 	ADD("header_type", hdr ? json_object_new_string(hdr) : NULL);
 	ADD("endpoint", json_object_new_boolean(pci_is_endpoint(d)));
-	ADD("parent", str_or_null(d->parent));
-	ADD("driver", str_or_null(d->driver));
-	ADD("driver_override", str_or_null(d->driver_override));
+	ADD("parent", vf_json_str_or_null(d->parent));
+	ADD("driver", vf_json_str_or_null(d->driver));
+	ADD("driver_override", vf_json_str_or_null(d->driver_override));
 	ADD("iommu_group", int_or_null(d->iommu_group));
 	ADD("group_members", bdf_list(inv, v->members, v->n_members));
 	ADD("companions", bdf_list(inv, v->companions, v->n_companions));
@@ -231,7 +226,7 @@ struct json_object *inventory_device_json(const struct inventory *inv, size_t i)
 	ADD("reset_methods", d->has_reset_method ? strv(&d->reset_methods) : NULL);
 	ADD("interrupts", irq_json(d));
 	ADD("assignable", json_object_new_boolean(v->reason == VF_REASON_NONE));
-	ADD("reason", str_or_null(verdict_reason_code(v->reason)));
+	ADD("reason", vf_json_str_or_null(verdict_reason_code(v->reason)));
 	ADD("message", json_object_new_string(v->message));
 	ADD("errors", strv(&d->errors));
 #undef ADD

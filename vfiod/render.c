@@ -3,18 +3,13 @@
 
 #include <stdio.h>
 
-static struct json_object *str_or_null(const char *s)
-{
-	return s && s[0] ? json_object_new_string(s) : NULL;
-}
-
 /* The consumer as the store records it, so clients see one form of it. */
 static struct json_object *consumer_json(const struct consumer *c)
 {
 	char buf[CONSUMER_NAME_MAX + 64];
 
 	consumer_format(c, buf, sizeof(buf));
-	return str_or_null(buf);
+	return vf_json_str_or_null(buf);
 }
 
 const char *render_state(const struct dev_rec *r)
@@ -33,15 +28,15 @@ struct json_object *render_record(const struct dev_rec *r)
 	for (size_t i = 0; i < r->n_unit; i++)
 		json_object_array_add(unit, json_object_new_string(r->unit[i]));
 	json_object_object_add(o, "state", json_object_new_string(dev_state_name(r->state)));
-	json_object_object_add(o, "original_driver", str_or_null(r->original_driver));
+	json_object_object_add(o, "original_driver", vf_json_str_or_null(r->original_driver));
 	json_object_object_add(o, "unit", unit);
 	json_object_object_add(o, "consumer", consumer_json(&r->consumer));
-	json_object_object_add(o, "consumer_kind", str_or_null(consumer_kind_name(r->consumer.kind)));
-	json_object_object_add(o, "tenant", str_or_null(r->tenant));
+	json_object_object_add(o, "consumer_kind", vf_json_str_or_null(consumer_kind_name(r->consumer.kind)));
+	json_object_object_add(o, "tenant", vf_json_str_or_null(r->tenant));
 	json_object_object_add(o, "reset_pending", json_object_new_boolean(r->reset_pending));
 	json_object_object_add(o, "no_reset_method", json_object_new_boolean(r->no_reset_method));
 	json_object_object_add(o, "since", json_object_new_int64(r->since));
-	json_object_object_add(o, "containment", str_or_null(dev_containment_name(r->containment)));
+	json_object_object_add(o, "containment", vf_json_str_or_null(dev_containment_name(r->containment)));
 	return o;
 }
 
@@ -59,16 +54,16 @@ struct json_object *render_list(const struct inventory *inv, const struct store 
 		snprintf(id, sizeof(id), "%04x:%04x", p->vendor, p->device);
 		json_object_object_add(o, "bdf", json_object_new_string(p->bdf));
 		json_object_object_add(o, "id", p->ids_ok ? json_object_new_string(id) : NULL);
-		json_object_object_add(o, "class_name", str_or_null(p->class_name));
-		json_object_object_add(o, "device_name", str_or_null(p->device_name));
-		json_object_object_add(o, "driver", str_or_null(p->driver));
+		json_object_object_add(o, "class_name", vf_json_str_or_null(p->class_name));
+		json_object_object_add(o, "device_name", vf_json_str_or_null(p->device_name));
+		json_object_object_add(o, "driver", vf_json_str_or_null(p->driver));
 		json_object_object_add(o, "iommu_group",
 				       p->iommu_group >= 0 ? json_object_new_int(p->iommu_group) : NULL);
 		json_object_object_add(o, "state", json_object_new_string(render_state(r)));
-		json_object_object_add(o, "tenant", r ? str_or_null(r->tenant) : NULL);
+		json_object_object_add(o, "tenant", r ? vf_json_str_or_null(r->tenant) : NULL);
 		json_object_object_add(o, "consumer", r ? consumer_json(&r->consumer) : NULL);
 		json_object_object_add(o, "consumer_kind",
-				       r ? str_or_null(consumer_kind_name(r->consumer.kind)) : NULL);
+				       r ? vf_json_str_or_null(consumer_kind_name(r->consumer.kind)) : NULL);
 		json_object_object_add(o, "assignable",
 				       json_object_new_boolean(v->reason == VF_REASON_NONE));
 		json_object_object_add(o, "reason",

@@ -379,11 +379,6 @@ out:
 
 /* ---- formatting ---------------------------------------------------- */
 
-static struct json_object *str_or_null(const char *s)
-{
-	return s && s[0] ? json_object_new_string(s) : NULL;
-}
-
 char *store_format(const struct store *s)
 {
 	struct json_object *root = json_object_new_object();
@@ -399,18 +394,18 @@ char *store_format(const struct store *s)
 		for (size_t u = 0; u < r->n_unit; u++)
 			json_object_array_add(unit, json_object_new_string(r->unit[u]));
 		json_object_object_add(o, "bdf", json_object_new_string(r->bdf));
-		json_object_object_add(o, "original_driver", str_or_null(r->original_driver));
+		json_object_object_add(o, "original_driver", vf_json_str_or_null(r->original_driver));
 		json_object_object_add(o, "state", json_object_new_string(dev_state_name(r->state)));
 		json_object_object_add(o, "unit", unit);
 		char consumer[CONSUMER_NAME_MAX + 64];
 
 		consumer_format(&r->consumer, consumer, sizeof(consumer));
-		json_object_object_add(o, "consumer", str_or_null(consumer));
-		json_object_object_add(o, "tenant", str_or_null(r->tenant));
+		json_object_object_add(o, "consumer", vf_json_str_or_null(consumer));
+		json_object_object_add(o, "tenant", vf_json_str_or_null(r->tenant));
 		json_object_object_add(o, "reset_pending", json_object_new_boolean(r->reset_pending));
 		json_object_object_add(o, "no_reset_method", json_object_new_boolean(r->no_reset_method));
 		json_object_object_add(o, "since", json_object_new_int64(r->since));
-		json_object_object_add(o, "containment", str_or_null(dev_containment_name(r->containment)));
+		json_object_object_add(o, "containment", vf_json_str_or_null(dev_containment_name(r->containment)));
 		json_object_object_add(o, "saved_command", r->saved_command >= 0
 								   ? json_object_new_int(r->saved_command)
 								   : NULL);
@@ -426,7 +421,7 @@ char *store_format(const struct store *s)
 
 			json_object_object_add(d, "bdf", json_object_new_string(s->intent.devs[i].bdf));
 			json_object_object_add(d, "original_driver",
-					       str_or_null(s->intent.devs[i].original_driver));
+					       vf_json_str_or_null(s->intent.devs[i].original_driver));
 			json_object_array_add(idevs, d);
 		}
 		json_object_object_add(in, "op", json_object_new_string(intent_op_name(s->intent.op)));

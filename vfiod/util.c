@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <json-c/json.h>
+
 int vf_path(char *buf, size_t cap, const char *fmt, ...)
 {
 	va_list ap;
@@ -85,4 +87,9 @@ uint64_t vf_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct json_object *vf_json_str_or_null(const char *s)
+{
+	return s && s[0] ? json_object_new_string(s) : NULL;
 }

@@ -62,4 +62,8 @@ void *vf_xcalloc(size_t n, size_t size);
 void *vf_xreallocarray(void *p, size_t n, size_t size);
 char *vf_xstrdup(const char *s);
 
+struct json_object;
+/* A JSON string, or NULL (JSON null) for NULL or "": how vfiod writes an absent text. */
+struct json_object *vf_json_str_or_null(const char *s);
+
 #endif
