@@ -121,13 +121,20 @@ bool devcg_list_has(const char *list, const char *name)
 	return false;
 }
 
-int devcg_parse_mountinfo_line(const char *line, struct devcg_mount *m)
+/*
+ * One mountinfo line into *m (see devcg_parse_mountinfo_line); with `want`,
+ * *has_want says whether a v1 mount binds that controller too.
+ */
+static int parse_cgroup_mount(const char *line, struct devcg_mount *m, const char *want,
+			      bool *has_want)
 {
 	char *copy = vf_xstrdup(line);
 	struct vf_mountinfo mi;
 	int rc = -EINVAL;
 
 	memset(m, 0, sizeof(*m));
+	if (has_want)
+		*has_want = false;
 	if (vf_parse_mountinfo_line(copy, &mi) < 0)
 		goto out;
 	if (strcmp(mi.fstype, "cgroup2") == 0) {
@@ -135,6 +142,8 @@ int devcg_parse_mountinfo_line(const char *line, struct devcg_mount *m)
 	} else if (strcmp(mi.fstype, "cgroup") == 0) {
 		m->hier = DEVCG_HIER_V1;
 		m->v1_cpu = vf_list_has(mi.superopts, strlen(mi.superopts), "cpu", ',');
+		if (want && has_want)
+			*has_want = vf_list_has(mi.superopts, strlen(mi.superopts), want, ',');
 	} else {
 		rc = 0;
 		goto out;
@@ -149,6 +158,11 @@ int devcg_parse_mountinfo_line(const char *line, struct devcg_mount *m)
 out:
 	free(copy);
 	return rc;
+}
+
+int devcg_parse_mountinfo_line(const char *line, struct devcg_mount *m)
+{
+	return parse_cgroup_mount(line, m, NULL, NULL);
 }
 
 int devcg_scan_mountinfo(const char *text, struct devcg_mount *v2, struct devcg_mount *v1cpu)
@@ -257,17 +271,15 @@ static int find_v1_mount(const char *controller, struct devcg_mount *m, struct v
 
 	if (hostfs_read_live("/proc/self/mountinfo", 64u << 20, &text, e) < 0)
 		return -1;
+	/* a malformed line is no cgroup mount here: the search goes on */
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *copy = vf_xstrdup(line);
-		struct vf_mountinfo mi;
-		bool hit = vf_parse_mountinfo_line(copy, &mi) == 0 && strcmp(mi.fstype, "cgroup") == 0 &&
-			   vf_list_has(mi.superopts, strlen(mi.superopts), controller, ',') &&
-			   devcg_parse_mountinfo_line(line, m) == 1;
+		bool has = false;
 
-		free(copy);
-		if (hit)
+		if (parse_cgroup_mount(line, m, controller, &has) == 1 && m->hier == DEVCG_HIER_V1 &&
+		    has)
 			return 1;
 	}
+	memset(m, 0, sizeof(*m));
 	return 0;
 }
 

@@ -182,9 +182,6 @@ int engine_assign_cdi(struct engine *en, const char *bdf, const char *tenant,
  * unit is as it was (pooled). `pin` (proc.h) is the target, pinned: on
  * success the operation owns it.
  */
-struct pid_op;
-struct proc_pin;
-
 int engine_assign_pid_start(struct engine *en, const char *bdf, const char *tenant,
 			    struct proc_pin *pin, struct pid_op **op, struct unit_result *out,
 			    struct vf_err *e);
