@@ -259,24 +259,43 @@ static struct json_object *bdf_args(const char *bdf)
 
 static int cmd_list(const struct opts *o, int argc, char **argv)
 {
-	struct json_object *v;
+	struct json_object *v, *args = NULL, *devs;
+	bool rescan = argc == 2 && strcmp(argv[1], "--rescan") == 0;
 	int rc;
 
-	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "vfioctl: usage: vfioctl list\n");
+	if (argc > 2 || (argc == 2 && !rescan)) {
+		fprintf(stderr, "vfioctl: usage: vfioctl list [--rescan]\n");
 		return 2;
 	}
-	v = call(o, "list", NULL, &rc);
+	if (rescan) {
+		args = json_object_new_object();
+		json_object_object_add(args, "rescan", json_object_new_boolean(true));
+	}
+	v = call(o, "list", args, &rc);
 	if (!v)
 		return rc;
+	/* after a rescan: {"devices": [...], "drift": [...]} */
+	devs = json_object_is_type(v, json_type_object) ? json_object_object_get(v, "devices") : v;
+	if (!json_object_is_type(devs, json_type_array)) {
+		fprintf(stderr, "vfioctl: the daemon's list is not a list of devices\n");
+		json_object_put(v);
+		return 1;
+	}
 	if (o->json) {
 		print_json(v);
 	} else {
+		struct json_object *drift = rescan ? json_object_object_get(v, "drift") : NULL;
+		size_t nd = drift ? json_object_array_length(drift) : 0;
+
+		if (rescan)
+			fprintf(stderr, "rescan: %zu difference%s from the daemon's view%s\n", nd,
+				nd == 1 ? "" : "s", nd ? ":" : "");
+		for (size_t i = 0; i < nd; i++)
+			fprintf(stderr, "  %s\n", json_object_get_string(json_object_array_get_idx(drift, i)));
 		printf("%-12s  %-9s  %-5s  %-14s  %-11s  %-10s  %-18s  %s\n", "BDF", "ID", "GROUP",
 		       "DRIVER", "STATE", "OWNER", "VERDICT", "NAME");
-		for (size_t i = 0; i < json_object_array_length(v); i++) {
-			struct json_object *d = json_object_array_get_idx(v, i);
+		for (size_t i = 0; i < json_object_array_length(devs); i++) {
+			struct json_object *d = json_object_array_get_idx(devs, i);
 			const char *reason = str(d, "reason");
 			const char *name = str(d, "device_name");
 			const char *owner = str(d, "tenant");
@@ -544,7 +563,7 @@ static int cmd_version(const struct opts *o, int argc, char **argv)
 }
 
 static const struct verb verbs[] = {
-	{ "list", cmd_list, "", "every PCI device: group, driver, state, verdict" },
+	{ "list", cmd_list, "[--rescan]", "every PCI device: group, driver, state, verdict" },
 	{ "show", cmd_show, "BDF", "one device in full: facts, verdict, ownership" },
 	{ "bind", cmd_bind, "BDF", "move a device (and its companions) to vfio-pci" },
 	{ "return", cmd_return, "BDF", "give a pooled device back to its host driver" },

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "engine.h"
+#include "view.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -268,7 +269,8 @@ int engine_bind(struct engine *en, const char *bdf_in, struct unit_result *out,
 		struct vf_err *e)
 {
 	char bdf[VF_BDF_LEN];
-	struct inventory inv;
+	struct inventory own_inv;
+	const struct inventory *inv = &own_inv;
 	const struct verdict *v;
 	const struct dev_rec *rec;
 	struct intent *in = &en->store->intent;
@@ -287,14 +289,17 @@ int engine_bind(struct engine *en, const char *bdf_in, struct unit_result *out,
 	}
 	if (in->op != INTENT_NONE)
 		return vf_err_refuse(e, "busy", "another transition is open");
-	if (inventory_gather(&inv, en->h, en->policy, en->names, e) < 0)
+	/* the facts a bind is judged on are read now: the group and the host-critical tables */
+	if (en->view)
+		inv = view_fresh(en->view, bdf);
+	else if (inventory_gather(&own_inv, en->h, en->policy, en->names, e) < 0)
 		return vf_err_wrap(e, "bind %s", bdf);
-	idx = inventory_find(&inv, bdf);
+	idx = inventory_find(inv, bdf);
 	if (idx < 0) {
 		vf_err_refuse(e, "not-found", "no PCI device %s on this host", bdf);
 		goto out;
 	}
-	v = &inv.verdicts[idx];
+	v = &inv->verdicts[idx];
 	if (v->reason != VF_REASON_NONE) {
 		vf_err_refuse(e, verdict_reason_code(v->reason), "%s: %s", bdf, v->message);
 		goto out;
@@ -306,7 +311,7 @@ int engine_bind(struct engine *en, const char *bdf_in, struct unit_result *out,
 	}
 	/* the unit, in address order: the device and its companions */
 	for (size_t k = 0; k < v->n_members; k++) {
-		const struct pci_dev_info *m = &inv.pci.devs[v->members[k]];
+		const struct pci_dev_info *m = &inv->pci.devs[v->members[k]];
 		bool in_unit = (int)v->members[k] == idx;
 
 		for (size_t c = 0; c < v->n_companions; c++)
@@ -323,7 +328,7 @@ int engine_bind(struct engine *en, const char *bdf_in, struct unit_result *out,
 			 "%s", m->driver);
 		in->n++;
 	}
-	group = inv.pci.devs[idx].iommu_group;
+	group = inv->pci.devs[idx].iommu_group;
 	if (ensure_vfio(en, e) < 0) {
 		memset(in, 0, sizeof(*in));
 		goto out;
@@ -340,7 +345,8 @@ int engine_bind(struct engine *en, const char *bdf_in, struct unit_result *out,
 	if (rc == 0)
 		persist_warn(en);
 out:
-	inventory_free(&inv);
+	if (inv == &own_inv)
+		inventory_free(&own_inv);
 	return rc;
 }
 

@@ -21,6 +21,7 @@
 #include "events.h"
 #include "handoff.h"
 #include "inject.h"
+#include "hostwatch.h"
 #include "hotplug.h"
 #include "inventory.h"
 #include "irqbal.h"
@@ -29,6 +30,7 @@
 #include "proc.h"
 #include "proto.h"
 #include "render.h"
+#include "view.h"
 #include "virt.h"
 
 #ifndef VFIOD_VERSION
@@ -36,6 +38,11 @@
 #endif
 
 #define DAEMON_MAX_PENDING 16
+/* the poll set: signals, hotplug, the monitor, libvirt, the host watch; then clients, then pending */
+#define NFIXED 5
+/* the view's consistency sweep: a round in about this many seconds, at least this many devices a second */
+#define VIEW_ROUND_S 60
+#define VIEW_SWEEP_MIN 8
 
 struct daemon {
 	const struct daemon_opts *o;
@@ -49,6 +56,9 @@ struct daemon {
 	struct control control;
 	struct events events;
 	struct hotplug hotplug;
+	struct view view;          /* the inventory, kept current (view.h) */
+	struct hostwatch watch;    /* mounts, swaps, routes: the host-critical facts' sources */
+	time_t last_sweep;
 	struct monitor monitor;
 	struct devcg_set cgs;      /* each owned device's CPU cgroups (real root only) */
 	struct consumers consumers; /* consumers that change outside requests */
@@ -109,7 +119,16 @@ static struct json_object *op_status(struct daemon *d, const struct inventory *i
 		.libvirt_on = d->virt_on,
 		.libvirt_uri = d->virt.uri,
 		.libvirt_connected = d->virt_on && virt_connected(&d->virt),
+		.view = &d->view.stats,
+		.view_gen = d->view.gen,
 	};
+	char watching[96];
+
+	snprintf(watching, sizeof(watching), "%s%s%s%sa sweep every %d s",
+		 hotplug_fd(&d->hotplug) >= 0 ? "uevents, " : "",
+		 d->watch.mounts_fd >= 0 ? "mounts, " : "", d->watch.swaps_fd >= 0 ? "swaps, " : "",
+		 d->watch.nl_fd >= 0 ? "routes and links, " : "", VIEW_ROUND_S);
+	s.view_watching = watching;
 
 	if (d->cgroups) {
 		devcg_set_lock(&d->cgs);
@@ -319,14 +338,12 @@ static void sync_monitor(struct daemon *d)
 	char (*bdfs)[VF_BDF_LEN] = vf_xcalloc(d->store.n, sizeof(*bdfs));
 	const struct policy_class **cls = vf_xcalloc(d->store.n, sizeof(*cls));
 	bool *held = vf_xcalloc(d->store.n, sizeof(*held));
-	struct inventory inv;
-	struct vf_err e = { 0 };
-	bool have_inv = inventory_gather(&inv, &d->h, &d->policy, d->names, &e) == 0;
+	const struct inventory *inv = view_get(&d->view);
 
 	for (size_t i = 0; i < d->store.n; i++) {
 		const struct dev_rec *r = &d->store.devs[i];
-		int k = have_inv ? inventory_find(&inv, r->bdf) : -1;
-		const struct pci_dev_info *p = k >= 0 ? &inv.pci.devs[k] : NULL;
+		int k = inventory_find(inv, r->bdf);
+		const struct pci_dev_info *p = k >= 0 ? &inv->pci.devs[k] : NULL;
 
 		snprintf(bdfs[i], VF_BDF_LEN, "%s", r->bdf);
 		cls[i] = p && p->ids_ok ? policy_class_for(&d->policy, p->vendor, p->device, p->class)
@@ -335,8 +352,6 @@ static void sync_monitor(struct daemon *d)
 	}
 	monitor_set(&d->monitor, (const char(*)[VF_BDF_LEN])bdfs, cls, held, d->store.n);
 	sync_cgroups(d, (const char(*)[VF_BDF_LEN])bdfs, cls, d->store.n);
-	if (have_inv)
-		inventory_free(&inv);
 	free(d->cls_bdf);
 	free(d->cls);
 	d->cls_bdf = bdfs;
@@ -708,7 +723,7 @@ static int describe_target(struct daemon *d, const struct request *req,
 {
 	_Static_assert(AUTHZ_UNIT_MAX >= STATE_UNIT_MAX, "a stored unit fits authz's");
 	const struct dev_rec *r = store_find(&d->store, req->bdf);
-	struct inventory inv;
+	const struct inventory *inv = view_get(&d->view);
 	int i;
 
 	t->bdf = req->bdf;
@@ -716,20 +731,17 @@ static int describe_target(struct daemon *d, const struct request *req,
 	t->container = req->cdi || req->pid; /* both share the host kernel */
 	t->holder = r ? r->tenant : "";
 	t->held = store_tenant_holds(&d->store, req->tenant);
-	if (inventory_gather(&inv, &d->h, &d->policy, d->names, e) < 0)
-		return -1;
-	i = inventory_find(&inv, req->bdf);
+	i = inventory_find(inv, req->bdf);
 	if (r) {
 		for (size_t k = 0; k < r->n_unit && k < STATE_UNIT_MAX; k++)
-			describe_member(&inv, r->unit[k], &t->unit[t->n_unit++]);
-	} else if (i >= 0 && inv.verdicts[i].n_companions < AUTHZ_UNIT_MAX) {
+			describe_member(inv, r->unit[k], &t->unit[t->n_unit++]);
+	} else if (i >= 0 && inv->verdicts[i].n_companions < AUTHZ_UNIT_MAX) {
 		/* more companions than a unit holds: n_unit stays 0, and bind refuses it */
-		describe_member(&inv, req->bdf, &t->unit[t->n_unit++]);
-		for (size_t c = 0; c < inv.verdicts[i].n_companions; c++)
-			describe_member(&inv, inv.pci.devs[inv.verdicts[i].companions[c]].bdf,
+		describe_member(inv, req->bdf, &t->unit[t->n_unit++]);
+		for (size_t c = 0; c < inv->verdicts[i].n_companions; c++)
+			describe_member(inv, inv->pci.devs[inv->verdicts[i].companions[c]].bdf,
 					&t->unit[t->n_unit++]);
 	}
-	inventory_free(&inv);
 	if (i < 0 && !r)
 		return vf_err_refuse(e, "not-found", "no PCI device %s on this host", req->bdf);
 	return 0;
@@ -801,6 +813,91 @@ static struct json_object *do_assign(struct daemon *d, const struct request *req
 	return render_unit(&u, "assigned");
 }
 
+/* Drift the view had with no event: logged, and an event each. */
+static void report_drift(struct daemon *d, const struct vf_strv *drift, const char *how)
+{
+	for (size_t i = 0; i < drift->n; i++) {
+		const char *line = drift->v[i];
+		char bdf[VF_BDF_LEN] = "";
+
+		if (strlen(line) > 14 && line[12] == ':')
+			snprintf(bdf, sizeof(bdf), "%.12s", line);
+		vf_log(LOG_WARNING, "view: %s found a change no event told of: %s", how, line);
+		if (vf_is_canonical_bdf(bdf))
+			events_emit(&d->events, "drift", bdf, "%s found: %s", how, line + 14);
+		else
+			events_emit(&d->events, "drift", NULL, "%s found: %s", how, line);
+	}
+}
+
+/*
+ * list --rescan: everything read again at once, what the view had wrong
+ * reported. It costs the loop a whole gather (on a big host, hundreds of
+ * milliseconds), so only an operator (root or the admin group) may ask.
+ */
+static struct json_object *op_rescan(struct daemon *d, const struct peer *peer,
+				     struct vf_err *e)
+{
+	struct vf_strv drift = { 0 };
+	struct json_object *res, *a;
+	int n;
+
+	if (!peer_privileged(d, peer))
+		return vf_err_refuse(e, "not-permitted",
+				     "a rescan reads the whole host again; only root or the admin group may ask for one"),
+		       NULL;
+	n = view_rescan(&d->view, &drift, e);
+	if (n < 0)
+		return NULL;
+	report_drift(d, &drift, "a rescan");
+	res = json_object_new_object();
+	json_object_object_add(res, "devices", render_list(view_get(&d->view), &d->store));
+	a = json_object_new_array();
+	for (size_t i = 0; i < drift.n; i++)
+		json_object_array_add(a, json_object_new_string(drift.v[i]));
+	json_object_object_add(res, "drift", a);
+	vf_strv_free(&drift);
+	return res;
+}
+
+/* After a move (done, refused or rolled back): the unit's IOMMU group and every owned device read again. */
+static void mark_moved(struct daemon *d, const char *bdf)
+{
+	const struct inventory *inv = view_get(&d->view);
+	int i = inventory_find(inv, bdf);
+	struct vf_strv group = { 0 };
+
+	if (i >= 0)
+		for (size_t k = 0; k < inv->verdicts[i].n_members; k++)
+			vf_strv_add(&group, inv->pci.devs[inv->verdicts[i].members[k]].bdf);
+	view_mark(&d->view, bdf);
+	for (size_t k = 0; k < group.n; k++)
+		view_mark(&d->view, group.v[k]);
+	for (size_t k = 0; k < d->store.n; k++)
+		view_mark(&d->view, d->store.devs[k].bdf);
+	vf_strv_free(&group);
+}
+
+/*
+ * Once a second: the consistency sweep reads a slice of the devices again,
+ * sized so that a round takes about VIEW_ROUND_S seconds whatever the
+ * host's size, and reports what it had to correct.
+ */
+static void view_tick(struct daemon *d)
+{
+	struct vf_strv drift = { 0 };
+	size_t n = (d->view.inv.pci.n + VIEW_ROUND_S - 1) / VIEW_ROUND_S;
+
+	if (time(NULL) == d->last_sweep)
+		return;
+	d->last_sweep = time(NULL);
+	if (view_sweep(&d->view, n > VIEW_SWEEP_MIN ? n : VIEW_SWEEP_MIN, &drift) > 0) {
+		report_drift(d, &drift, "the consistency sweep");
+		sync_monitor(d); /* a class may follow from ids that changed */
+	}
+	vf_strv_free(&drift);
+}
+
 static struct json_object *perform(struct daemon *d, const struct request *req,
 				   const struct peer *peer, struct vf_err *e)
 {
@@ -808,7 +905,7 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 	struct authz_target t = { 0 };
 	struct authz_peer ap;
 	struct unit_result u;
-	struct inventory inv;
+	const struct inventory *inv;
 	char vmname[VIRT_NAME_LEN] = "";
 
 	to_authz_peer(peer, &ap);
@@ -882,15 +979,17 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 	default:
 		break;
 	}
-	if (inventory_gather(&inv, &d->h, &d->policy, d->names, e) < 0)
-		return NULL;
+	if (req->op == OP_LIST && req->rescan)
+		return op_rescan(d, peer, e);
+	if (req->op == OP_SHOW)
+		view_refresh_interrupts(&d->view, req->bdf);
+	inv = view_get(&d->view);
 	if (req->op == OP_LIST)
-		res = render_list(&inv, &d->store);
+		res = render_list(inv, &d->store);
 	else if (req->op == OP_SHOW)
-		res = op_show(d, &inv, req->bdf, e);
+		res = op_show(d, inv, req->bdf, e);
 	else
-		res = op_status(d, &inv);
-	inventory_free(&inv);
+		res = op_status(d, inv);
 	return res;
 }
 
@@ -928,6 +1027,8 @@ static char *handle(void *ctx, struct control_req *creq, const char *line, size_
 		proto_request_free(&req);
 		return NULL;
 	}
+	if (proto_op_mutates(req.op))
+		mark_moved(d, req.bdf);
 	if (res && proto_op_mutates(req.op)) {
 		if (req.op == OP_UNQUARANTINE)
 			for (size_t i = 0; i < d->store.n; i++)
@@ -981,6 +1082,8 @@ static void on_hotplug(struct daemon *d)
 	const struct dev_rec *r;
 
 	while (hotplug_next(&d->hotplug, action, bdf) > 0) {
+		/* add, remove, bind, unbind, change: the view reads the device again */
+		view_mark(&d->view, bdf);
 		r = store_find(&d->store, bdf);
 		if (strcmp(action, "remove") == 0 && r) {
 			events_emit(&d->events, "vanished", bdf,
@@ -1076,6 +1179,18 @@ static int setup(struct daemon *d, struct vf_err *e)
 	};
 	d->consumers = (struct consumers){ &d->engine, &d->events };
 	reconcile(d);
+	/* the one full read: from here on the view is kept current */
+	if (view_init(&d->view, &d->h, &d->policy, d->names, e) < 0)
+		return -1;
+	d->engine.view = &d->view;
+	if (hostfs_is_live(&d->h)) {
+		struct vf_err we = { 0 };
+
+		if (hostwatch_open(&d->watch, &d->h, &we) < 0 || we.msg[0])
+			vf_log(LOG_WARNING,
+			       "host-critical facts: %s; the consistency sweep catches the rest within %d s",
+			       we.msg, VIEW_ROUND_S);
+	}
 	/* libvirt: on the real host only (a --sysroot tree has no domains) */
 	if (hostfs_is_live(&d->h)) {
 		if (virt_init(&d->virt, d->policy.daemon.libvirt_uri, e) < 0)
@@ -1157,6 +1272,7 @@ static void reload_policy(struct daemon *d)
 	d->policy = fresh;
 	d->groups = groups;
 	monitor_set_policy(&d->monitor, &d->policy);
+	view_set_policy(&d->view, &d->policy);
 	sync_monitor(d);
 	if (d->cgroups) {
 		struct levers now;
@@ -1173,8 +1289,9 @@ static void reload_policy(struct daemon *d)
 
 int daemon_run(const struct daemon_opts *o)
 {
-	struct daemon d = { .o = o, .h = { .rootfd = -1 }, .lock_fd = -1, .control = { .lfd = -1 } };
-	struct pollfd pfd[CONTROL_MAX_CLIENTS + 5 + DAEMON_MAX_PENDING];
+	struct daemon d = { .o = o, .h = { .rootfd = -1 }, .lock_fd = -1, .control = { .lfd = -1 },
+			    .watch = { .epfd = -1, .mounts_fd = -1, .swaps_fd = -1, .nl_fd = -1 } };
+	struct pollfd pfd[CONTROL_MAX_CLIENTS + NFIXED + 1 + DAEMON_MAX_PENDING];
 	struct vf_err e = { 0 };
 	sigset_t mask;
 	int sfd, rc = 0;
@@ -1197,15 +1314,15 @@ int daemon_run(const struct daemon_opts *o)
 		       o->socket, d.store.n);
 	}
 	while (running) {
-		size_t n = control_pollfds(&d.control, pfd + 4,
-					   VF_ARRAY_SIZE(pfd) - 4 - DAEMON_MAX_PENDING);
+		size_t n = control_pollfds(&d.control, pfd + NFIXED,
+					   VF_ARRAY_SIZE(pfd) - NFIXED - DAEMON_MAX_PENDING);
 		size_t np = d.n_pend;
 		int timeout = 1000;
 
 		for (size_t i = 0; i < np; i++) {
 			int64_t left = pid_op_deadline(d.pend[i].op) - (int64_t)vf_now_ms();
 
-			pfd[4 + n + i] = (struct pollfd){ .fd = pid_op_fd(d.pend[i].op),
+			pfd[NFIXED + n + i] = (struct pollfd){ .fd = pid_op_fd(d.pend[i].op),
 							  .events = POLLIN };
 			if (left < timeout)
 				timeout = left > 0 ? (int)left : 0;
@@ -1216,7 +1333,8 @@ int daemon_run(const struct daemon_opts *o)
 		pfd[2] = (struct pollfd){ .fd = d.monitor.running ? d.monitor.box.fd : -1,
 					  .events = POLLIN };
 		pfd[3] = (struct pollfd){ .fd = d.virt_on ? d.virt.box.fd : -1, .events = POLLIN };
-		if (poll(pfd, n + 4 + np, timeout) < 0 && errno != EINTR) {
+		pfd[4] = (struct pollfd){ .fd = hostwatch_fd(&d.watch), .events = POLLIN };
+		if (poll(pfd, n + NFIXED + np, timeout) < 0 && errno != EINTR) {
 			vf_log(LOG_ERR, "poll: %s", strerror(errno));
 			rc = 1;
 			break;
@@ -1235,6 +1353,8 @@ int daemon_run(const struct daemon_opts *o)
 		}
 		if (pfd[1].revents & POLLIN)
 			on_hotplug(&d);
+		if ((pfd[4].revents & POLLIN) && hostwatch_changed(&d.watch))
+			view_mark_host(&d.view);
 		if (pfd[2].revents & POLLIN)
 			on_monitor(&d);
 		if (d.virt_on) {
@@ -1242,11 +1362,12 @@ int daemon_run(const struct daemon_opts *o)
 				reconcile_vms(&d);
 			on_virt_events(&d);
 		}
-		control_dispatch(&d.control, pfd + 4, n);
-		pending_poll(&d, pfd + 4 + n, np);
+		control_dispatch(&d.control, pfd + NFIXED, n);
+		pending_poll(&d, pfd + NFIXED + n, np);
 		control_sweep(&d.control);
 		attach_threads(&d);
 		irqbal_note(&d, false);
+		view_tick(&d);
 	}
 	/* injections in flight end here: their children killed, nothing recorded */
 	while (d.n_pend) {
@@ -1268,6 +1389,8 @@ int daemon_run(const struct daemon_opts *o)
 		irqbal_fini(&d.irqbal);
 	control_close(&d.control);
 	hotplug_close(&d.hotplug);
+	hostwatch_close(&d.watch);
+	view_fini(&d.view);
 	events_free(&d.events);
 	store_close(&d.store);
 	names_close(d.names);

@@ -37,6 +37,8 @@
 
 #define VFIO_DRIVER "vfio-pci"
 
+struct view;
+
 /*
  * How the engine reaches a VM manager (libvirt in the daemon, a fake in the
  * unit tests): hand a unit's devices to domain `domain` and take them back.
@@ -59,6 +61,7 @@ struct engine {
 	int fault_step;           /* testing: SIGKILL self at this step; 0: never */
 	int step;                 /* steps taken in the current transition */
 	struct vf_strv report;    /* what reconcile found and did, one line each */
+	struct view *view;        /* the daemon's view (view.h); NULL: a move gathers its own facts */
 	const struct engine_vm_ops *vm; /* NULL: no VM handoff */
 	void *vm_ctx;
 };

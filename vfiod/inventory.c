@@ -98,6 +98,26 @@ static void probe_vfio(const struct hostfs *h, struct host_facts *f)
 	}
 }
 
+void inventory_host_facts(struct inventory *inv, const struct hostfs *h)
+{
+	hostcrit_free(&inv->critical);
+	hostcrit_collect(h, &inv->critical);
+	inv->facts.iommu = has_iommu_groups(h);
+	probe_vfio(h, &inv->facts);
+	inv->facts.critical = &inv->critical;
+}
+
+void inventory_judge(struct inventory *inv, const struct policy *pol)
+{
+	if (inv->verdicts)
+		verdict_free(inv->verdicts, inv->n_verdicts);
+	free(inv->verdicts);
+	inv->facts.policy = pol;
+	inv->verdicts = vf_xcalloc(inv->pci.n ? inv->pci.n : 1, sizeof(*inv->verdicts));
+	inv->n_verdicts = inv->pci.n;
+	verdict_compute(&inv->pci, &inv->facts, inv->verdicts);
+}
+
 int inventory_gather(struct inventory *inv, const struct hostfs *h,
 		     const struct policy *pol, struct pci_names *names,
 		     struct vf_err *e)
@@ -107,27 +127,22 @@ int inventory_gather(struct inventory *inv, const struct hostfs *h,
 		return -1;
 	if (names)
 		names_fill(names, &inv->pci);
-	hostcrit_collect(h, &inv->critical);
-	inv->facts.iommu = has_iommu_groups(h);
-	probe_vfio(h, &inv->facts);
-	inv->facts.critical = &inv->critical;
-	inv->facts.policy = pol;
-	inv->verdicts = vf_xcalloc(inv->pci.n, sizeof(*inv->verdicts));
-	verdict_compute(&inv->pci, &inv->facts, inv->verdicts);
+	inventory_host_facts(inv, h);
+	inventory_judge(inv, pol);
 	return 0;
 }
 
 int inventory_find(const struct inventory *inv, const char *bdf)
 {
-	for (size_t i = 0; i < inv->pci.n; i++)
-		if (strcmp(inv->pci.devs[i].bdf, bdf) == 0)
-			return (int)i;
-	return -1;
+	const struct pci_dev_info *d = pci_find(&inv->pci, bdf);
+
+	return d ? (int)(d - inv->pci.devs) : -1;
 }
 
 void inventory_free(struct inventory *inv)
 {
-	verdict_free(inv->verdicts, inv->pci.n);
+	if (inv->verdicts)
+		verdict_free(inv->verdicts, inv->n_verdicts);
 	free(inv->verdicts);
 	hostcrit_free(&inv->critical);
 	pci_inventory_free(&inv->pci);

@@ -19,6 +19,7 @@ struct inventory {
 	struct host_critical_set critical;
 	struct host_facts facts;
 	struct verdict *verdicts; /* one per pci.devs[i] */
+	size_t n_verdicts;        /* pci.n when they were computed */
 };
 
 /* Reads everything; fails only when the PCI device list itself is unreadable. */
@@ -27,10 +28,15 @@ int inventory_gather(struct inventory *inv, const struct hostfs *h,
 		     struct vf_err *e);
 void inventory_free(struct inventory *inv);
 
+/* Reads the host-wide facts again: host-critical devices, IOMMU, vfio-pci. */
+void inventory_host_facts(struct inventory *inv, const struct hostfs *h);
+/* Computes every device's verdict again from the facts held (no I/O). */
+void inventory_judge(struct inventory *inv, const struct policy *pol);
+
 struct json_object *inventory_to_json(const struct inventory *inv);
 /* One device's object, as in the "devices" array. */
 struct json_object *inventory_device_json(const struct inventory *inv, size_t i);
-/* Index of `bdf` in inv->pci.devs, or -1. */
+/* Index of `bdf` in inv->pci.devs (sorted: a binary search), or -1. */
 int inventory_find(const struct inventory *inv, const char *bdf);
 
 /*

@@ -52,18 +52,20 @@ static void lookup(struct pci_names *n, char *out, size_t cap, int flags,
 	snprintf(out, cap, "%s", r ? r : "");
 }
 
+void names_fill_dev(struct pci_names *n, struct pci_dev_info *d)
+{
+	if (!d->ids_ok)
+		return;
+	lookup(n, d->vendor_name, sizeof(d->vendor_name),
+	       PCI_LOOKUP_VENDOR, (unsigned)d->vendor, 0u);
+	lookup(n, d->device_name, sizeof(d->device_name),
+	       PCI_LOOKUP_DEVICE, (unsigned)d->vendor, (unsigned)d->device);
+	lookup(n, d->class_name, sizeof(d->class_name), PCI_LOOKUP_CLASS,
+	       (unsigned)(d->class >> 8), 0u);
+}
+
 void names_fill(struct pci_names *n, struct pci_inventory *inv)
 {
-	for (size_t i = 0; i < inv->n; i++) {
-		struct pci_dev_info *d = &inv->devs[i];
-
-		if (!d->ids_ok)
-			continue;
-		lookup(n, d->vendor_name, sizeof(d->vendor_name),
-		       PCI_LOOKUP_VENDOR, (unsigned)d->vendor, 0u);
-		lookup(n, d->device_name, sizeof(d->device_name),
-		       PCI_LOOKUP_DEVICE, (unsigned)d->vendor, (unsigned)d->device);
-		lookup(n, d->class_name, sizeof(d->class_name), PCI_LOOKUP_CLASS,
-		       (unsigned)(d->class >> 8), 0u);
-	}
+	for (size_t i = 0; i < inv->n; i++)
+		names_fill_dev(n, &inv->devs[i]);
 }

@@ -18,5 +18,7 @@ void names_close(struct pci_names *n);
 
 /* Fills vendor_name, device_name and class_name of each device with ids. */
 void names_fill(struct pci_names *n, struct pci_inventory *inv);
+/* The same for one device. */
+void names_fill_dev(struct pci_names *n, struct pci_dev_info *d);
 
 #endif

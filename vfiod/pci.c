@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define PCI_DEVICES_DIR "sys/bus/pci/devices"
 #define PCI_CFG_HEADER_TYPE 0x0e
@@ -347,8 +348,9 @@ static void parent_of(const char *syspath, const char *bdf, char out[VF_BDF_LEN]
 	}
 }
 
-static void scan_device(const struct hostfs *h, const char *bdf,
-			struct pci_dev_info *d)
+/* Fills `d` (zeroed) from sysfs; returns -ENOENT when the device has no directory. */
+static int scan_device(const struct hostfs *h, const char *bdf,
+		       struct pci_dev_info *d)
 {
 	char path[512];
 	struct vf_err e = { 0 };
@@ -362,9 +364,11 @@ static void scan_device(const struct hostfs *h, const char *bdf,
 	vf_path(path, sizeof(path), PCI_DEVICES_DIR "/%s", bdf);
 	fd = hostfs_open(h, path, O_RDONLY | O_DIRECTORY, &e);
 	if (fd < 0) {
+		int err = e.errnum;
+
 		vf_err_set(&e, e.errnum, "device directory %s unreadable", path);
 		dev_error(d, &e);
-		return;
+		return err == ENOENT ? -ENOENT : 0;
 	}
 	if (hostfs_canonical(h, path, d->syspath, sizeof(d->syspath), &e) < 0)
 		dev_error(d, &e);
@@ -378,6 +382,54 @@ static void scan_device(const struct hostfs *h, const char *bdf,
 	read_sriov(fd, d);
 	read_reset(fd, d);
 	read_irqs(fd, d);
+	return 0;
+}
+
+int pci_read_device(const struct hostfs *h, const char *bdf, struct pci_dev_info *d)
+{
+	memset(d, 0, sizeof(*d));
+	if (!vf_is_canonical_bdf(bdf))
+		return -EINVAL;
+	if (scan_device(h, bdf, d) == -ENOENT) {
+		struct vf_err e = { 0 };
+		_cleanup_close_ int dir = hostfs_open(h, PCI_DEVICES_DIR, O_RDONLY | O_DIRECTORY, &e);
+		struct stat st;
+
+		/* a dangling entry is an unreadable device, as in a scan; no entry: gone */
+		if (dir < 0 || fstatat(dir, bdf, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			pci_dev_info_free(d);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+int pci_read_interrupts(const struct hostfs *h, struct pci_dev_info *d)
+{
+	char path[512];
+	struct vf_err e = { 0 };
+	_cleanup_close_ int fd = -1;
+
+	vf_path(path, sizeof(path), PCI_DEVICES_DIR "/%s", d->bdf);
+	fd = hostfs_open(h, path, O_RDONLY | O_DIRECTORY, &e);
+	if (fd < 0)
+		return -e.errnum;
+	free(d->vectors);
+	d->vectors = NULL;
+	d->n_vectors = 0;
+	d->irq = 0;
+	read_irqs(fd, d);
+	return 0;
+}
+
+void pci_dev_info_free(struct pci_dev_info *d)
+{
+	vf_strv_free(&d->vfs);
+	vf_strv_free(&d->reset_methods);
+	vf_strv_free(&d->errors);
+	free(d->vectors);
+	d->vectors = NULL;
+	d->n_vectors = 0;
 }
 
 static int cmp_dev(const void *a, const void *b)
@@ -408,6 +460,7 @@ int pci_scan(const struct hostfs *h, struct pci_inventory *inv, struct vf_err *e
 		}
 		inv->devs = vf_xreallocarray(inv->devs, inv->n + 1, sizeof(*inv->devs));
 		memset(&inv->devs[inv->n], 0, sizeof(*inv->devs));
+		/* listed but its directory missing (a dangling link): unreadable */
 		scan_device(h, de->d_name, &inv->devs[inv->n]);
 		inv->n++;
 	}
@@ -418,14 +471,8 @@ int pci_scan(const struct hostfs *h, struct pci_inventory *inv, struct vf_err *e
 
 void pci_inventory_free(struct pci_inventory *inv)
 {
-	for (size_t i = 0; i < inv->n; i++) {
-		struct pci_dev_info *d = &inv->devs[i];
-
-		vf_strv_free(&d->vfs);
-		vf_strv_free(&d->reset_methods);
-		vf_strv_free(&d->errors);
-		free(d->vectors);
-	}
+	for (size_t i = 0; i < inv->n; i++)
+		pci_dev_info_free(&inv->devs[i]);
 	free(inv->devs);
 	vf_strv_free(&inv->errors);
 	memset(inv, 0, sizeof(*inv));

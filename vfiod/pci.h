@@ -87,6 +87,17 @@ int pci_scan(const struct hostfs *h, struct pci_inventory *inv,
 	     struct vf_err *e);
 void pci_inventory_free(struct pci_inventory *inv);
 
+/*
+ * Reads one device, as pci_scan does, into `d` (overwritten). Returns
+ * -ENOENT when the device is not (or no longer) there, -EINVAL for a
+ * malformed address; per-device problems land in d->errors as in a scan.
+ * Free with pci_dev_info_free().
+ */
+int pci_read_device(const struct hostfs *h, const char *bdf, struct pci_dev_info *d);
+/* Reads d's INTx line and MSI vectors again (they change without a uevent). */
+int pci_read_interrupts(const struct hostfs *h, struct pci_dev_info *d);
+void pci_dev_info_free(struct pci_dev_info *d);
+
 /* Everything the safety rules need was read: ids, class, header type,
  * and the driver and IOMMU group links (when present) make sense. */
 bool pci_facts_complete(const struct pci_dev_info *d);

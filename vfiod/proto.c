@@ -11,7 +11,7 @@
 
 enum arg {
 	ARG_BDF = 1, ARG_FOLLOW = 2, ARG_TENANT = 4, ARG_CDI = 8, ARG_VM = 16, ARG_PID = 32,
-	ARG_LIVE = 64, ARG_CONFIG = 128, ARG_GUEST = 256,
+	ARG_LIVE = 64, ARG_CONFIG = 128, ARG_GUEST = 256, ARG_RESCAN = 512,
 };
 
 static const struct {
@@ -20,7 +20,7 @@ static const struct {
 	unsigned args;      /* the args it takes (enum arg bits) */
 	unsigned required;  /* the args it must have */
 } ops[OP_COUNT_] = {
-	[OP_LIST] = { "list", false, 0, 0 },
+	[OP_LIST] = { "list", false, ARG_RESCAN, 0 },
 	[OP_SHOW] = { "show", false, ARG_BDF, ARG_BDF },
 	[OP_BIND] = { "bind", true, ARG_BDF, ARG_BDF },
 	[OP_RETURN] = { "return", true, ARG_BDF, ARG_BDF },
@@ -46,6 +46,7 @@ static const struct {
 	{ "live", ARG_LIVE, json_type_boolean },
 	{ "config", ARG_CONFIG, json_type_boolean },
 	{ "guest_address", ARG_GUEST, json_type_string },
+	{ "rescan", ARG_RESCAN, json_type_boolean },
 };
 
 const char *proto_op_name(enum proto_op op)
@@ -281,6 +282,8 @@ static int parse_args(struct json_object *args, struct request *req, struct vf_e
 				vf_bdf_format(&b, req->bdf);
 			} else if (arg_keys[k].bit == ARG_FOLLOW) {
 				req->follow = json_object_get_boolean(val);
+			} else if (arg_keys[k].bit == ARG_RESCAN) {
+				req->rescan = json_object_get_boolean(val);
 			} else if (arg_keys[k].bit == ARG_TENANT) {
 				const char *t = json_object_get_string(val);
 

@@ -40,6 +40,7 @@ struct request {
 	struct json_object *id;     /* string, integer or null; owned */
 	char bdf[VF_BDF_LEN];       /* canonical, for ops that take one */
 	bool follow;                /* events: keep the connection subscribed */
+	bool rescan;                /* list: read the whole host again first */
 	char tenant[64];            /* assign: the tenant it is for ("" none) */
 	bool cdi;                   /* assign: a container handoff through CDI */
 	int pid;                    /* assign: live injection into this process, 0: none */

@@ -152,6 +152,22 @@ struct json_object *render_status(const struct inventory *inv, const struct stor
 	json_object_object_add(o, "monitor", mo);
 	if (s->levers)
 		json_object_object_add(o, "containment_levers", levers_json(s->levers));
+	if (s->view) {
+		struct json_object *vo = json_object_new_object();
+
+#define N(k, v) json_object_object_add(vo, k, json_object_new_int64((int64_t)(v)))
+		N("generation", s->view_gen);
+		N("device_reads", s->view->device_reads);
+		N("host_reads", s->view->host_reads);
+		N("rejudged", s->view->rejudged);
+		N("swept", s->view->swept);
+		N("rounds", s->view->rounds);
+		N("drift", s->view->drift);
+		N("rescans", s->view->rescans);
+#undef N
+		json_object_object_add(vo, "watching", json_object_new_string(s->view_watching));
+		json_object_object_add(o, "view", vo);
+	}
 	if (s->libvirt_on) {
 		struct json_object *lv = json_object_new_object();
 

@@ -17,6 +17,7 @@
 #include "levers.h"
 #include "state.h"
 #include "storm.h"
+#include "view.h"
 
 /* "host" for a device vfiod does not own, else its record's state. */
 const char *render_state(const struct dev_rec *r);
@@ -51,6 +52,9 @@ struct render_status {
 	unsigned interval_ms;
 	uint64_t samples, late, max_late_us;
 	const struct levers *levers; /* NULL: no cgroups, no "containment_levers" */
+	const struct view_stats *view; /* NULL: no "view" */
+	uint64_t view_gen;
+	const char *view_watching;   /* what tells the view of host changes */
 	bool libvirt_on;             /* false: no "libvirt" */
 	const char *libvirt_uri;
 	bool libvirt_connected;

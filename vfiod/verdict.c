@@ -110,26 +110,76 @@ static enum vf_reason set(struct verdict *v, enum vf_reason r, const char *fmt, 
 	return r;
 }
 
-static void find_members(const struct pci_inventory *inv, const struct policy *pol,
-			 size_t self, struct verdict *v)
+/* Device indices ordered by (IOMMU group, index): a group's members are one run. */
+struct group_key {
+	int group;
+	size_t idx;
+};
+
+struct group_index {
+	struct group_key *k;
+	size_t n;
+};
+
+static int cmp_group(const void *a, const void *b)
 {
-	const struct pci_dev_info *d = &inv->devs[self];
+	const struct group_key *x = a, *y = b;
 
-	for (size_t j = 0; j < inv->n; j++) {
-		const struct pci_dev_info *m = &inv->devs[j];
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
 
-		if (j != self && (d->iommu_group < 0 || m->iommu_group != d->iommu_group))
-			continue;
-		v->members = vf_xreallocarray(v->members, v->n_members + 1,
-					      sizeof(*v->members));
-		v->members[v->n_members++] = j;
-		if (verdict_is_companion(pol, d, m)) {
-			v->companions = vf_xreallocarray(v->companions,
-							 v->n_companions + 1,
-							 sizeof(*v->companions));
-			v->companions[v->n_companions++] = j;
-		}
+static void group_index_build(const struct pci_inventory *inv, struct group_index *gi)
+{
+	gi->n = 0;
+	gi->k = vf_xcalloc(inv->n ? inv->n : 1, sizeof(*gi->k));
+	for (size_t i = 0; i < inv->n; i++)
+		if (inv->devs[i].iommu_group >= 0)
+			gi->k[gi->n++] = (struct group_key){ inv->devs[i].iommu_group, i };
+	qsort(gi->k, gi->n, sizeof(*gi->k), cmp_group);
+}
+
+/* The first position in gi of group `g` (gi->n when none). */
+static size_t group_first(const struct group_index *gi, int g)
+{
+	size_t lo = 0, hi = gi->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (gi->k[mid].group < g)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
+	return lo;
+}
+
+static void add_member(const struct pci_inventory *inv, const struct policy *pol,
+		       size_t self, size_t j, struct verdict *v)
+{
+	v->members = vf_xreallocarray(v->members, v->n_members + 1, sizeof(*v->members));
+	v->members[v->n_members++] = j;
+	if (verdict_is_companion(pol, &inv->devs[self], &inv->devs[j])) {
+		v->companions = vf_xreallocarray(v->companions, v->n_companions + 1,
+						 sizeof(*v->companions));
+		v->companions[v->n_companions++] = j;
+	}
+}
+
+/* The device's IOMMU group, itself included, in address order (itself alone without a group). */
+static void find_members(const struct pci_inventory *inv, const struct group_index *gi,
+			 const struct policy *pol, size_t self, struct verdict *v)
+{
+	int g = inv->devs[self].iommu_group;
+
+	if (g < 0) {
+		add_member(inv, pol, self, self, v);
+		return;
+	}
+	for (size_t k = group_first(gi, g); k < gi->n && gi->k[k].group == g; k++)
+		add_member(inv, pol, self, gi->k[k].idx, v);
 }
 
 /* The rules that look at the device alone. */
@@ -239,17 +289,21 @@ static void judge_ok(const struct pci_inventory *inv, size_t self,
 void verdict_compute(const struct pci_inventory *inv, const struct host_facts *hf,
 		     struct verdict *out)
 {
+	struct group_index gi;
+
+	group_index_build(inv, &gi);
 	for (size_t i = 0; i < inv->n; i++) {
 		struct verdict *v = &out[i];
 
 		memset(v, 0, sizeof(*v));
-		find_members(inv, hf->policy, i, v);
+		find_members(inv, &gi, hf->policy, i, v);
 		if (judge_self(hf, &inv->devs[i], v) != VF_REASON_NONE)
 			continue;
 		if (judge_group(inv, hf, i, v) != VF_REASON_NONE)
 			continue;
 		judge_ok(inv, i, v);
 	}
+	free(gi.k);
 }
 
 void verdict_free(struct verdict *v, size_t n)
