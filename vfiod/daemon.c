@@ -38,8 +38,8 @@
 #endif
 
 #define DAEMON_MAX_PENDING 16
-/* the poll set: signals, hotplug, the monitor, libvirt, the host watch; then clients, then pending */
-#define NFIXED 5
+/* the poll set: signals, hotplug, the monitor, libvirt, the host watch (3); then clients, then pending */
+#define NFIXED (4 + HOSTWATCH_NFDS)
 /* the view's consistency sweep: a round in about this many seconds, at least this many devices a second */
 #define VIEW_ROUND_S 60
 #define VIEW_SWEEP_MIN 8
@@ -1290,7 +1290,7 @@ static void reload_policy(struct daemon *d)
 int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d = { .o = o, .h = { .rootfd = -1 }, .lock_fd = -1, .control = { .lfd = -1 },
-			    .watch = { .epfd = -1, .mounts_fd = -1, .swaps_fd = -1, .nl_fd = -1 } };
+			    .watch = { .mounts_fd = -1, .swaps_fd = -1, .nl_fd = -1 } };
 	struct pollfd pfd[CONTROL_MAX_CLIENTS + NFIXED + 1 + DAEMON_MAX_PENDING];
 	struct vf_err e = { 0 };
 	sigset_t mask;
@@ -1333,7 +1333,7 @@ int daemon_run(const struct daemon_opts *o)
 		pfd[2] = (struct pollfd){ .fd = d.monitor.running ? d.monitor.box.fd : -1,
 					  .events = POLLIN };
 		pfd[3] = (struct pollfd){ .fd = d.virt_on ? d.virt.box.fd : -1, .events = POLLIN };
-		pfd[4] = (struct pollfd){ .fd = hostwatch_fd(&d.watch), .events = POLLIN };
+		hostwatch_pollfds(&d.watch, pfd + 4);
 		if (poll(pfd, n + NFIXED + np, timeout) < 0 && errno != EINTR) {
 			vf_log(LOG_ERR, "poll: %s", strerror(errno));
 			rc = 1;
@@ -1353,7 +1353,7 @@ int daemon_run(const struct daemon_opts *o)
 		}
 		if (pfd[1].revents & POLLIN)
 			on_hotplug(&d);
-		if ((pfd[4].revents & POLLIN) && hostwatch_changed(&d.watch))
+		if (hostwatch_changed(&d.watch, pfd + 4))
 			view_mark_host(&d.view);
 		if (pfd[2].revents & POLLIN)
 			on_monitor(&d);

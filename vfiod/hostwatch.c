@@ -6,16 +6,8 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-static int watch(struct hostwatch *w, int fd, uint32_t events)
-{
-	struct epoll_event ev = { .events = events, .data.fd = fd };
-
-	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev);
-}
 
 static int open_rtnl(void)
 {
@@ -37,36 +29,25 @@ static int open_rtnl(void)
 int hostwatch_open(struct hostwatch *w, const struct hostfs *h, struct vf_err *e)
 {
 	struct vf_err ignored = { 0 };
-	int n = 0;
 
-	w->mounts_fd = w->swaps_fd = w->nl_fd = -1;
-	w->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (w->epfd < 0)
-		return vf_err_set(e, errno, "epoll_create1");
 	/* both report a change as POLLPRI (with POLLERR); nothing is read from them */
 	w->mounts_fd = hostfs_open(h, "proc/self/mountinfo", O_RDONLY, &ignored);
-	if (w->mounts_fd >= 0 && watch(w, w->mounts_fd, EPOLLPRI) == 0)
-		n++;
 	w->swaps_fd = hostfs_open(h, "proc/swaps", O_RDONLY, &ignored);
-	if (w->swaps_fd >= 0 && watch(w, w->swaps_fd, EPOLLPRI) == 0)
-		n++;
 	w->nl_fd = open_rtnl();
-	if (w->nl_fd >= 0 && watch(w, w->nl_fd, EPOLLIN) == 0)
-		n++;
-	if (n == 0) {
-		hostwatch_close(w);
+	if (w->mounts_fd < 0 && w->swaps_fd < 0 && w->nl_fd < 0)
 		return vf_err_set(e, EIO, "neither the mount table, the swaps nor the routes can be watched");
-	}
-	if (n < 3)
+	if (w->mounts_fd < 0 || w->swaps_fd < 0 || w->nl_fd < 0)
 		vf_err_set(e, EIO, "watching %s%s%s only",
 			   w->mounts_fd >= 0 ? "mounts " : "", w->swaps_fd >= 0 ? "swaps " : "",
 			   w->nl_fd >= 0 ? "routes" : "");
 	return 0;
 }
 
-int hostwatch_fd(const struct hostwatch *w)
+void hostwatch_pollfds(const struct hostwatch *w, struct pollfd *pfd)
 {
-	return w->epfd;
+	pfd[0] = (struct pollfd){ .fd = w->mounts_fd, .events = POLLPRI };
+	pfd[1] = (struct pollfd){ .fd = w->swaps_fd, .events = POLLPRI };
+	pfd[2] = (struct pollfd){ .fd = w->nl_fd, .events = POLLIN };
 }
 
 /* Reads every queued rtnetlink message; true when one was the kernel's (or some were lost). */
@@ -98,27 +79,21 @@ static bool drain_rtnl(int fd)
 	return changed;
 }
 
-bool hostwatch_changed(struct hostwatch *w)
+bool hostwatch_changed(struct hostwatch *w, const struct pollfd *pfd)
 {
-	struct epoll_event ev[4];
 	bool changed = false;
-	int n;
 
-	if (w->epfd < 0)
-		return false;
-	n = epoll_wait(w->epfd, ev, 4, 0);
-	for (int i = 0; i < n; i++) {
-		if (ev[i].data.fd == w->nl_fd)
-			changed |= drain_rtnl(w->nl_fd);
-		else
-			changed |= (ev[i].events & (EPOLLPRI | EPOLLERR)) != 0;
-	}
+	/* the poll that reported a mount or swap change consumed it: nothing to read */
+	changed |= pfd[0].fd >= 0 && (pfd[0].revents & (POLLPRI | POLLERR));
+	changed |= pfd[1].fd >= 0 && (pfd[1].revents & (POLLPRI | POLLERR));
+	if (pfd[2].fd >= 0 && (pfd[2].revents & (POLLIN | POLLERR)))
+		changed |= drain_rtnl(w->nl_fd);
 	return changed;
 }
 
 void hostwatch_close(struct hostwatch *w)
 {
-	int *fds[] = { &w->mounts_fd, &w->swaps_fd, &w->nl_fd, &w->epfd };
+	int *fds[] = { &w->mounts_fd, &w->swaps_fd, &w->nl_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)

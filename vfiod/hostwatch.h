@@ -3,9 +3,12 @@
  * What the host-critical verdicts rest on, watched (live host only): the
  * mount table (/proc/self/mountinfo reports a change as POLLPRI), the swap
  * areas (/proc/swaps does the same) and the routes and links (an rtnetlink
- * socket subscribed to link, IPv4 and IPv6 route changes). The three sit
- * behind one epoll descriptor the main loop polls; hostwatch_changed()
- * drains them and says whether anything changed. The messages themselves
+ * socket subscribed to link, IPv4 and IPv6 route changes). The main loop
+ * polls the three itself (hostwatch_pollfds); hostwatch_changed() drains
+ * them and says whether anything changed. Not behind an epoll descriptor:
+ * the first poll of /proc/self/mountinfo after a change reports it and
+ * consumes it, and a poll of an epoll descriptor polls its members, so the
+ * epoll_wait after it would find nothing (seen on 6.1). The messages themselves
  * are not parsed: any of them means "read the host-critical facts again"
  * (view_mark_host), which is how they are judged anyway. A message lost
  * (ENOBUFS) counts as a change.
@@ -18,19 +21,22 @@
 #include "err.h"
 #include "hostfs.h"
 
+#include <poll.h>
+
+#define HOSTWATCH_NFDS 3
+
 struct hostwatch {
-	int epfd;        /* -1: not watching */
-	int mounts_fd;
+	int mounts_fd;   /* -1: not watched */
 	int swaps_fd;
 	int nl_fd;
 };
 
 /* Opens what it can; <0 only when nothing can be watched (e says why). */
 int hostwatch_open(struct hostwatch *w, const struct hostfs *h, struct vf_err *e);
-/* The descriptor to poll for POLLIN; -1 when not watching. */
-int hostwatch_fd(const struct hostwatch *w);
-/* Drains every source; true when the mounts, swaps, routes or links changed. */
-bool hostwatch_changed(struct hostwatch *w);
+/* Fills HOSTWATCH_NFDS entries to poll (fd -1 for what is not watched). */
+void hostwatch_pollfds(const struct hostwatch *w, struct pollfd *pfd);
+/* After poll: drains what `pfd` (as filled) reports; true when the mounts, swaps, routes or links changed. */
+bool hostwatch_changed(struct hostwatch *w, const struct pollfd *pfd);
 void hostwatch_close(struct hostwatch *w);
 
 #endif

@@ -36,6 +36,7 @@ show() {
 	ctl --json show "$1" >/tmp/show.json
 	t1=$(date +%s%N)
 	jqt "$3 ($(((t1 - t0) / 1000000)) ms)" /tmp/show.json "$2"
+	jq -e "$2" /tmp/show.json >/dev/null || jq -c '{driver, driver_override, reason, message}' /tmp/show.json
 }
 
 show "$nic" '.driver == "e1000e" and .assignable' "nic on e1000e, assignable"
@@ -80,6 +81,7 @@ ctl --json list --rescan >/tmp/rescan.json
 jqt "list --rescan: the view had nothing wrong" /tmp/rescan.json '.drift == [] and (.devices | length) > 5'
 ctl list --rescan >/dev/null 2>/tmp/rescan.err
 grep -q "rescan: 0 differences" /tmp/rescan.err && ok "vfioctl list --rescan says so" || bad "rescan said: $(cat /tmp/rescan.err)"
+ctl events | grep drift
 grep -q "view:" "$VST/vfiod.log" && bad "drift logged: $(grep 'view:' "$VST/vfiod.log" | head -3)" || ok "no drift in the log"
 stop_vfiod
 finish
