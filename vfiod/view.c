@@ -334,6 +334,33 @@ static bool critical_equal(const struct host_critical_set *a, const struct host_
 	return true;
 }
 
+/* "host-critical: now 0000:00:03.0 (it carries the default route ...); no longer 0000:00:09.0" */
+static void critical_drift(struct vf_strv *drift, const struct host_critical_set *was,
+			   const struct host_critical_set *now)
+{
+	char line[1024] = "host-critical:";
+	size_t len = strlen(line);
+
+	for (size_t i = 0; i < now->n; i++)
+		if (!hostcrit_find(was, now->v[i].bdf) && len < sizeof(line))
+			len += (size_t)snprintf(line + len, sizeof(line) - len, " now %s (it %s);",
+						now->v[i].bdf, now->v[i].why);
+	for (size_t i = 0; i < was->n; i++)
+		if (!hostcrit_find(now, was->v[i].bdf) && len < sizeof(line))
+			len += (size_t)snprintf(line + len, sizeof(line) - len, " no longer %s;",
+						was->v[i].bdf);
+	if (strcmp(was->storage_unknown, now->storage_unknown) != 0 && len < sizeof(line))
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " storage: \"%s\";",
+					now->storage_unknown);
+	if (strcmp(was->network_unknown, now->network_unknown) != 0 && len < sizeof(line))
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " network: \"%s\";",
+					now->network_unknown);
+	if (len == strlen("host-critical:") && len < sizeof(line))
+		snprintf(line + len, sizeof(line) - len, " the reasons changed;");
+	line[strlen(line) - 1] = '\0';
+	vf_strv_add(drift, line);
+}
+
 static void critical_copy(struct host_critical_set *dst, const struct host_critical_set *src)
 {
 	*dst = *src;
@@ -355,8 +382,7 @@ static size_t sweep_host(struct view *v, struct vf_strv *drift)
 	v->stats.host_reads++;
 	if (!critical_equal(&was, &v->inv.critical)) {
 		if (drift)
-			vf_strv_addf(drift, "host-critical devices: %zu -> %zu", was.n,
-				     v->inv.critical.n);
+			critical_drift(drift, &was, &v->inv.critical);
 		n++;
 	}
 	if (iommu != v->inv.facts.iommu || vfio != v->inv.facts.vfio) {
@@ -439,8 +465,7 @@ int view_rescan(struct view *v, struct vf_strv *drift, struct vf_err *e)
 	}
 	if (!critical_equal(&v->inv.critical, &fresh.critical)) {
 		if (drift)
-			vf_strv_addf(drift, "host-critical devices: %zu -> %zu", v->inv.critical.n,
-				     fresh.critical.n);
+			critical_drift(drift, &v->inv.critical, &fresh.critical);
 		n++;
 	}
 	inventory_free(&v->inv);

@@ -245,7 +245,7 @@ static void test_sweep_finds_drift(void **state)
 	assert_int_equal(f->v.stats.rounds, 1);
 	assert_int_equal(drift.n, 2);
 	assert_string_equal(drift.v[0], "0000:00:06.0: appeared");
-	assert_string_equal(drift.v[1], "host-critical devices: 1 -> 0");
+	assert_string_equal(drift.v[1], "host-critical: no longer 0000:00:03.0");
 	assert_int_equal(reason(view_get(&f->v), "0000:00:03.0"), VF_REASON_NONE);
 	assert_non_null(dev(view_get(&f->v), "0000:00:06.0"));
 	vf_strv_free(&drift);
@@ -290,7 +290,7 @@ static void test_rescan(void **state)
 	assert_int_equal(drift.n, 3);
 	assert_string_equal(drift.v[0], "0000:00:03.0: driver e1000e -> none");
 	assert_string_equal(drift.v[1], "0000:00:05.0: gone");
-	assert_string_equal(drift.v[2], "host-critical devices: 1 -> 0");
+	assert_string_equal(drift.v[2], "host-critical: no longer 0000:00:03.0");
 	assert_int_equal(view_get(&f->v)->pci.n, 3);
 	assert_int_equal(reason(view_get(&f->v), "0000:00:03.0"), VF_REASON_NONE);
 	/* the facts point into the view's own copy: a later re-judging still works */
