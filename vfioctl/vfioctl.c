@@ -488,6 +488,9 @@ static int cmd_status(const struct opts *o, int argc, char **argv)
 		printf("  owned     pooled %s, assigned %s, quarantined %s\n", str(owned, "pooled"),
 		       str(owned, "assigned"), str(owned, "quarantined"));
 		printf("  state     %s\n", str(v, "state_dir"));
+		if (json_object_object_get_ex(v, "view", &lv))
+			printf("  view      kept by %s; drift found %s time(s), %s rescan(s)\n",
+			       str(lv, "watching"), str(lv, "drift"), str(lv, "rescans"));
 		if (json_object_object_get_ex(v, "libvirt", &lv))
 			printf("  libvirt   %s (%s)\n", str(lv, "uri"),
 			       json_object_get_boolean(json_object_object_get(lv, "connected"))
