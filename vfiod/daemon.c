@@ -878,6 +878,25 @@ static void mark_moved(struct daemon *d, const char *bdf)
 	vf_strv_free(&group);
 }
 
+/* The view's question: is an event waiting that will tell of this change? */
+static bool event_pending(void *ctx, const char *bdf)
+{
+	struct daemon *d = ctx;
+	struct pollfd pfd[HOSTWATCH_NFDS];
+
+	if (bdf) {
+		pfd[0] = (struct pollfd){ .fd = hotplug_fd(&d->hotplug), .events = POLLIN };
+		return pfd[0].fd >= 0 && poll(pfd, 1, 0) == 1;
+	}
+	/* a mount or swap change reported here is consumed: mark the host for it */
+	hostwatch_pollfds(&d->watch, pfd);
+	if (poll(pfd, HOSTWATCH_NFDS, 0) > 0 && hostwatch_changed(&d->watch, pfd)) {
+		view_mark_host(&d->view);
+		return true;
+	}
+	return false;
+}
+
 /*
  * Once a second: the consistency sweep reads a slice of the devices again,
  * sized so that a round takes about VIEW_ROUND_S seconds whatever the
@@ -1183,6 +1202,8 @@ static int setup(struct daemon *d, struct vf_err *e)
 	if (view_init(&d->view, &d->h, &d->policy, d->names, e) < 0)
 		return -1;
 	d->engine.view = &d->view;
+	d->view.pending = event_pending;
+	d->view.pending_ctx = d;
 	if (hostfs_is_live(&d->h)) {
 		struct vf_err we = { 0 };
 

@@ -160,9 +160,30 @@ static void note(struct vf_strv *drift, const char *bdf, const char *what)
 }
 
 /*
+ * A change the sweep sees is drift unless its event is already waiting to
+ * be read: the kernel tells of a change after making it, so a sweep can
+ * see it first, and that is no fault of the events.
+ */
+static bool is_drift(struct view *v, const char *bdf)
+{
+	return !(v->pending && v->pending(v->pending_ctx, bdf));
+}
+
+/* The sweep saw `what` about `bdf`: counted and described when it is drift. */
+static void drifted(struct view *v, struct vf_strv *drift, size_t *ndrift, const char *bdf,
+		    const char *what)
+{
+	if (!ndrift || !is_drift(v, bdf))
+		return;
+	note(drift, bdf, what);
+	(*ndrift)++;
+}
+
+/*
  * Reads `bdf` again into the view. Returns 1 when a fact a verdict may
  * depend on changed (or the device came or went), 2 when only its
  * interrupts did, 0 when nothing. A VF that comes or goes marks its PF.
+ * For the sweep (`ndrift` set), what changed is drift (drifted()).
  */
 static int read_one(struct view *v, const char *bdf, struct vf_strv *drift, size_t *ndrift)
 {
@@ -181,8 +202,7 @@ static int read_one(struct view *v, const char *bdf, struct vf_strv *drift, size
 			return 0;
 		if (v->inv.pci.devs[idx].physfn[0])
 			view_mark(v, v->inv.pci.devs[idx].physfn);
-		note(drift, bdf, "gone");
-		*ndrift += drift != NULL;
+		drifted(v, drift, ndrift, bdf, "gone");
 		remove_at(&v->inv.pci, (size_t)idx);
 		return 1;
 	}
@@ -191,15 +211,13 @@ static int read_one(struct view *v, const char *bdf, struct vf_strv *drift, size
 	if (idx < 0) {
 		if (now.physfn[0])
 			view_mark(v, now.physfn);
-		note(drift, bdf, "appeared");
-		*ndrift += drift != NULL;
+		drifted(v, drift, ndrift, bdf, "appeared");
 		insert(&v->inv.pci, &now);
 		return 1;
 	}
 	was = &v->inv.pci.devs[idx];
 	if (view_dev_differs(was, &now, what, sizeof(what))) {
-		note(drift, bdf, what);
-		*ndrift += drift != NULL;
+		drifted(v, drift, ndrift, bdf, what);
 		r = 1;
 	} else {
 		r = irqs_differ(was, &now) ? 2 : 0;
@@ -213,7 +231,6 @@ static int read_one(struct view *v, const char *bdf, struct vf_strv *drift, size
 static void apply_marks(struct view *v)
 {
 	bool judge = false, changed = false;
-	size_t ignored = 0;
 
 	if (v->host_marked) {
 		v->host_marked = false;
@@ -226,7 +243,7 @@ static void apply_marks(struct view *v)
 		int r;
 
 		snprintf(bdf, sizeof(bdf), "%s", v->marked.v[i]); /* the list may grow */
-		r = read_one(v, bdf, NULL, &ignored);
+		r = read_one(v, bdf, NULL, NULL);
 		judge |= r == 1;
 		changed |= r == 2;
 	}
@@ -380,7 +397,7 @@ static size_t sweep_host(struct view *v, struct vf_strv *drift)
 	inventory_host_facts(&v->inv, v->h);
 	v->host_marked = false;
 	v->stats.host_reads++;
-	if (!critical_equal(&was, &v->inv.critical)) {
+	if (!critical_equal(&was, &v->inv.critical) && is_drift(v, NULL)) {
 		if (drift)
 			critical_drift(drift, &was, &v->inv.critical);
 		n++;

@@ -47,6 +47,13 @@ struct view {
 	size_t sweep_next;           /* the next device (index) the sweep reads */
 	uint64_t gen;                /* bumped by every change of what inv says */
 	struct view_stats stats;
+	/*
+	 * Whether an event about `bdf` (NULL: the host's mounts, swaps or
+	 * routes) is waiting to be read; the sweep does not call what such an
+	 * event will tell drift. NULL: none ever is.
+	 */
+	bool (*pending)(void *ctx, const char *bdf);
+	void *pending_ctx;
 };
 
 /* Gathers everything (the one full read at start). */

@@ -254,6 +254,32 @@ static void test_sweep_finds_drift(void **state)
 	assert_int_equal(drift.n, 0);
 }
 
+static bool always_pending(void *ctx, const char *bdf)
+{
+	(*(int *)ctx)++;
+	(void)bdf;
+	return true;
+}
+
+/* A change whose event is waiting to be read is corrected, but it is no drift. */
+static void test_sweep_event_pending(void **state)
+{
+	struct vfx *f = *state;
+	struct vf_strv drift = { 0 };
+	int asked = 0;
+
+	f->v.pending = always_pending;
+	f->v.pending_ctx = &asked;
+	set_driver(&f->t, "0000:00:03.0", "vfio-pci");
+	tree_write(&f->t, "proc/net/route", route_none);
+	assert_int_equal(view_sweep(&f->v, 10, &drift), 0);
+	assert_int_equal(drift.n, 0);
+	assert_int_equal(f->v.stats.drift, 0);
+	assert_int_equal(asked, 2); /* the device, then the host */
+	assert_string_equal(dev(view_get(&f->v), "0000:00:03.0")->driver, "vfio-pci");
+	assert_int_equal(reason(view_get(&f->v), "0000:00:03.0"), VF_REASON_NONE);
+}
+
 /* Vectors come and go with no uevent: corrected quietly, not drift. */
 static void test_interrupts_are_not_drift(void **state)
 {
@@ -340,6 +366,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_add_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fresh_reads_group_and_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_finds_drift, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_event_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupts_are_not_drift, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rescan, setup, teardown),
 		cmocka_unit_test(test_dev_differs),
