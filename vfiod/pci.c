@@ -481,12 +481,21 @@ void pci_inventory_free(struct pci_inventory *inv)
 const struct pci_dev_info *pci_find(const struct pci_inventory *inv,
 				    const char *bdf)
 {
-	struct pci_dev_info key;
+	size_t lo = 0, hi = inv->n;
 
-	if (!inv->n)
-		return NULL;
-	snprintf(key.bdf, sizeof(key.bdf), "%s", bdf);
-	return bsearch(&key, inv->devs, inv->n, sizeof(*inv->devs), cmp_dev);
+	/* devs is sorted by BDF: a binary search on the address alone */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(inv->devs[mid].bdf, bdf);
+
+		if (c == 0)
+			return &inv->devs[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 bool pci_is_bridge(const struct pci_dev_info *d)
