@@ -130,9 +130,10 @@ TESTBED_SUITES ?= bookworm trixie sid
 check-kernels: all $(TOOL_BIN)
 	TESTBED_SUITES="$(TESTBED_SUITES)" tests/testbed/run-all
 
-# Scenarios on sid's kernel (6.19 and later: IRQ threads refuse cgroups), in check.
+# Scenarios on sid's kernel (6.19 and later: IRQ threads refuse cgroups;
+# the newest mount-table and netlink behaviour the view relies on), in check.
 TESTBED_SID_SCENARIOS ?= scenario-bind scenario-container scenario-storm scenario-vm-storm \
-	scenario-outcome scenario-outcome-hardirq
+	scenario-outcome scenario-outcome-hardirq scenario-fresh
 check-testbed-sid: all $(TOOL_BIN)
 	TESTBED_SUITE=sid tests/testbed/run-all $(TESTBED_SID_SCENARIOS)
 
