@@ -293,9 +293,21 @@ const struct inventory *view_fresh(struct view *v, const char *bdf)
 void view_refresh_interrupts(struct view *v, const char *bdf)
 {
 	int idx = inventory_find(view_get(v), bdf);
+	struct pci_dev_info was;
+	struct pci_dev_info *d;
 
-	if (idx >= 0 && pci_read_interrupts(v->h, &v->inv.pci.devs[idx]) == 0)
+	if (idx < 0)
+		return;
+	d = &v->inv.pci.devs[idx];
+	was.irq = d->irq;
+	was.irq_mode = d->irq_mode;
+	was.n_vectors = d->n_vectors;
+	was.vectors = vf_xcalloc(d->n_vectors + 1, sizeof(*was.vectors));
+	if (d->n_vectors)
+		memcpy(was.vectors, d->vectors, d->n_vectors * sizeof(*d->vectors));
+	if (pci_read_interrupts(v->h, d) == 0 && irqs_differ(&was, d))
 		v->gen++;
+	free(was.vectors);
 }
 
 static int cmp_str(const void *a, const void *b)
