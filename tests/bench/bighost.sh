@@ -5,9 +5,10 @@
 # rebuilt when OUT/.bighost says NAME and is newer than lib.sh and this
 # script; otherwise OUT is built afresh (in OUT.tmp, then renamed).
 #
-# Every PCI function of a shape is an endpoint on a root bus of its own
-# (sys/devices/pci0000:BB/0000:BB:DD.F, no root ports or bridges): the
-# device count is exactly the functions listed here. Half of each kind is on
+# Every PCI function of a shape is an endpoint directly on a root bus
+# (sys/devices/pci0000:BB/0000:BB:DD.F; one bus per GPU, NIC or NVMe, a
+# NIC's VFs on its PF's bus; no root ports or bridges): the device count is
+# exactly the functions listed here. Half of each kind is on
 # NUMA node 0 (buses 0x10-0x7f), half on node 1 (the same plus 0x80).
 #
 #   big544  = 544 PCI functions:
