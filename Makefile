@@ -67,6 +67,14 @@ bench: build/obj/tests/bench/bench_irqmon
 build/obj/tests/bench/bench_irqmon: build/obj/tests/bench/bench_irqmon.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
+# control plane load benchmark (docs/testing.md): vfiod on the testbed
+# capture and on generated 544- and 2,000-device hosts, show and list from
+# 1, 20 and 200 clients; root. BENCH_SECONDS per cell (default 5). Not part
+# of check.
+.PHONY: bench-control
+bench-control: vfiod/vfiod build/tools/vfiod-stress
+	tests/bench/control.sh
+
 deps:
 	scripts/deps
 

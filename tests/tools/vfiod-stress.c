@@ -3,27 +3,51 @@
  * vfiod-stress: many concurrent clients on vfiod's control socket
  * (docs/protocol.md).
  *
- *   vfiod-stress --socket PATH --clients N --requests M
+ *   vfiod-stress --socket PATH --clients N (--requests M | --duration SEC [--requests M])
  *                [--op list|show]... [--bdf BDF]... [--allow-error CODE]...
- *                [--pipeline K] [--timeout S] [--verbose]
+ *                [--pipeline K] [--uids FIRST-LAST] [--timeout S] [--verbose]
  *
  * Opens N connections at once (one poll loop over N non-blocking sockets),
  * then each sends M requests, K of them in flight without waiting (default
- * 4): a mix of the ops given (default list and show) and, for show, of the
- * BDFs given (default: every BDF of a first `list`). Ids are unique across
- * all connections, integers and strings in turn. Every reply is checked:
- * strict UTF-8, one strict JSON object, the id of its request in request
- * order, ok:true (or an error whose code was given with --allow-error), a
- * list result an array of devices, a show result the device asked for.
+ * 4; 1 sends the next request only once the last is answered): a mix of the
+ * ops given (default list and show) and, for show, of the BDFs given
+ * (default: every BDF of a first `list`). With --duration, each connection
+ * keeps sending until SEC seconds have passed since the first request (or
+ * it has sent M, when --requests is given too), then waits for the replies
+ * still due. Ids are unique across all connections, integers and strings in
+ * turn. Every reply is checked: strict UTF-8, one strict JSON object, the id
+ * of its request in request order, ok:true (or an error whose code was given
+ * with --allow-error), a list result an array of devices, a show result the
+ * device asked for. With --duration, a connection the daemon closes, or one
+ * that cannot be opened, counts as an error.
+ *
+ * --uids FIRST-LAST (root only): connection i is opened as uid
+ * FIRST + i % (LAST - FIRST + 1), gid nogroup (65534), no other groups, by a
+ * child that takes those ids, connects (SO_PEERCRED is taken at connect)
+ * and hands the socket back; everything else runs as the caller. The
+ * socket must let group nogroup in. Spreads N connections over unprivileged
+ * uids, each under the daemon's per-uid cap.
+ *
+ * Latency is per request: from the moment it is queued for sending (sent at
+ * once unless the socket is full) to the moment its reply line is read,
+ * before the reply is checked. With K > 1 it includes the wait behind the
+ * same connection's earlier requests.
  *
  * Prints one line:
  *   clients N requests TOTAL replies TOTAL errors E lost L max_latency_ms X median_latency_ms Y
- * and exits 0 only when every request got exactly one correct reply.
- * Details of the first errors go to stderr.
+ *   p50_ms P p99_ms Q rps R cpu_s C
+ * (one line; TOTAL requests is N x M, or with --duration the requests sent;
+ * p50 and p99 are nearest-rank percentiles of the latencies; rps is replies
+ * per second from the first request sent to the last reply read; cpu_s is
+ * this process's own CPU time, user and system, over the whole run, to see
+ * whether the client rather than the daemon was the bottleneck) and exits 0
+ * only when every request got exactly one correct reply. Details of the
+ * first errors go to stderr.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
@@ -33,8 +57,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,12 +82,16 @@ struct client {
 	char *out;
 	size_t out_len, out_off, out_cap;
 	int sent, answered;
-	struct slot *slots;     /* M of them */
+	struct slot *slots;     /* K of them: request j is slots[j % K] */
 	bool closed;
 };
 
 static const char *sock_path;
 static int n_clients, n_requests, pipeline = 4, timeout_s = 120;
+static int duration_s;          /* 0: fixed count of requests */
+static long uid_first = -1, uid_last = -1;
+static double t_deadline, t_first_send, t_last_reply;
+static long next_id;
 static bool verbose;
 static enum op ops[2];
 static int n_ops;
@@ -71,7 +102,7 @@ static int n_allowed;
 
 static long n_replies, n_errors, n_shown;
 static double *lat;
-static long n_lat;
+static long n_lat, cap_lat;
 
 static void complain(const struct client *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -261,8 +292,13 @@ static void check_reply(struct client *c, const char *line, size_t len)
 		complain(c, "a reply with no request in flight: %.200s", line);
 		return;
 	}
-	s = &c->slots[c->answered++];
-	lat[n_lat++] = now_ms() - s->t_sent;
+	s = &c->slots[c->answered++ % pipeline];
+	t_last_reply = now_ms();
+	if (n_lat == cap_lat) {
+		cap_lat = cap_lat * 2 + 4096;
+		lat = xrealloc(lat, (size_t)cap_lat * sizeof(*lat));
+	}
+	lat[n_lat++] = t_last_reply - s->t_sent;
 	if (!utf8_ok(line, len)) {
 		complain(c, "reply to %s is not valid UTF-8: %.200s", s->id, line);
 		bad = true;
@@ -334,11 +370,19 @@ out:
 	json_object_put(o);
 }
 
+/* Whether connection c may send one more request (in-flight cap aside). */
+static bool may_send(const struct client *c)
+{
+	if (n_requests && c->sent >= n_requests)
+		return false;
+	return !duration_s || now_ms() < t_deadline;
+}
+
 /* Queues requests until K are in flight. */
 static void fill(struct client *c)
 {
-	while (c->sent < n_requests && c->sent - c->answered < pipeline) {
-		struct slot *s = &c->slots[c->sent];
+	while (c->sent - c->answered < pipeline && may_send(c)) {
+		struct slot *s = &c->slots[c->sent % pipeline];
 		int j = c->sent;
 		char line[160];
 		size_t n;
@@ -346,7 +390,7 @@ static void fill(struct client *c)
 		s->op = ops[(c->idx + j) % n_ops];
 		s->bdf = n_bdfs ? (c->idx * 7 + j) % n_bdfs : 0;
 		if (j % 2 == 0)
-			snprintf(s->id, sizeof(s->id), "%ld", (long)c->idx * n_requests + j + 1);
+			snprintf(s->id, sizeof(s->id), "%ld", ++next_id);
 		else
 			snprintf(s->id, sizeof(s->id), "\"c%d-r%d\"", c->idx, j);
 		if (s->op == OP_LIST)
@@ -362,9 +406,13 @@ static void fill(struct client *c)
 		memcpy(c->out + c->out_len, line, n);
 		c->out_len += n;
 		s->t_sent = now_ms();
+		if (!t_first_send)
+			t_first_send = s->t_sent;
 		c->sent++;
 	}
 }
+
+static bool do_read(struct client *c);
 
 static void do_write(struct client *c)
 {
@@ -376,6 +424,9 @@ static void do_write(struct client *c)
 			if (errno == EAGAIN || errno == EINTR)
 				return;
 			complain(c, "send: %s", strerror(errno));
+			/* what the daemon said before it closed (a "busy"), if anything */
+			if (!do_read(c) && !c->closed && duration_s)
+				n_errors++;
 			c->closed = true;
 			return;
 		}
@@ -402,7 +453,11 @@ static bool do_read(struct client *c)
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return progress;
 		if (n <= 0) {
-			if (c->answered < n_requests)
+			if (duration_s) {
+				n_errors++;
+				complain(c, "the daemon closed the connection (%s) after %d replies to %d requests",
+					 n < 0 ? strerror(errno) : "EOF", c->answered, c->sent);
+			} else if (c->answered < n_requests)
 				complain(c, "the daemon closed the connection (%s) after %d of %d replies",
 					 n < 0 ? strerror(errno) : "EOF", c->answered, n_requests);
 			if (c->in_len) {
@@ -436,9 +491,9 @@ static int cmp_double(const void *a, const void *b)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: vfiod-stress --socket PATH --clients N --requests M\n"
+		"Usage: vfiod-stress --socket PATH --clients N (--requests M | --duration SEC [--requests M])\n"
 		"                    [--op list|show]... [--bdf BDF]... [--allow-error CODE]...\n"
-		"                    [--pipeline K] [--timeout S] [--verbose]\n");
+		"                    [--pipeline K] [--uids FIRST-LAST] [--timeout S] [--verbose]\n");
 }
 
 static int positive(const char *s, const char *what)
@@ -453,16 +508,135 @@ static int positive(const char *s, const char *what)
 	return (int)v;
 }
 
+#define NOGROUP 65534
+
+/*
+ * Opens the connections of every client i with i % n_uids == k as uid
+ * uid_first + k: a child takes the ids and connects, then hands each
+ * socket back over a socketpair (SCM_RIGHTS). Sets each client's fd, or
+ * -1 with a complaint.
+ */
+static void connect_as(struct client *cl, long k, long n_uids)
+{
+	uid_t uid = (uid_t)(uid_first + k);
+	int sv[2], status;
+	pid_t child;
+
+	for (long i = k; i < n_clients; i += n_uids)
+		cl[i].fd = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		complain(NULL, "socketpair: %s", strerror(errno));
+		return;
+	}
+	child = fork();
+	if (child < 0) {
+		complain(NULL, "fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return;
+	}
+	if (child == 0) {
+		gid_t g = NOGROUP;
+		int err = 0;
+
+		close(sv[0]);
+		if (setgroups(0, NULL) < 0 || setresgid(g, g, g) < 0 || setresuid(uid, uid, uid) < 0)
+			err = errno;
+		for (long i = k; i < n_clients; i += n_uids) {
+			char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+			int fd = err ? -1 : connect_one();
+			int data = fd < 0 ? (err ? err : errno) : 0;
+			struct iovec iov = { &data, sizeof(data) };
+			struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+			if (fd >= 0) {
+				struct cmsghdr *cm;
+
+				mh.msg_control = cbuf;
+				mh.msg_controllen = sizeof(cbuf);
+				cm = CMSG_FIRSTHDR(&mh);
+				cm->cmsg_level = SOL_SOCKET;
+				cm->cmsg_type = SCM_RIGHTS;
+				cm->cmsg_len = CMSG_LEN(sizeof(int));
+				memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+			}
+			if (sendmsg(sv[1], &mh, 0) < 0)
+				_exit(3);
+			if (fd >= 0)
+				close(fd);
+		}
+		_exit(0);
+	}
+	close(sv[1]);
+	for (long i = k; i < n_clients; i += n_uids) {
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		int data = 0;
+		struct iovec iov = { &data, sizeof(data) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				     .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *cm;
+		ssize_t r = recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC);
+
+		if (r <= 0) {
+			complain(&cl[i], "uid %u: the connecting child stopped", (unsigned)uid);
+			break;
+		}
+		cm = CMSG_FIRSTHDR(&mh);
+		if (!cm || cm->cmsg_type != SCM_RIGHTS) {
+			complain(&cl[i], "cannot connect as uid %u: %s%s", (unsigned)uid,
+				 strerror(data),
+				 data == EACCES ? " (the socket must let group nogroup in)" : "");
+			continue;
+		}
+		memcpy(&cl[i].fd, CMSG_DATA(cm), sizeof(int));
+	}
+	close(sv[0]);
+	waitpid(child, &status, 0);
+}
+
+/* --uids FIRST-LAST */
+static void parse_uids(const char *s)
+{
+	char *end, *end2;
+	long a = strtol(s, &end, 10), b;
+
+	if (*end != '-' || end == s)
+		goto bad;
+	b = strtol(end + 1, &end2, 10);
+	if (*end2 || end2 == end + 1 || a < 1 || b < a || b >= 65535)
+		goto bad;
+	uid_first = a;
+	uid_last = b;
+	return;
+bad:
+	fprintf(stderr, "vfiod-stress: --uids is FIRST-LAST, unprivileged uids (1..65534): %s\n", s);
+	exit(2);
+}
+
+/* The nearest-rank p-th percentile of the n sorted values v. */
+static double percentile(const double *v, long n, double p)
+{
+	long rank = (long)((p / 100.0) * (double)n + 0.999999999);
+
+	if (rank < 1)
+		rank = 1;
+	if (rank > n)
+		rank = n;
+	return v[rank - 1];
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "clients", required_argument, NULL, 'c' },
 		{ "requests", required_argument, NULL, 'r' },
+		{ "duration", required_argument, NULL, 'd' },
 		{ "op", required_argument, NULL, 'o' },
 		{ "bdf", required_argument, NULL, 'b' },
 		{ "allow-error", required_argument, NULL, 'a' },
 		{ "pipeline", required_argument, NULL, 'p' },
+		{ "uids", required_argument, NULL, 'u' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -470,8 +644,9 @@ int main(int argc, char **argv)
 	};
 	struct client *cl;
 	struct pollfd *pfd;
-	long total, lost = 0;
-	double last_progress, maxl = 0, med = 0;
+	struct rusage ru;
+	long total = 0, lost = 0;
+	double last_progress, maxl = 0, med = 0, p50 = 0, p99 = 0, rps = 0, cpu;
 	int opt, open_n = 0;
 
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -479,7 +654,9 @@ int main(int argc, char **argv)
 		case 's': sock_path = optarg; break;
 		case 'c': n_clients = positive(optarg, "--clients"); break;
 		case 'r': n_requests = positive(optarg, "--requests"); break;
+		case 'd': duration_s = positive(optarg, "--duration"); break;
 		case 'p': pipeline = positive(optarg, "--pipeline"); break;
+		case 'u': parse_uids(optarg); break;
 		case 't': timeout_s = positive(optarg, "--timeout"); break;
 		case 'v': verbose = true; break;
 		case 'o':
@@ -501,8 +678,12 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!sock_path || !n_clients || !n_requests || optind < argc) {
+	if (!sock_path || !n_clients || (!n_requests && !duration_s) || optind < argc) {
 		usage(stderr);
+		return 2;
+	}
+	if (uid_first >= 0 && geteuid() != 0) {
+		fprintf(stderr, "vfiod-stress: --uids needs root (to connect as other uids)\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -519,28 +700,39 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	total = (long)n_clients * n_requests;
-	lat = calloc((size_t)total, sizeof(*lat));
 	cl = calloc((size_t)n_clients, sizeof(*cl));
 	pfd = calloc((size_t)n_clients, sizeof(*pfd));
-	if (!lat || !cl || !pfd)
+	if (!cl || !pfd)
 		abort();
 
 	/* all N connections first, then the requests */
-	for (int i = 0; i < n_clients; i++) {
+	for (int i = 0; i < n_clients; i++)
 		cl[i].idx = i;
-		cl[i].slots = calloc((size_t)n_requests, sizeof(*cl[i].slots));
+	if (uid_first >= 0) {
+		long n_uids = uid_last - uid_first + 1;
+
+		for (long k = 0; k < n_uids && k < n_clients; k++)
+			connect_as(cl, k, n_uids);
+	}
+	for (int i = 0; i < n_clients; i++) {
+		cl[i].slots = calloc((size_t)pipeline, sizeof(*cl[i].slots));
 		if (!cl[i].slots)
 			abort();
-		cl[i].fd = connect_one();
+		if (uid_first < 0) {
+			cl[i].fd = connect_one();
+			if (cl[i].fd < 0)
+				complain(&cl[i], "cannot connect: %s", strerror(errno));
+		}
 		if (cl[i].fd < 0) {
-			complain(&cl[i], "cannot connect: %s", strerror(errno));
+			if (duration_s)
+				n_errors++;
 			cl[i].closed = true;
 			continue;
 		}
 		fcntl(cl[i].fd, F_SETFL, fcntl(cl[i].fd, F_GETFL) | O_NONBLOCK);
 	}
 	last_progress = now_ms();
+	t_deadline = last_progress + duration_s * 1000.0;
 	for (;;) {
 		int n = 0;
 
@@ -550,13 +742,13 @@ int main(int argc, char **argv)
 
 			if (c->closed)
 				continue;
-			if (c->answered == n_requests) {
+			fill(c);
+			if (c->answered == c->sent && !may_send(c)) {
 				close(c->fd);
 				c->fd = -1;
 				c->closed = true;
 				continue;
 			}
-			fill(c);
 			do_write(c);
 			if (c->closed)
 				continue;
@@ -586,7 +778,13 @@ int main(int argc, char **argv)
 		}
 	}
 	for (int i = 0; i < n_clients; i++) {
-		lost += n_requests - cl[i].answered;
+		if (duration_s) {
+			total += cl[i].sent;
+			lost += cl[i].sent - cl[i].answered;
+		} else {
+			total += n_requests;
+			lost += n_requests - cl[i].answered;
+		}
 		if (cl[i].fd >= 0)
 			close(cl[i].fd);
 		free(cl[i].in);
@@ -597,10 +795,17 @@ int main(int argc, char **argv)
 		qsort(lat, (size_t)n_lat, sizeof(*lat), cmp_double);
 		maxl = lat[n_lat - 1];
 		med = n_lat % 2 ? lat[n_lat / 2] : (lat[n_lat / 2 - 1] + lat[n_lat / 2]) / 2;
+		p50 = percentile(lat, n_lat, 50);
+		p99 = percentile(lat, n_lat, 99);
+		if (t_last_reply > t_first_send)
+			rps = (double)n_replies / ((t_last_reply - t_first_send) / 1e3);
 	}
+	getrusage(RUSAGE_SELF, &ru);
+	cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 	printf("clients %d requests %ld replies %ld errors %ld lost %ld max_latency_ms %.1f "
-	       "median_latency_ms %.1f\n",
-	       n_clients, total, n_replies, n_errors, lost, maxl, med);
+	       "median_latency_ms %.1f p50_ms %.3f p99_ms %.3f rps %.1f cpu_s %.2f\n",
+	       n_clients, total, n_replies, n_errors, lost, maxl, med, p50, p99, rps, cpu);
 	free(lat);
 	free(cl);
 	free(pfd);
