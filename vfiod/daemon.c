@@ -57,6 +57,12 @@ struct daemon {
 	struct events events;
 	struct hotplug hotplug;
 	struct view view;          /* the inventory, kept current (view.h) */
+	/* the list answer, serialized once per view generation and store contents */
+	struct {
+		struct vf_json_text *text;
+		uint64_t gen, store_hash;
+		size_t store_n;
+	} list_cache;
 	struct hostwatch watch;    /* mounts, swaps, routes: the host-critical facts' sources */
 	time_t last_sweep;
 	struct monitor monitor;
@@ -813,6 +819,41 @@ static struct json_object *do_assign(struct daemon *d, const struct request *req
 	return render_unit(&u, "assigned");
 }
 
+/* FNV-1a over the store's records: a list answer depends on nothing else of it. */
+static uint64_t store_hash(const struct store *st)
+{
+	const unsigned char *p = (const unsigned char *)st->devs;
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < st->n * sizeof(*st->devs); i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+/*
+ * list: rendered and serialized once for each state of the view and the
+ * store, then shared by every request until either changes (a 2,000-device
+ * list takes milliseconds to render; copying it, microseconds).
+ */
+static struct json_object *op_list(struct daemon *d, const struct inventory *inv)
+{
+	uint64_t h = store_hash(&d->store);
+	struct json_object *res;
+
+	if (!d->list_cache.text || d->list_cache.gen != d->view.gen ||
+	    d->list_cache.store_n != d->store.n || d->list_cache.store_hash != h) {
+		res = render_list(inv, &d->store);
+		vf_json_text_put(d->list_cache.text);
+		d->list_cache.text = vf_json_text_new(json_object_to_json_string_ext(
+			res, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(res);
+		d->list_cache.gen = d->view.gen;
+		d->list_cache.store_n = d->store.n;
+		d->list_cache.store_hash = h;
+	}
+	return vf_json_text_obj(d->list_cache.text);
+}
+
 /* Drift the view had with no event: logged, and an event each. */
 static void report_drift(struct daemon *d, const struct vf_strv *drift, const char *how)
 {
@@ -1004,7 +1045,7 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 		view_refresh_interrupts(&d->view, req->bdf);
 	inv = view_get(&d->view);
 	if (req->op == OP_LIST)
-		res = render_list(inv, &d->store);
+		res = op_list(d, inv);
 	else if (req->op == OP_SHOW)
 		res = op_show(d, inv, req->bdf, e);
 	else
@@ -1412,6 +1453,7 @@ int daemon_run(const struct daemon_opts *o)
 	hotplug_close(&d.hotplug);
 	hostwatch_close(&d.watch);
 	view_fini(&d.view);
+	vf_json_text_put(d.list_cache.text);
 	events_free(&d.events);
 	store_close(&d.store);
 	names_close(d.names);

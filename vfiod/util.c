@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
 
 int vf_path(char *buf, size_t cap, const char *fmt, ...)
 {
@@ -92,4 +93,51 @@ uint64_t vf_now_ms(void)
 struct json_object *vf_json_str_or_null(const char *s)
 {
 	return s && s[0] ? json_object_new_string(s) : NULL;
+}
+
+struct vf_json_text {
+	unsigned refs;
+	size_t len;
+	char text[];
+};
+
+struct vf_json_text *vf_json_text_new(const char *text)
+{
+	size_t len = strlen(text);
+	struct vf_json_text *t = vf_xcalloc(1, sizeof(*t) + len + 1);
+
+	t->refs = 1;
+	t->len = len;
+	memcpy(t->text, text, len);
+	return t;
+}
+
+void vf_json_text_put(struct vf_json_text *t)
+{
+	if (t && --t->refs == 0)
+		free(t);
+}
+
+static int text_to_json(struct json_object *jso, struct printbuf *pb, int level, int flags)
+{
+	const struct vf_json_text *t = json_object_get_userdata(jso);
+
+	(void)level;
+	(void)flags;
+	return printbuf_memappend(pb, t->text, (int)t->len) < 0 ? -1 : 0;
+}
+
+static void text_release(struct json_object *jso, void *userdata)
+{
+	(void)jso;
+	vf_json_text_put(userdata);
+}
+
+struct json_object *vf_json_text_obj(struct vf_json_text *t)
+{
+	struct json_object *o = json_object_new_object();
+
+	t->refs++;
+	json_object_set_serializer(o, text_to_json, t, text_release);
+	return o;
 }

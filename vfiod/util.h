@@ -66,4 +66,16 @@ struct json_object;
 /* A JSON string, or NULL (JSON null) for NULL or "": how vfiod writes an absent text. */
 struct json_object *vf_json_str_or_null(const char *s);
 
+/*
+ * JSON text already serialized, shared: vf_json_text_new copies `text` once
+ * (one reference, the caller's); vf_json_text_obj gives a json_object that
+ * serializes as exactly that text wherever it is nested (plain output), and
+ * holds a reference until it is freed; vf_json_text_put drops one. For an
+ * answer that many requests share (the list), serialized once.
+ */
+struct vf_json_text;
+struct vf_json_text *vf_json_text_new(const char *text);
+struct json_object *vf_json_text_obj(struct vf_json_text *t);
+void vf_json_text_put(struct vf_json_text *t);
+
 #endif

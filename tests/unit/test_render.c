@@ -235,10 +235,38 @@ static void test_unit(void **state)
 	golden("unit-reset-pending", o);
 }
 
+/* A shared serialized answer nests as exactly its text, and lives while any copy does. */
+static void test_json_text(void **state)
+{
+	struct json_object *list = json_object_new_array(), *reply = json_object_new_object();
+	struct vf_json_text *t;
+	struct json_object *a, *b;
+
+	(void)state;
+	json_object_array_add(list, json_object_new_string("x\"y/z"));
+	json_object_array_add(list, json_object_new_int(7));
+	t = vf_json_text_new(json_object_to_json_string_ext(
+		list, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	a = vf_json_text_obj(t);
+	b = vf_json_text_obj(t);
+	vf_json_text_put(t); /* the objects keep it */
+	json_object_object_add(reply, "id", json_object_new_int(1));
+	json_object_object_add(reply, "result", a);
+	assert_string_equal(json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE),
+			    "{\"id\":1,\"result\":[\"x\\\"y/z\",7]}");
+	json_object_put(reply);
+	assert_string_equal(json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN),
+			    "[\"x\\\"y/z\",7]");
+	json_object_put(b);
+	json_object_put(list);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
+		cmocka_unit_test(test_json_text),
 		cmocka_unit_test_setup_teardown(test_show, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 		cmocka_unit_test(test_unit),
