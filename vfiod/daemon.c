@@ -1048,7 +1048,11 @@ static char *handle(void *ctx, struct control_req *creq, const char *line, size_
 	res = perform(d, &req, peer, &e);
 	if (d->deferred) {
 		struct pending *p = &d->pend[d->n_pend++];
+		char what[CONSUMER_NAME_MAX + 64];
 
+		engine_op_describe(d->deferred, what, sizeof(what));
+		vf_log(LOG_INFO, "%s: %s, asked by uid %u, is in flight", req.bdf, what,
+		       (unsigned)peer->uid);
 		*p = (struct pending){ .op = d->deferred, .client = creq->client,
 				       .id = json_object_get(req.id), .uid = peer->uid };
 		d->deferred = NULL;
