@@ -366,6 +366,8 @@ int engine_return(struct engine *en, const char *bdf_in, struct unit_result *out
 		return vf_err_refuse(e, "not-found", "%s is not owned by vfiod", bdf);
 	if (in->op != INTENT_NONE)
 		return vf_err_refuse(e, "busy", "another transition is open");
+	if (engine_op_refuse(en, bdf, false, e) < 0)
+		return -1;
 	result_from_rec(rec, out, false);
 	for (size_t i = 0; i < out->n; i++) {
 		const struct dev_rec *m = store_find(en->store, out->bdf[i]);

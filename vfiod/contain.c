@@ -10,41 +10,32 @@
 #include "handoff.h"
 #include "pci.h"
 
-/* Puts back the command registers of the first `n` members silenced. */
-static void unsilence(struct engine *en, const struct unit_result *u, size_t n,
-		      const unsigned *old)
+void contain_unsilence(struct engine *en, const struct unit_result *u, size_t n,
+		       const unsigned *old)
 {
 	for (size_t i = 0; i < n; i++)
 		pci_write_command(en->h, u->bdf[i], old[i], NULL);
 }
 
-int engine_quarantine(struct engine *en, const char *bdf, struct unit_result *out,
-		      struct vf_err *e)
+int contain_silence(struct engine *en, const struct unit_result *u, unsigned *old,
+		    struct vf_err *e)
 {
-	struct dev_rec *rec, *lead;
-	unsigned old[STATE_UNIT_MAX];
-
-	if (engine_lookup(en, bdf, &rec, &lead, out, e) < 0)
-		return -1;
-	if (lead->state == DEV_QUARANTINED) {
-		out->already = true;
-		return 0;
-	}
-	/* silence first: a storming device must stop before anything slower */
-	for (size_t i = 0; i < out->n; i++) {
-		if (pci_read_command(en->h, out->bdf[i], &old[i], e) < 0 ||
-		    pci_write_command(en->h, out->bdf[i], silenced_command(old[i]), e) < 0) {
+	for (size_t i = 0; i < u->n; i++) {
+		if (pci_read_command(en->h, u->bdf[i], &old[i], e) < 0 ||
+		    pci_write_command(en->h, u->bdf[i], silenced_command(old[i]), e) < 0) {
 			/* all or nothing: the ones silenced get their register back */
-			unsilence(en, out, i, old);
-			return vf_err_wrap(e, "quarantine %s: silencing", bdf);
+			contain_unsilence(en, u, i, old);
+			return -1;
 		}
 	}
-	if (handoff_detach(en, lead, true, e) < 0) {
-		unsilence(en, out, out->n, old);
-		return vf_err_wrap(e, "quarantine %s: detaching failed", bdf);
-	}
-	for (size_t i = 0; i < out->n; i++) {
-		struct dev_rec *m = store_find(en->store, out->bdf[i]);
+	return 0;
+}
+
+int contain_record(struct engine *en, const struct unit_result *u, const unsigned *old,
+		   struct vf_err *e)
+{
+	for (size_t i = 0; i < u->n; i++) {
+		struct dev_rec *m = store_find(en->store, u->bdf[i]);
 
 		if (!m)
 			continue;
@@ -60,12 +51,61 @@ int engine_quarantine(struct engine *en, const char *bdf, struct unit_result *ou
 	return store_save(en->store, e);
 }
 
+int engine_quarantine(struct engine *en, const char *bdf, struct unit_result *out,
+		      struct vf_err *e)
+{
+	struct dev_rec *rec, *lead;
+	unsigned old[STATE_UNIT_MAX];
+
+	if (engine_lookup(en, bdf, &rec, &lead, out, e) < 0)
+		return -1;
+	if (engine_op_refuse(en, rec->bdf, false, e) < 0)
+		return -1;
+	if (lead->state == DEV_QUARANTINED) {
+		out->already = true;
+		return 0;
+	}
+	/* silence first: a storming device must stop before anything slower */
+	if (contain_silence(en, out, old, e) < 0)
+		return vf_err_wrap(e, "quarantine %s: silencing", bdf);
+	if (handoff_detach(en, lead, true, e) < 0) {
+		contain_unsilence(en, out, out->n, old);
+		return vf_err_wrap(e, "quarantine %s: detaching failed", bdf);
+	}
+	return contain_record(en, out, old, e);
+}
+
+int engine_quarantine_start(struct engine *en, const char *bdf, struct engine_op **op,
+			    struct unit_result *out, struct vf_err *e)
+{
+	struct dev_rec *rec, *lead;
+	unsigned old[STATE_UNIT_MAX];
+
+	*op = NULL;
+	if (engine_lookup(en, bdf, &rec, &lead, out, e) < 0)
+		return -1;
+	if (lead->state != DEV_ASSIGNED || lead->consumer.kind != CONSUMER_VM || !en->vm)
+		return engine_quarantine(en, bdf, out, e) < 0 ? -1 : 0;
+	if (engine_op_refuse(en, rec->bdf, true, e) < 0)
+		return -1;
+	/* silenced now, as engine_quarantine does; the guest's letting go is not waited for */
+	if (contain_silence(en, out, old, e) < 0)
+		return vf_err_wrap(e, "quarantine %s: silencing", bdf);
+	if (handoff_vm_detach_start(en, lead, ENGINE_OP_QUARANTINE, rec->bdf, old, op, e) < 0) {
+		contain_unsilence(en, out, out->n, old);
+		return vf_err_wrap(e, "quarantine %s: detaching failed", bdf);
+	}
+	return 1;
+}
+
 int engine_unquarantine(struct engine *en, const char *bdf, struct unit_result *out,
 			struct vf_err *e)
 {
 	struct dev_rec *rec, *lead;
 
 	if (engine_lookup(en, bdf, &rec, &lead, out, e) < 0)
+		return -1;
+	if (engine_op_refuse(en, rec->bdf, false, e) < 0)
 		return -1;
 	/* the operator's word ends a quarantine, and a silence short of one */
 	if (lead->state != DEV_QUARANTINED && lead->containment != CONTAIN_SILENCED)

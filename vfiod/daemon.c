@@ -37,7 +37,7 @@
 #define VFIOD_VERSION "0.1.0"
 #endif
 
-#define DAEMON_MAX_PENDING 16
+#define DAEMON_MAX_PENDING ENGINE_MAX_OPS
 /* the poll set: signals, hotplug, the monitor, libvirt, the host watch (3); then clients, then pending */
 #define NFIXED (4 + HOSTWATCH_NFDS)
 /* the view's consistency sweep: a round in about this many seconds, at least this many devices a second */
@@ -79,19 +79,28 @@ struct daemon {
 	struct virt virt;          /* libvirt: VM handoff, domain events */
 	bool virt_on;
 	/*
-	 * Live injections and their undoing in flight: each waits for a child
-	 * working in a target's /dev (inject.h) while the loop serves others;
-	 * its client gets the reply when the child reports or its deadline
-	 * passes. A unit with one in flight refuses every other operation.
+	 * Operations in flight (engine.h): a live injection or its undoing (a
+	 * child working in a target's /dev, inject.h), a VM assign, release or
+	 * quarantine (a thread making the libvirt call, which may wait for a
+	 * guest). The loop serves others meanwhile; the client gets the reply
+	 * when the operation reports (or a child's deadline passes). Its unit
+	 * refuses every other operation (the engine says "busy"); what the loop
+	 * would do to the unit or its domain on its own meanwhile (the storm
+	 * ladder's quarantine, libvirt's domain events) waits for the end.
 	 */
 	struct pending {
-		struct pid_op *op;
+		struct engine_op *op;
 		uint64_t client;
 		struct json_object *id; /* the request's id, owned */
 		uid_t uid;
+		char storm_bdf[VF_BDF_LEN]; /* the storm ladder asked to quarantine it meanwhile */
+		uint64_t storm_rate;
 	} pend[DAEMON_MAX_PENDING];
 	size_t n_pend;
-	struct pid_op *deferred;   /* set by perform: the reply is deferred */
+	struct engine_op *deferred; /* set by perform: the reply is deferred */
+	struct virt_event held[32]; /* domain events about a domain with a hand-off in flight */
+	size_t n_held;
+	bool stopping;             /* SIGTERM: in-flight operations end, nothing new starts */
 	struct levers levers;      /* what a throttle can do here (under the cgs lock) */
 	struct irqbal irqbal;      /* irqbalance kept off steered vectors (with cgroups) */
 	time_t last_irqbal;
@@ -171,6 +180,7 @@ static void sync_cgroups(struct daemon *d, const char (*bdfs)[VF_BDF_LEN],
 }
 
 static void sync_monitor(struct daemon *d);
+static void mark_moved(struct daemon *d, const char *bdf);
 
 /*
  * What the attach calls learned about the kernel's levers; a change is
@@ -434,28 +444,35 @@ static void vm_gone(struct daemon *d, const char *name, const char *why)
 	}
 }
 
+/* One thing libvirt reported, acted on in the main loop. */
+static void on_virt_event(struct daemon *d, const struct virt_event *ev)
+{
+	struct vf_err e = { 0 };
+
+	if (!consumers_vm_holds(&d->store, ev->domain))
+		return;
+	vf_log(LOG_INFO, "libvirt: domain %s: event %d/%d (%s)", ev->domain, ev->event,
+	       ev->detail, virt_action_name(ev->action));
+	if (ev->action == VIRT_RELEASE)
+		vm_gone(d, ev->domain, "stopped");
+	else if (ev->action == VIRT_CHECK && virt_exists(&d->virt, ev->domain, &e) == 0)
+		vm_gone(d, ev->domain, "was undefined");
+	else if (ev->action == VIRT_CAP)
+		vm_recap(d, ev->domain);
+}
+
+static bool pending_hold_event(struct daemon *d, const struct virt_event *ev);
+
 /* What libvirt reported, acted on in the main loop. */
 static void on_virt_events(struct daemon *d)
 {
 	struct virt_event ev[32];
 	size_t n;
 
-	while ((n = virt_drain(&d->virt, ev, VF_ARRAY_SIZE(ev))) > 0) {
-		for (size_t i = 0; i < n; i++) {
-			struct vf_err e = { 0 };
-
-			if (!consumers_vm_holds(&d->store, ev[i].domain))
-				continue;
-			vf_log(LOG_INFO, "libvirt: domain %s: event %d/%d (%s)", ev[i].domain,
-			       ev[i].event, ev[i].detail, virt_action_name(ev[i].action));
-			if (ev[i].action == VIRT_RELEASE)
-				vm_gone(d, ev[i].domain, "stopped");
-			else if (ev[i].action == VIRT_CHECK && virt_exists(&d->virt, ev[i].domain, &e) == 0)
-				vm_gone(d, ev[i].domain, "was undefined");
-			else if (ev[i].action == VIRT_CAP)
-				vm_recap(d, ev[i].domain);
-		}
-	}
+	while ((n = virt_drain(&d->virt, ev, VF_ARRAY_SIZE(ev))) > 0)
+		for (size_t i = 0; i < n; i++)
+			if (!pending_hold_event(d, &ev[i]))
+				on_virt_event(d, &ev[i]);
 }
 
 /*
@@ -477,8 +494,9 @@ static void reconcile_vms(struct daemon *d)
 		bool running;
 		int h;
 
+		/* a hand-off in flight ends as its libvirt call says */
 		if (!vm || (r->n_unit && strcmp(r->unit[0], r->bdf) != 0) ||
-		    vf_parse_bdf(r->bdf, &b) < 0)
+		    vf_parse_bdf(r->bdf, &b) < 0 || engine_op_on(&d->engine, r->bdf))
 			continue;
 		h = virt_holds(&d->virt, vm, &b, &running, &e);
 		if (h == 0) {
@@ -544,6 +562,27 @@ static void recap_of(struct daemon *d, const char *bdf)
 		vm_recap(d, dom);
 }
 
+/* The storm ladder's last step: quarantined (detached, held for an operator). */
+static void storm_quarantine(struct daemon *d, const char *bdf, uint64_t rate)
+{
+	struct unit_result u;
+	struct vf_err e = { 0 };
+	char dom[VIRT_NAME_LEN] = "";
+
+	vm_name_of(d, bdf, dom, sizeof(dom));
+	if (engine_quarantine(&d->engine, bdf, &u, &e) < 0)
+		events_emit(&d->events, "quarantine", bdf, "FAILED: %s", e.msg);
+	else
+		events_emit(&d->events, "quarantined", bdf,
+			    "escalation delay past its silencing (now %llu/s): detached%s%s and held for an operator",
+			    (unsigned long long)rate, dom[0] ? " from domain " : "", dom);
+	if (dom[0])
+		vm_recap(d, dom);
+	sync_monitor(d);
+}
+
+static bool pending_hold_quarantine(struct daemon *d, const char *bdf, uint64_t rate);
+
 /* What the monitor did and asks for. */
 static void on_monitor(struct daemon *d)
 {
@@ -553,9 +592,6 @@ static void on_monitor(struct daemon *d)
 	while ((n = monitor_drain(&d->monitor, msgs, VF_ARRAY_SIZE(msgs))) > 0) {
 		for (size_t i = 0; i < n; i++) {
 			const struct monitor_msg *m = &msgs[i];
-			struct unit_result u;
-			struct vf_err e = { 0 };
-			char dom[VIRT_NAME_LEN] = "";
 
 			if (m->failed) {
 				events_emit(&d->events, storm_action_name(m->action), m->bdf,
@@ -585,16 +621,8 @@ static void on_monitor(struct daemon *d)
 					    (unsigned long long)m->rate);
 				break;
 			case STORM_QUARANTINE:
-				vm_name_of(d, m->bdf, dom, sizeof(dom));
-				if (engine_quarantine(&d->engine, m->bdf, &u, &e) < 0)
-					events_emit(&d->events, "quarantine", m->bdf, "FAILED: %s", e.msg);
-				else
-					events_emit(&d->events, "quarantined", m->bdf,
-						    "escalation delay past its silencing (now %llu/s): detached%s%s and held for an operator",
-						    (unsigned long long)m->rate, dom[0] ? " from domain " : "", dom);
-				if (dom[0])
-					vm_recap(d, dom);
-				sync_monitor(d);
+				if (!pending_hold_quarantine(d, m->bdf, m->rate))
+					storm_quarantine(d, m->bdf, m->rate);
 				break;
 			case STORM_DETECTED:
 			case STORM_CLEARED:
@@ -609,59 +637,162 @@ static void on_monitor(struct daemon *d)
 	}
 }
 
-/* The pid of the live injection in flight on `bdf`'s unit, or 0. */
-static int pending_on(struct daemon *d, const char *bdf)
+/* The pending operation in flight on `bdf`'s unit, or NULL. */
+static struct pending *pending_on(struct daemon *d, const char *bdf)
 {
-	const struct dev_rec *r = store_find(&d->store, bdf);
+	const struct engine_op *op = engine_op_on(&d->engine, bdf);
 
-	for (size_t i = 0; r && i < d->n_pend; i++)
-		if (strcmp(pid_op_bdf(d->pend[i].op), r->n_unit ? r->unit[0] : r->bdf) == 0)
-			return pid_op_pid(d->pend[i].op);
-	return 0;
+	for (size_t i = 0; op && i < d->n_pend; i++)
+		if (d->pend[i].op == op)
+			return &d->pend[i];
+	return NULL;
 }
 
-/* Ends pending operation `i` (its child reported, or its deadline passed). */
+/* True when a VM hand-off to or from domain `name` is in flight. */
+static bool pending_on_domain(struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_pend; i++) {
+		const struct consumer *c = engine_op_consumer(d->pend[i].op);
+
+		if (c->kind == CONSUMER_VM && strcmp(c->name, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The storm ladder asks to quarantine a unit with an operation in flight:
+ * that waits for its end (the engine would refuse it "busy" now, and the
+ * monitor asks only once). The device is silenced already (the monitor
+ * did that). True when held.
+ */
+static bool pending_hold_quarantine(struct daemon *d, const char *bdf, uint64_t rate)
+{
+	struct pending *p = pending_on(d, bdf);
+
+	if (!p)
+		return false;
+	snprintf(p->storm_bdf, sizeof(p->storm_bdf), "%s", bdf);
+	p->storm_rate = rate;
+	vf_log(LOG_NOTICE, "%s: the storm ladder's quarantine waits for the operation in flight",
+	       bdf);
+	return true;
+}
+
+/*
+ * A domain event about a domain with a hand-off in flight waits for its
+ * end, as it waited for the synchronous call before: acted on now, a stop
+ * would release (or fail to release) a unit whose libvirt call is still
+ * running. True when held; a full list acts on it now.
+ */
+static bool pending_hold_event(struct daemon *d, const struct virt_event *ev)
+{
+	if (!pending_on_domain(d, ev->domain))
+		return false;
+	if (d->n_held == VF_ARRAY_SIZE(d->held)) {
+		vf_log(LOG_WARNING, "libvirt: domain %s: too many events held back; acted on now",
+		       ev->domain);
+		return false;
+	}
+	d->held[d->n_held++] = *ev;
+	return true;
+}
+
+/* The held events of domains with nothing in flight any more, in their order. */
+static void pending_replay_events(struct daemon *d)
+{
+	size_t k = 0, n = d->n_held;
+	struct virt_event *now = vf_xcalloc(n + 1, sizeof(*now));
+	size_t nnow = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (pending_on_domain(d, d->held[i].domain))
+			d->held[k++] = d->held[i];
+		else
+			now[nnow++] = d->held[i];
+	}
+	d->n_held = k;
+	for (size_t i = 0; i < nnow; i++)
+		on_virt_event(d, &now[i]);
+	free(now);
+}
+
+/* The event of an operation that ended well, as the synchronous path tells it. */
+static void pending_told(struct daemon *d, const struct pending *p, enum engine_op_kind kind,
+			 const struct consumer *c, const char *bdf, const struct unit_result *u)
+{
+	const struct dev_rec *r = store_find(&d->store, bdf);
+	const char *tenant = r ? r->tenant : "";
+
+	if (c->kind == CONSUMER_PID && kind == ENGINE_OP_ASSIGN)
+		events_emit(&d->events, "assigned", bdf, "injected live into process %d%s%s (uid %u)",
+			    c->pid, tenant[0] ? ", tenant " : "", tenant, (unsigned)p->uid);
+	else if (c->kind == CONSUMER_PID)
+		events_emit(&d->events, "released", bdf,
+			    "back to the pool from process %d (uid %u)%s%s", c->pid,
+			    (unsigned)p->uid, u->warning[0] ? "; reset FAILED: " : "", u->warning);
+	else if (kind == ENGINE_OP_ASSIGN)
+		events_emit(&d->events, "assigned", bdf, "to VM domain %s%s%s (uid %u)", c->name,
+			    tenant[0] ? ", tenant " : "", tenant, (unsigned)p->uid);
+	else if (kind == ENGINE_OP_RELEASE)
+		events_emit(&d->events, "released", bdf, "back to the pool from domain %s (uid %u)%s%s",
+			    c->name, (unsigned)p->uid,
+			    u->warning[0] ? "; reset FAILED, pending: " : "", u->warning);
+	else if (!u->already)
+		events_emit(&d->events, "quarantined", bdf,
+			    "silenced and held by an operator (uid %u)", (unsigned)p->uid);
+}
+
+/*
+ * Ends pending operation `i` (it reported, or its deadline passed, or the
+ * daemon stops): recorded (or not) by the engine, told as the synchronous
+ * path tells it, answered; then what waited for it.
+ */
 static void pending_end(struct daemon *d, size_t i, bool expired)
 {
+	static const char *const verb[] = { [ENGINE_OP_ASSIGN] = "assign",
+					    [ENGINE_OP_RELEASE] = "release",
+					    [ENGINE_OP_QUARANTINE] = "quarantine" };
+	static const char *const state[] = { [ENGINE_OP_ASSIGN] = "assigned",
+					     [ENGINE_OP_RELEASE] = "pooled",
+					     [ENGINE_OP_QUARANTINE] = "quarantined" };
 	struct pending p = d->pend[i];
-	bool removes = pid_op_removes(p.op);
-	int pid = pid_op_pid(p.op);
+	enum engine_op_kind kind = engine_op_kind(p.op);
+	struct consumer c = *engine_op_consumer(p.op);
 	char bdf[VF_BDF_LEN];
 	struct vf_err e = { 0 };
 	struct unit_result u;
 	char *reply;
 
-	snprintf(bdf, sizeof(bdf), "%s", pid_op_bdf(p.op));
+	snprintf(bdf, sizeof(bdf), "%s", engine_op_bdf(p.op));
 	d->pend[i] = d->pend[--d->n_pend];
-	if (engine_pid_op_end(&d->engine, p.op, expired, &u, &e) < 0) {
-		vf_log(e.code ? LOG_NOTICE : LOG_ERR, "%s %s by uid %u refused: %s: %s",
-		       removes ? "release" : "assign", bdf, (unsigned)p.uid,
-		       e.code ? e.code : "internal", e.msg);
+	mark_moved(d, bdf); /* the end may reset or rebind: the view reads the unit again */
+	if (engine_op_end(&d->engine, p.op, expired, &u, &e) < 0) {
+		vf_log(e.code ? LOG_NOTICE : LOG_ERR, "%s %s by uid %u refused: %s: %s", verb[kind],
+		       bdf, (unsigned)p.uid, e.code ? e.code : "internal", e.msg);
 		reply = proto_reply_error(p.id, e.code, e.msg);
 	} else {
-		const struct dev_rec *r = store_find(&d->store, bdf);
-
-		if (removes)
-			events_emit(&d->events, "released", bdf,
-				    "back to the pool from process %d (uid %u)%s%s", pid,
-				    (unsigned)p.uid, u.warning[0] ? "; reset FAILED: " : "", u.warning);
-		else
-			events_emit(&d->events, "assigned", bdf,
-				    "injected live into process %d%s%s (uid %u)", pid,
-				    r && r->tenant[0] ? ", tenant " : "", r ? r->tenant : "",
-				    (unsigned)p.uid);
-		reply = proto_reply_ok(p.id, render_unit(&u, removes ? "pooled" : "assigned"));
-		sync_monitor(d);
+		pending_told(d, &p, kind, &c, bdf, &u);
+		reply = proto_reply_ok(p.id, render_unit(&u, state[kind]));
+		sync_monitor(d); /* first: the class cache the cap reads */
+		if (c.kind == CONSUMER_VM)
+			vm_recap(d, c.name);
 	}
 	json_object_put(p.id);
 	control_reply(&d->control, p.client, reply);
+	if (d->stopping)
+		return;
+	if (p.storm_bdf[0])
+		storm_quarantine(d, p.storm_bdf, p.storm_rate);
+	if (c.kind == CONSUMER_VM)
+		pending_replay_events(d);
 }
 
-/* Ends every pending operation whose child reported or whose time is up. */
+/* Ends every pending operation that reported or whose time is up. */
 static void pending_poll(struct daemon *d, const struct pollfd *pfd, size_t n)
 {
 	int64_t now = (int64_t)vf_now_ms();
-	struct pid_op *due[DAEMON_MAX_PENDING];
+	struct engine_op *due[DAEMON_MAX_PENDING];
 	bool ready[DAEMON_MAX_PENDING];
 	size_t ndue = 0;
 
@@ -671,9 +802,9 @@ static void pending_poll(struct daemon *d, const struct pollfd *pfd, size_t n)
 		bool r = false;
 
 		for (size_t k = 0; k < n; k++)
-			if (pfd[k].fd == pid_op_fd(d->pend[i].op) && pfd[k].revents)
+			if (pfd[k].fd == engine_op_fd(d->pend[i].op) && pfd[k].revents)
 				r = true;
-		if (r || now >= pid_op_deadline(d->pend[i].op)) {
+		if (r || now >= engine_op_deadline(d->pend[i].op)) {
 			due[ndue] = d->pend[i].op;
 			ready[ndue++] = r;
 		}
@@ -798,24 +929,22 @@ static struct json_object *do_assign(struct daemon *d, const struct request *req
 		return NULL;
 	}
 	if (req->vm[0]) {
+		/* recorded and started: the reply comes when libvirt's attach has
+		 * returned (pending_end), told and capped there; refused: e says why */
 		a.kind = CONSUMER_VM;
 		a.domain = req->vm;
 		a.guest = req->has_guest ? &req->guest : NULL;
 		a.flags = (req->live ? VIRT_LIVE : 0) | (req->config ? VIRT_CONFIG : 0);
-	} else {
-		a.kind = CONSUMER_CDI;
-		a.cdi_dir = d->policy.daemon.cdi_dir;
+		a.op = &d->deferred;
+		engine_assign(&d->engine, req->bdf, &a, &u, e);
+		return NULL;
 	}
+	a.kind = CONSUMER_CDI;
+	a.cdi_dir = d->policy.daemon.cdi_dir;
 	if (engine_assign(&d->engine, req->bdf, &a, &u, e) < 0)
 		return NULL;
-	if (req->vm[0]) {
-		events_emit(&d->events, "assigned", req->bdf, "to VM domain %s%s%s (uid %u)", req->vm,
-			    ten ? ", tenant " : "", ten ? ten->name : "", (unsigned)peer->uid);
-		sync_monitor(d); /* the class cache the cap reads */
-		vm_recap(d, req->vm);
-	} else
-		events_emit(&d->events, "assigned", req->bdf, "to a container through CDI%s%s (uid %u)",
-			    ten ? ", tenant " : "", ten ? ten->name : "", (unsigned)peer->uid);
+	events_emit(&d->events, "assigned", req->bdf, "to a container through CDI%s%s (uid %u)",
+		    ten ? ", tenant " : "", ten ? ten->name : "", (unsigned)peer->uid);
 	return render_unit(&u, "assigned");
 }
 
@@ -969,15 +1098,14 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 	char vmname[VIRT_NAME_LEN] = "";
 
 	to_authz_peer(peer, &ap);
-	if (proto_op_mutates(req->op) && pending_on(d, req->bdf))
-		return vf_err_refuse(e, "busy",
-				     "%s: a live injection into process %d (or its undoing) is in flight; try again when it has ended",
-				     req->bdf, pending_on(d, req->bdf)), NULL;
-	if ((req->op == OP_RELEASE || (req->op == OP_ASSIGN && req->pid)) &&
-	    d->n_pend == DAEMON_MAX_PENDING)
-		return vf_err_refuse(e, "busy",
-				     "%d live injections (or their undoing) are in flight; try again",
-				     DAEMON_MAX_PENDING), NULL;
+	if (d->stopping && proto_op_mutates(req->op))
+		return vf_err_refuse(e, "busy", "vfiod is stopping"), NULL;
+	/* a unit with an operation in flight, or all the slots taken by ones that may start one */
+	if (proto_op_mutates(req->op) &&
+	    engine_op_refuse(&d->engine, req->bdf,
+			     req->op == OP_RELEASE || (req->op == OP_ASSIGN && (req->pid || req->vm[0])),
+			     e) < 0)
+		return NULL;
 	if (req->op == OP_ASSIGN)
 		return do_assign(d, req, peer, e);
 	if (req->op == OP_RELEASE) {
@@ -1007,8 +1135,9 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 			    (unsigned)peer->uid);
 		return render_unit(&u, "host");
 	case OP_RELEASE:
-		/* a live process's nodes go in a child: the reply waits for it */
-		if (engine_release_pid_start(&d->engine, req->bdf, &d->deferred, &u, e) != 0)
+		/* a live process's nodes go in a child, a domain lets go in a
+		 * thread's libvirt call: the reply waits for it (pending_end) */
+		if (engine_release_start(&d->engine, req->bdf, &d->deferred, &u, e) != 0)
 			return NULL;
 		events_emit(&d->events, "released", req->bdf, "back to the pool%s%s (uid %u)%s%s",
 			    vmname[0] ? " from domain " : "", vmname, (unsigned)peer->uid,
@@ -1017,7 +1146,8 @@ static struct json_object *perform(struct daemon *d, const struct request *req,
 			vm_recap(d, vmname);
 		return render_unit(&u, "pooled");
 	case OP_QUARANTINE:
-		if (engine_quarantine(&d->engine, req->bdf, &u, e) < 0)
+		/* silenced now; a domain lets go in a thread's libvirt call, as for a release */
+		if (engine_quarantine_start(&d->engine, req->bdf, &d->deferred, &u, e) != 0)
 			return NULL;
 		if (vmname[0])
 			vm_recap(d, vmname);
@@ -1079,7 +1209,11 @@ static char *handle(void *ctx, struct control_req *creq, const char *line, size_
 	res = perform(d, &req, peer, &e);
 	if (d->deferred) {
 		struct pending *p = &d->pend[d->n_pend++];
+		char what[CONSUMER_NAME_MAX + 64];
 
+		engine_op_describe(d->deferred, what, sizeof(what));
+		vf_log(LOG_INFO, "%s: %s, asked by uid %u, is in flight", req.bdf, what,
+		       (unsigned)peer->uid);
 		*p = (struct pending){ .op = d->deferred, .client = creq->client,
 				       .id = json_object_get(req.id), .uid = peer->uid };
 		d->deferred = NULL;
@@ -1382,9 +1516,9 @@ int daemon_run(const struct daemon_opts *o)
 		int timeout = 1000;
 
 		for (size_t i = 0; i < np; i++) {
-			int64_t left = pid_op_deadline(d.pend[i].op) - (int64_t)vf_now_ms();
+			int64_t left = engine_op_deadline(d.pend[i].op) - (int64_t)vf_now_ms();
 
-			pfd[NFIXED + n + i] = (struct pollfd){ .fd = pid_op_fd(d.pend[i].op),
+			pfd[NFIXED + n + i] = (struct pollfd){ .fd = engine_op_fd(d.pend[i].op),
 							  .events = POLLIN };
 			if (left < timeout)
 				timeout = left > 0 ? (int)left : 0;
@@ -1431,14 +1565,20 @@ int daemon_run(const struct daemon_opts *o)
 		irqbal_note(&d, false);
 		view_tick(&d);
 	}
-	/* injections in flight end here: their children killed, nothing recorded */
-	while (d.n_pend) {
-		struct pending *p = &d.pend[--d.n_pend];
-		struct unit_result u;
-
-		engine_pid_op_end(&d.engine, p->op, true, &u, &(struct vf_err){ 0 });
-		json_object_put(p->id);
-	}
+	/*
+	 * Operations in flight end here, each as it would have: a live
+	 * injection's child is killed (nothing recorded, the unit as it was); a
+	 * VM hand-off's libvirt call is waited for, a release's or quarantine's
+	 * wait for the guest cut short, which leaves the unit assigned as a
+	 * timeout does (the next start's reconcile with libvirt pools it if
+	 * the guest let go after all); a VM assign that attached stays
+	 * recorded, one that failed is put back.
+	 */
+	d.stopping = true;
+	if (d.virt_on)
+		virt_stop_waiting(&d.virt);
+	while (d.n_pend)
+		pending_end(&d, d.n_pend - 1, true);
 	monitor_stop(&d.monitor);
 	if (d.virt_on)
 		virt_fini(&d.virt);

@@ -11,6 +11,11 @@
 
 #include "util.h"
 
+void domxml_init(void)
+{
+	xmlInitParser();
+}
+
 void domxml_alias(const char *bdf, char buf[DOMXML_ALIAS_LEN])
 {
 	snprintf(buf, DOMXML_ALIAS_LEN, "ua-vfiod-%s", bdf);

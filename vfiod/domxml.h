@@ -20,6 +20,12 @@
 #define DOMXML_ALIAS_LEN 32
 #define DOMXML_MAX_PORTS 256
 
+/*
+ * libxml2 set up once, from the main thread, before threads parse domain
+ * documents (hand-offs' workers do).
+ */
+void domxml_init(void);
+
 /* The user alias of the hostdev for `bdf`: "ua-vfiod-0000_3b_00_0". */
 void domxml_alias(const char *bdf, char buf[DOMXML_ALIAS_LEN]);
 

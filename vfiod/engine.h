@@ -36,6 +36,7 @@
 #include "state.h"
 
 #define VFIO_DRIVER "vfio-pci"
+#define ENGINE_MAX_OPS 16   /* operations in flight at once (below) */
 
 struct view;
 
@@ -64,6 +65,8 @@ struct engine {
 	struct view *view;        /* the daemon's view (view.h); NULL: a move gathers its own facts */
 	const struct engine_vm_ops *vm; /* NULL: no VM handoff */
 	void *vm_ctx;
+	struct engine_op *ops[ENGINE_MAX_OPS]; /* in flight: their units are busy */
+	size_t n_ops;
 };
 
 struct unit_result {
@@ -142,7 +145,7 @@ int engine_return(struct engine *en, const char *bdf, struct unit_result *out,
 
 /* ---- hand-offs: pool <-> consumer ---- */
 
-struct pid_op;
+struct engine_op;
 struct proc_pin;
 
 /* An assign, with what its kind of consumer needs. */
@@ -151,7 +154,8 @@ struct assign_req {
 	const char *tenant;       /* "" for none */
 	const char *cdi_dir;      /* CDI: where the spec goes */
 	struct proc_pin *pin;     /* PID: the target, pinned (the operation owns it once started) */
-	struct pid_op **op;       /* PID: the operation started (engine_pid_op_end ends it) */
+	struct engine_op **op;    /* PID, VM: the operation started (engine_op_end ends it);
+				   * VM: NULL runs the attach here, to its end */
 	const char *domain;       /* VM: a name domxml_name_ok accepts */
 	const struct vf_bdf *guest; /* VM: the lead's guest address, NULL for a free root port */
 	unsigned flags;           /* VM: virt.h's VIRT_LIVE / VIRT_CONFIG, 0 for the domain's state */
@@ -180,46 +184,93 @@ int engine_assign_cdi(struct engine *en, const char *bdf, const char *tenant,
  * cgroup v2 device program (its runtime's) governs the process, or when
  * that cannot be ruled out: that program is not vfiod's to change. Real
  * root only. The work in its /dev runs in a child with a deadline, so the
- * operation is started here and ended by engine_pid_op_end() once
- * pid_op_fd() is readable or pid_op_deadline() has passed; until then the
- * unit is as it was (pooled). `pin` (proc.h) is the target, pinned: on
- * success the operation owns it.
+ * operation is started here and ended by engine_op_end() (below); until
+ * then the unit is as it was (pooled). `pin` (proc.h) is the target,
+ * pinned: on success the operation owns it.
  */
 int engine_assign_pid_start(struct engine *en, const char *bdf, const char *tenant,
-			    struct proc_pin *pin, struct pid_op **op, struct unit_result *out,
+			    struct proc_pin *pin, struct engine_op **op, struct unit_result *out,
 			    struct vf_err *e);
-
-/*
- * assigned -> pooled for any consumer; for a live process ("pid:") whose
- * nodes must be taken from its /dev, starts that work and returns 1 with
- * `*op` (end it with engine_pid_op_end); returns 0 when the release is
- * done already (another consumer, or the process is gone), -1 on error.
- */
-int engine_release_pid_start(struct engine *en, const char *bdf, struct pid_op **op,
-			     struct unit_result *out, struct vf_err *e);
-
-/*
- * Ends an operation: its child reported, or `expired` (killed: code
- * "timeout"). An assign is recorded only now; a release that timed out
- * leaves the unit assigned. Frees `op`.
- */
-int engine_pid_op_end(struct engine *en, struct pid_op *op, bool expired,
-		      struct unit_result *out, struct vf_err *e);
-
-int pid_op_fd(const struct pid_op *op);
-int64_t pid_op_deadline(const struct pid_op *op);
-const char *pid_op_bdf(const struct pid_op *op);
-bool pid_op_removes(const struct pid_op *op);
-int pid_op_pid(const struct pid_op *op);
 
 /*
  * pooled -> assigned to libvirt domain `domain` (a name domxml_name_ok
  * accepts), for tenant `tenant`. `guest`: the lead's guest address, NULL
- * for a free root port; `flags` as virt.h's. On error nothing changes.
+ * for a free root port; `flags` as virt.h's. The record is written before
+ * the VM manager is asked (a crash in between is reconciled against
+ * libvirt, never a device in a domain vfiod believes pooled), and put back
+ * when the attach fails: on error nothing changes. This runs the attach
+ * here, to its end; engine_assign with an `op` starts it instead.
  */
 int engine_assign_vm(struct engine *en, const char *bdf, const char *tenant, const char *domain,
 		     const struct vf_bdf *guest, unsigned flags, struct unit_result *out,
 		     struct vf_err *e);
+
+/*
+ * assigned -> pooled, for any consumer. When the consumer's letting go is
+ * not to be waited for here (a live process's nodes taken from its /dev,
+ * in a child; a domain's guest, which may take up to 20 s to let go or
+ * never does, in a thread), starts that work and returns 1 with `*op`
+ * (end it with engine_op_end); returns 0 when the release is done already
+ * (another consumer, or the process is gone), -1 on error.
+ */
+int engine_release_start(struct engine *en, const char *bdf, struct engine_op **op,
+			 struct unit_result *out, struct vf_err *e);
+
+/* ---- operations in flight ---- */
+
+/*
+ * An operation whose slow part runs outside the caller's thread: the work
+ * in a live process's /dev (a child with a deadline, inject.h), or the
+ * libvirt call of a VM hand-off (the attach; the detach and the wait for
+ * the guest), made by a thread that touches only the VM manager
+ * (engine->vm, with its ctx) and the operation's own memory. Every check
+ * that can refuse is made when it starts; what it records is recorded when
+ * it ends (engine_op_end), on the caller's thread, as the synchronous path
+ * would: the store, the policy and every decision stay there. Meanwhile
+ * its unit refuses every other operation of the engine ("busy"), and at
+ * most ENGINE_MAX_OPS are in flight at once. What the start changes: a VM
+ * assign is recorded (see engine_assign_vm), a quarantine silences the
+ * unit; the end puts either back when the libvirt call failed.
+ */
+enum engine_op_kind {
+	ENGINE_OP_ASSIGN,      /* pooled -> assigned */
+	ENGINE_OP_RELEASE,     /* assigned -> pooled */
+	ENGINE_OP_QUARANTINE,  /* assigned -> quarantined */
+};
+
+/*
+ * Ends an operation: call once engine_op_fd() is readable (it reported),
+ * or once engine_op_deadline() has passed (`expired`: a child is killed,
+ * code "timeout"). A VM operation has no deadline (its libvirt calls end
+ * by themselves: libvirt's keepalive, the 20 s wait for the guest), and
+ * ending one that has not reported waits for its thread. An assign is
+ * recorded (a VM's, kept) only when it worked; a release or quarantine
+ * that failed or timed out leaves the unit assigned. Frees `op`.
+ */
+int engine_op_end(struct engine *en, struct engine_op *op, bool expired,
+		  struct unit_result *out, struct vf_err *e);
+
+/* The descriptor to poll: readable once the operation has reported. */
+int engine_op_fd(const struct engine_op *op);
+/* CLOCK_MONOTONIC ms by which it must be ended; INT64_MAX: none. */
+int64_t engine_op_deadline(const struct engine_op *op);
+/* The device the operation is about, for messages. */
+const char *engine_op_bdf(const struct engine_op *op);
+enum engine_op_kind engine_op_kind(const struct engine_op *op);
+/* Whom: the process (pid, start) or the domain (name). */
+const struct consumer *engine_op_consumer(const struct engine_op *op);
+/* In words, for messages: "a release from domain web-1", ... */
+void engine_op_describe(const struct engine_op *op, char *buf, size_t cap);
+
+/* The operation in flight on the unit of `bdf`, or NULL. */
+const struct engine_op *engine_op_on(const struct engine *en, const char *bdf);
+
+/*
+ * "busy" when an operation is in flight on the unit of `bdf`, or, with
+ * `starting` (the caller would start one more), when ENGINE_MAX_OPS are;
+ * else 0.
+ */
+int engine_op_refuse(const struct engine *en, const char *bdf, bool starting, struct vf_err *e);
 
 /*
  * pooled -> assigned to process `pid`, found holding /dev/vfio/<group>
@@ -259,6 +310,16 @@ int engine_record_containment(struct engine *en, const char *bdf, enum dev_conta
  */
 int engine_quarantine(struct engine *en, const char *bdf, struct unit_result *out,
 		      struct vf_err *e);
+
+/*
+ * engine_quarantine, for a unit assigned to a domain, without waiting for
+ * its guest: silences the unit now and starts the detach (returns 1 with
+ * `*op`; engine_op_end records the quarantine, or gives the devices their
+ * command registers back when the detach failed). Any other unit is
+ * quarantined here (returns 0); -1 on error.
+ */
+int engine_quarantine_start(struct engine *en, const char *bdf, struct engine_op **op,
+			    struct unit_result *out, struct vf_err *e);
 
 /* quarantined -> pooled: resets, restores the command registers. */
 int engine_unquarantine(struct engine *en, const char *bdf, struct unit_result *out,

@@ -10,10 +10,13 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <linux/limits.h>
@@ -155,6 +158,8 @@ int engine_assign_cdi(struct engine *en, const char *bdf_in, const char *tenant,
 	if (engine_lookup(en, bdf_in, &own, &rec, out, e) < 0)
 		return vf_err_append(e, " (bind it first)");
 	bdf = own->bdf;
+	if (engine_op_refuse(en, bdf, false, e) < 0)
+		return -1;
 	if (rec->state != DEV_POOLED)
 		return refuse_not_pooled(bdf, rec, e);
 	if (engine_device_group(en, bdf) < 0)
@@ -313,15 +318,207 @@ int engine_reconcile_cdi(struct engine *en, const char *cdi_dir, struct vf_err *
 	return rc;
 }
 
-/* ---- live injection into a running process ------------------------- */
+/* ---- operations in flight ------------------------------------------ */
 
-struct pid_op {
+/*
+ * A domain's part of an operation: one call of the VM manager (the attach,
+ * or the detach and its wait for the guest), made by a thread of its own
+ * that touches nothing but this struct and the manager (ops, with its
+ * ctx). The caller's thread reads rc and err once it has joined it.
+ */
+struct vm_job {
+	const struct engine_vm_ops *ops;
+	void *ctx;
+	bool attach;
+	char domain[CONSUMER_NAME_MAX];
+	struct vf_bdf host[STATE_UNIT_MAX];
+	size_t n;
+	struct vf_bdf guest;
+	bool has_guest;
+	unsigned flags;
+	int fd;                /* eventfd, written when the call has returned; -1: none */
+	pthread_t thread;
+	bool running;          /* a thread was started and is not joined yet */
+	int rc;
+	struct vf_err err;
+};
+
+struct engine_op {
+	enum engine_op_kind kind;
+	struct consumer consumer;  /* the process (pid, start) or the domain (name) */
+	char bdf[VF_BDF_LEN];      /* the unit's lead */
+	char dev[VF_BDF_LEN];      /* the device messages name */
+	char tenant[64];           /* an assign's */
+	/* a live process: the child working in its /dev */
 	struct inject_job job;
 	struct proc_pin pin;
 	struct inject_nodes nodes;
-	char bdf[VF_BDF_LEN];   /* the unit's lead */
-	char tenant[64];
+	/* a domain: the thread calling the VM manager */
+	struct vm_job vm;
+	/* a VM assign: the unit's records before it was recorded, put back on failure */
+	struct dev_rec before[STATE_UNIT_MAX];
+	size_t nbefore;
+	/* a quarantine: each device's command register before it was silenced */
+	unsigned old_command[STATE_UNIT_MAX];
 };
+
+static struct engine_op *op_new(enum engine_op_kind kind, const struct dev_rec *lead,
+				const char *dev)
+{
+	struct engine_op *op = vf_xcalloc(1, sizeof(*op));
+
+	op->kind = kind;
+	op->job.fd = -1;
+	op->pin.pidfd = op->pin.dirfd = -1;
+	op->vm.fd = -1;
+	snprintf(op->bdf, sizeof(op->bdf), "%s", lead->bdf);
+	snprintf(op->dev, sizeof(op->dev), "%s", dev);
+	return op;
+}
+
+static void vm_job_join(struct vm_job *j)
+{
+	if (j->running)
+		pthread_join(j->thread, NULL);
+	j->running = false;
+}
+
+static void op_free(struct engine_op *op)
+{
+	if (!op)
+		return;
+	if (op->job.child) {
+		struct vf_err ign = { 0 };
+
+		inject_end(&op->job, true, &ign);
+	}
+	proc_pin_close(&op->pin);
+	vm_job_join(&op->vm);
+	if (op->vm.fd >= 0)
+		close(op->vm.fd);
+	free(op);
+}
+
+static void op_register(struct engine *en, struct engine_op *op)
+{
+	en->ops[en->n_ops++] = op;
+}
+
+static void op_unregister(struct engine *en, const struct engine_op *op)
+{
+	for (size_t i = 0; i < en->n_ops; i++)
+		if (en->ops[i] == op) {
+			en->ops[i] = en->ops[--en->n_ops];
+			return;
+		}
+}
+
+const struct engine_op *engine_op_on(const struct engine *en, const char *bdf)
+{
+	const struct dev_rec *r = store_find(en->store, bdf);
+	const char *lead = r && r->n_unit ? r->unit[0] : bdf;
+
+	for (size_t i = 0; i < en->n_ops; i++)
+		if (strcmp(en->ops[i]->bdf, lead) == 0)
+			return en->ops[i];
+	return NULL;
+}
+
+int engine_op_refuse(const struct engine *en, const char *bdf, bool starting, struct vf_err *e)
+{
+	const struct engine_op *op = engine_op_on(en, bdf);
+	char what[CONSUMER_NAME_MAX + 64];
+
+	if (op) {
+		engine_op_describe(op, what, sizeof(what));
+		return vf_err_refuse(e, "busy", "%s: %s is in flight; try again when it has ended",
+				     bdf, what);
+	}
+	if (starting && en->n_ops >= ENGINE_MAX_OPS)
+		return vf_err_refuse(e, "busy",
+				     "%d operations (live injections, VM hand-offs) are in flight; try again",
+				     ENGINE_MAX_OPS);
+	return 0;
+}
+
+int engine_op_fd(const struct engine_op *op)
+{
+	return op->consumer.kind == CONSUMER_VM ? op->vm.fd : op->job.fd;
+}
+
+int64_t engine_op_deadline(const struct engine_op *op)
+{
+	return op->consumer.kind == CONSUMER_VM ? INT64_MAX : op->job.deadline_ms;
+}
+
+const char *engine_op_bdf(const struct engine_op *op)
+{
+	return op->dev;
+}
+
+enum engine_op_kind engine_op_kind(const struct engine_op *op)
+{
+	return op->kind;
+}
+
+const struct consumer *engine_op_consumer(const struct engine_op *op)
+{
+	return &op->consumer;
+}
+
+void engine_op_describe(const struct engine_op *op, char *buf, size_t cap)
+{
+	if (op->consumer.kind == CONSUMER_PID)
+		snprintf(buf, cap, "%s live injection into process %d",
+			 op->kind == ENGINE_OP_ASSIGN ? "a" : "the undoing of a", op->consumer.pid);
+	else if (op->kind == ENGINE_OP_ASSIGN)
+		snprintf(buf, cap, "an assign to domain %s", op->consumer.name);
+	else if (op->kind == ENGINE_OP_RELEASE)
+		snprintf(buf, cap, "a release from domain %s", op->consumer.name);
+	else
+		snprintf(buf, cap, "a quarantine (its detach from domain %s)", op->consumer.name);
+}
+
+/* The manager's call, wherever it runs. */
+static void vm_job_run(struct vm_job *j)
+{
+	if (j->attach)
+		j->rc = j->ops->attach(j->ctx, j->domain, j->host, j->n,
+				       j->has_guest ? &j->guest : NULL, j->flags, &j->err);
+	else
+		j->rc = j->ops->detach(j->ctx, j->domain, j->host, j->n, &j->err);
+}
+
+static void *vm_worker(void *arg)
+{
+	struct vm_job *j = arg;
+	uint64_t one = 1;
+
+	vm_job_run(j);
+	/* the last touch of the job: the loop joins the thread before it reads it */
+	(void)!write(j->fd, &one, sizeof(one));
+	return NULL;
+}
+
+/* Starts the job's thread. */
+static int vm_job_launch(struct vm_job *j, struct vf_err *e)
+{
+	int r;
+
+	j->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (j->fd < 0)
+		return vf_err_set(e, errno, "cannot make an eventfd for the libvirt call");
+	r = pthread_create(&j->thread, NULL, vm_worker, j);
+	if (r != 0) {
+		close(j->fd);
+		j->fd = -1;
+		return vf_err_set(e, r, "cannot start a thread for the libvirt call");
+	}
+	j->running = true;
+	return 0;
+}
+
+/* ---- live injection into a running process ----------------------- */
 
 /*
  * The whole of /proc/<pid>/cgroup of the pinned process into `text` (NUL-
@@ -410,56 +607,20 @@ static int v1_devices(const struct proc_pin *p, const struct inject_nodes *n, bo
 	return 0;
 }
 
-static void pid_op_free(struct pid_op *op)
-{
-	if (!op)
-		return;
-	if (op->job.child) {
-		struct vf_err ign = { 0 };
-
-		inject_end(&op->job, true, &ign);
-	}
-	proc_pin_close(&op->pin);
-	free(op);
-}
-
-int pid_op_fd(const struct pid_op *op)
-{
-	return op->job.fd;
-}
-
-int64_t pid_op_deadline(const struct pid_op *op)
-{
-	return op->job.deadline_ms;
-}
-
-const char *pid_op_bdf(const struct pid_op *op)
-{
-	return op->bdf;
-}
-
-bool pid_op_removes(const struct pid_op *op)
-{
-	return op->job.remove;
-}
-
-int pid_op_pid(const struct pid_op *op)
-{
-	return op->pin.pid;
-}
-
 int engine_assign_pid_start(struct engine *en, const char *bdf_in, const char *tenant,
-			    struct proc_pin *pin, struct pid_op **opp, struct unit_result *out,
+			    struct proc_pin *pin, struct engine_op **opp, struct unit_result *out,
 			    struct vf_err *e)
 {
 	struct dev_rec *own, *rec;
-	struct pid_op *op;
+	struct engine_op *op;
 	struct stat self;
 	int group, r;
 
 	*opp = NULL;
 	if (engine_lookup(en, bdf_in, &own, &rec, out, e) < 0)
 		return vf_err_append(e, " (bind it first)");
+	if (engine_op_refuse(en, own->bdf, true, e) < 0)
+		return -1;
 	if (rec->state != DEV_POOLED)
 		return refuse_not_pooled(own->bdf, rec, e);
 	if (stat("/proc/self/ns/mnt", &self) < 0)
@@ -468,20 +629,19 @@ int engine_assign_pid_start(struct engine *en, const char *bdf_in, const char *t
 		return vf_err_refuse(e, "bad-request",
 				     "process %d shares vfiod's mount namespace: its /dev is the host's, there is nothing to inject (hand the device to a container's process)",
 				     pin->pid);
-	op = vf_xcalloc(1, sizeof(*op));
-	op->job.fd = -1;
+	op = op_new(ENGINE_OP_ASSIGN, rec, rec->bdf);
 	group = engine_device_group(en, own->bdf);
 	if (group < 0) {
-		free(op);
+		op_free(op);
 		return vf_err_set(e, 0, "%s: its IOMMU group cannot be read", own->bdf);
 	}
 	if (inject_host_nodes(en->h, group, &op->nodes, e) < 0) {
-		free(op);
+		op_free(op);
 		return -1;
 	}
 	r = v2_device_program(pin, e);
 	if (r != 0) {
-		free(op);
+		op_free(op);
 		if (r < 0) {
 			vf_err_wrap(e, "assign %s", own->bdf);
 			e->code = "not-permitted";
@@ -492,20 +652,22 @@ int engine_assign_pid_start(struct engine *en, const char *bdf_in, const char *t
 				     pin->pid);
 	}
 	if (v1_devices(pin, &op->nodes, true, e) < 0) {
-		free(op);
+		op_free(op);
 		return vf_err_wrap(e, "assign %s to process %d", own->bdf, pin->pid);
 	}
 	if (inject_start(&op->job, pin->dirfd, pin->pid, &op->nodes, false, INJECT_DEADLINE_MS,
 			 e) < 0) {
 		v1_devices(pin, &op->nodes, false, &(struct vf_err){ 0 });
-		free(op);
+		op_free(op);
 		return vf_err_wrap(e, "assign %s to process %d", own->bdf, pin->pid);
 	}
 	/* the pin is the operation's from here on */
 	op->pin = *pin;
 	pin->pidfd = pin->dirfd = -1;
-	snprintf(op->bdf, sizeof(op->bdf), "%s", rec->bdf);
+	op->consumer = (struct consumer){ .kind = CONSUMER_PID, .pid = op->pin.pid,
+					  .start = op->pin.start };
 	snprintf(op->tenant, sizeof(op->tenant), "%s", tenant);
+	op_register(en, op);
 	*opp = op;
 	return 0;
 }
@@ -513,55 +675,52 @@ int engine_assign_pid_start(struct engine *en, const char *bdf_in, const char *t
 static int release_to_pool(struct engine *en, struct dev_rec *rec, struct unit_result *out,
 			   struct vf_err *e);
 
-int engine_pid_op_end(struct engine *en, struct pid_op *op, bool expired,
+/* A live process's operation ends: its child reported, or it expired. */
+static int pid_op_end(struct engine *en, struct engine_op *op, bool expired,
 		      struct unit_result *out, struct vf_err *e)
 {
 	struct dev_rec *own, *rec;
-	int rc = -1;
+	bool remove = op->kind != ENGINE_OP_ASSIGN;
 
 	if (inject_end(&op->job, expired, e) < 0) {
 		/* nothing was recorded: the record is as it was before the start */
-		if (!op->job.remove)
+		if (!remove)
 			v1_devices(&op->pin, &op->nodes, false, &(struct vf_err){ 0 });
 		else if (engine_lookup(en, op->bdf, &own, &rec, out, &(struct vf_err){ 0 }) == 0)
 			vf_err_append(e, "; %s stays assigned to it", op->bdf);
-		goto out;
+		return -1;
 	}
 	if (engine_lookup(en, op->bdf, &own, &rec, out, e) < 0)
-		goto out;
-	if (!op->job.remove && rec->state != DEV_POOLED) {
-		/* quarantined by its storm meanwhile: the nodes go again */
+		return -1;
+	if (!remove && rec->state != DEV_POOLED) {
+		/* the unit changed meanwhile (a reconcile): the nodes go again */
 		inject_run(op->pin.dirfd, op->pin.pid, &op->nodes, true, INJECT_DEADLINE_MS,
 			   &(struct vf_err){ 0 });
 		v1_devices(&op->pin, &op->nodes, false, &(struct vf_err){ 0 });
-		vf_err_refuse(e, "busy", "%s became %s during the injection", op->bdf,
-			      dev_state_name(rec->state));
-		goto out;
+		return vf_err_refuse(e, "busy", "%s became %s during the injection", op->bdf,
+				     dev_state_name(rec->state));
 	}
-	if (!op->job.remove) {
-		struct consumer c = { .kind = CONSUMER_PID, .pid = op->pin.pid,
-				      .start = op->pin.start };
-
-		set_unit(en, rec, DEV_ASSIGNED, &c, op->tenant);
+	if (!remove) {
+		set_unit(en, rec, DEV_ASSIGNED, &op->consumer, op->tenant);
 		if (store_save(en->store, e) < 0) {
 			set_unit(en, rec, DEV_POOLED, NULL, "");
 			inject_run(op->pin.dirfd, op->pin.pid, &op->nodes, true, INJECT_DEADLINE_MS,
 				   &(struct vf_err){ 0 });
 			v1_devices(&op->pin, &op->nodes, false, &(struct vf_err){ 0 });
-			vf_err_wrap(e, "assign %s", op->bdf);
-			goto out;
+			return vf_err_wrap(e, "assign %s", op->bdf);
 		}
-		rc = 0;
-		goto out;
+		return 0;
 	}
+	if (rec->state != DEV_ASSIGNED || !consumer_equal(&rec->consumer, &op->consumer))
+		return vf_err_refuse(e, "busy", "%s became %s during the release", op->bdf,
+				     dev_state_name(rec->state));
 	/* the nodes are gone from its /dev: its device cgroup denies them again */
 	if (proc_pin_alive(&op->pin))
 		v1_devices(&op->pin, &op->nodes, false, &(struct vf_err){ 0 });
-	rc = release_to_pool(en, rec, out, e);
-out:
-	pid_op_free(op);
-	return rc;
+	return release_to_pool(en, rec, out, e);
 }
+
+/* ---- VMs, through the VM manager (engine->vm) ---------------------- */
 
 /* The unit of `lead` as PCI addresses. */
 static size_t unit_addrs(const struct dev_rec *lead, struct vf_bdf *out)
@@ -574,16 +733,37 @@ static size_t unit_addrs(const struct dev_rec *lead, struct vf_bdf *out)
 	return n;
 }
 
-int engine_assign_vm(struct engine *en, const char *bdf_in, const char *tenant, const char *domain,
-		     const struct vf_bdf *guest, unsigned flags, struct unit_result *out,
-		     struct vf_err *e)
+/* A domain's operation on the unit of `lead`, its call to the manager filled in (not started). */
+static struct engine_op *vm_op_new(struct engine *en, enum engine_op_kind kind,
+				   const struct dev_rec *lead, const char *dev, const char *domain)
 {
-	struct vf_bdf host[STATE_UNIT_MAX];
-	struct dev_rec *own, *rec, before[STATE_UNIT_MAX];
-	struct consumer consumer = { .kind = CONSUMER_VM };
-	const char *bdf;
-	size_t n, nbefore = 0;
+	struct engine_op *op = op_new(kind, lead, dev);
 
+	op->consumer.kind = CONSUMER_VM;
+	snprintf(op->consumer.name, sizeof(op->consumer.name), "%s", domain);
+	op->vm.ops = en->vm;
+	op->vm.ctx = en->vm_ctx;
+	op->vm.attach = kind == ENGINE_OP_ASSIGN;
+	snprintf(op->vm.domain, sizeof(op->vm.domain), "%s", domain);
+	op->vm.n = unit_addrs(lead, op->vm.host);
+	return op;
+}
+
+/*
+ * The VM assign's start: every check, then the record (before the manager
+ * is asked). The operation returned has its attach to make.
+ */
+static int vm_assign_begin(struct engine *en, const char *bdf_in, const char *tenant,
+			   const char *domain, const struct vf_bdf *guest, unsigned flags,
+			   bool starting, struct engine_op **opp, struct unit_result *out,
+			   struct vf_err *e)
+{
+	struct dev_rec *own, *rec;
+	struct consumer consumer = { .kind = CONSUMER_VM };
+	struct engine_op *op;
+	const char *bdf;
+
+	*opp = NULL;
 	if (!domxml_name_ok(domain))
 		return vf_err_refuse(e, "bad-request",
 				     "\"%s\" is not a domain name vfiod accepts (1-64 of A-Z a-z 0-9 _ . : + -)",
@@ -593,38 +773,172 @@ int engine_assign_vm(struct engine *en, const char *bdf_in, const char *tenant, 
 	bdf = own->bdf;
 	if (!en->vm)
 		return vf_err_refuse(e, "libvirt-unavailable", "VM handoff is not available here");
+	if (engine_op_refuse(en, bdf, starting, e) < 0)
+		return -1;
 	if (rec->state != DEV_POOLED)
 		return refuse_not_pooled(bdf, rec, e);
 	if (guest && rec->n_unit > 1)
 		return vf_err_refuse(e, "bad-request",
 				     "%s moves as a unit of %zu devices: one guest address cannot take them all (leave it out: each gets a free root port)",
 				     bdf, rec->n_unit);
-	n = unit_addrs(rec, host);
-	/* the records as they are, to put back whole (their times too) on failure */
-	for (size_t i = 0; i < rec->n_unit; i++) {
-		struct dev_rec *m = store_find(en->store, rec->unit[i]);
-
-		if (m)
-			before[nbefore++] = *m;
-	}
+	op = vm_op_new(en, ENGINE_OP_ASSIGN, rec, bdf, domain);
+	op->vm.has_guest = guest != NULL;
+	if (guest)
+		op->vm.guest = *guest;
+	op->vm.flags = flags;
+	snprintf(op->tenant, sizeof(op->tenant), "%s", tenant);
+	/* the records as they are, to put back (their times too) on failure */
+	op->nbefore = unit_save(en, rec, op->before);
 	snprintf(consumer.name, sizeof(consumer.name), "%s", domain);
 	/* recorded first: a crash during the attach leaves something to reconcile */
 	set_unit(en, rec, DEV_ASSIGNED, &consumer, tenant);
 	if (store_save(en->store, e) < 0) {
-		for (size_t i = 0; i < nbefore; i++)
-			store_put(en->store, &before[i]);
+		unit_restore(en, op->before, op->nbefore);
+		op_free(op);
 		return vf_err_wrap(e, "assign %s", bdf);
 	}
-	if (en->vm->attach(en->vm_ctx, domain, host, n, guest, flags, e) < 0) {
-		struct vf_err se = { 0 };
-
-		for (size_t i = 0; i < nbefore; i++)
-			store_put(en->store, &before[i]);
-		if (store_save(en->store, &se) < 0)
-			vf_err_append(e, "; and recording that failed: %s", se.msg);
-		return vf_err_wrap(e, "assign %s to domain %s", bdf, domain);
-	}
+	*opp = op;
 	return 0;
+}
+
+int engine_assign_vm(struct engine *en, const char *bdf_in, const char *tenant, const char *domain,
+		     const struct vf_bdf *guest, unsigned flags, struct unit_result *out,
+		     struct vf_err *e)
+{
+	struct engine_op *op;
+
+	if (vm_assign_begin(en, bdf_in, tenant, domain, guest, flags, false, &op, out, e) < 0)
+		return -1;
+	vm_job_run(&op->vm);
+	return engine_op_end(en, op, false, out, e);
+}
+
+/* The VM assign, started: its attach runs in a thread of its own. */
+static int vm_assign_start(struct engine *en, const char *bdf_in, const struct assign_req *a,
+			   struct unit_result *out, struct vf_err *e)
+{
+	struct engine_op *op;
+
+	*a->op = NULL;
+	if (vm_assign_begin(en, bdf_in, a->tenant, a->domain, a->guest, a->flags, true, &op, out,
+			    e) < 0)
+		return -1;
+	if (vm_job_launch(&op->vm, &op->vm.err) < 0) {
+		/* ended as a failed attach: the record goes back */
+		op->vm.rc = -1;
+		return engine_op_end(en, op, false, out, e);
+	}
+	op_register(en, op);
+	*a->op = op;
+	return 0;
+}
+
+int handoff_vm_detach_start(struct engine *en, struct dev_rec *lead, enum engine_op_kind kind,
+			    const char *dev, const unsigned *old, struct engine_op **opp,
+			    struct vf_err *e)
+{
+	struct engine_op *op = vm_op_new(en, kind, lead, dev, lead->consumer.name);
+
+	if (old)
+		memcpy(op->old_command, old, sizeof(op->old_command));
+	if (vm_job_launch(&op->vm, e) < 0) {
+		op_free(op);
+		return -1;
+	}
+	op_register(en, op);
+	*opp = op;
+	return 0;
+}
+
+/* Gives the assign's unit its records back as they were before the start. */
+static void vm_assign_undo(struct engine *en, const struct engine_op *op)
+{
+	for (size_t i = 0; i < op->nbefore; i++) {
+		struct dev_rec *m = store_find(en->store, op->before[i].bdf);
+
+		/* what the hand-off changed; what the storm ladder recorded meanwhile stays */
+		if (!m)
+			continue;
+		m->state = op->before[i].state;
+		m->consumer = op->before[i].consumer;
+		memcpy(m->tenant, op->before[i].tenant, sizeof(m->tenant));
+		m->since = op->before[i].since;
+	}
+}
+
+static const char *op_verb(enum engine_op_kind k)
+{
+	return k == ENGINE_OP_ASSIGN ? "assign" : k == ENGINE_OP_RELEASE ? "release" : "quarantine";
+}
+
+/* A domain's operation ends: its call to the manager has returned. */
+static int vm_op_end(struct engine *en, struct engine_op *op, struct unit_result *out,
+		     struct vf_err *e)
+{
+	struct dev_rec *own, *rec;
+	struct vm_job *j = &op->vm;
+	bool same;
+
+	vm_job_join(j); /* at once when it has reported */
+	if (engine_lookup(en, op->dev, &own, &rec, out, e) < 0) {
+		if (op->kind == ENGINE_OP_QUARANTINE)
+			contain_unsilence(en, out, out->n, op->old_command);
+		return vf_err_wrap(e, "%s %s", op_verb(op->kind), op->dev);
+	}
+	/* as the start left it: assigned to this domain */
+	same = rec->state == DEV_ASSIGNED && consumer_equal(&rec->consumer, &op->consumer);
+	switch (op->kind) {
+	case ENGINE_OP_ASSIGN:
+		if (j->rc == 0 && same)
+			return 0;
+		if (j->rc == 0)
+			return vf_err_refuse(e, "busy",
+					     "%s became %s while it was attached to domain %s, which may hold it now",
+					     op->dev, dev_state_name(rec->state), op->consumer.name);
+		*e = j->err;
+		if (same) {
+			struct vf_err se = { 0 };
+
+			vm_assign_undo(en, op);
+			if (store_save(en->store, &se) < 0)
+				vf_err_append(e, "; and recording that failed: %s", se.msg);
+		}
+		return vf_err_wrap(e, "assign %s to domain %s", op->dev, op->consumer.name);
+	case ENGINE_OP_RELEASE:
+		if (!same)
+			return vf_err_refuse(e, "busy", "%s became %s during the release", op->dev,
+					     dev_state_name(rec->state));
+		if (j->rc < 0) {
+			*e = j->err;
+			return vf_err_wrap(e, "release %s", op->dev);
+		}
+		return release_to_pool(en, rec, out, e);
+	case ENGINE_OP_QUARANTINE:
+		if (!same || j->rc < 0) {
+			contain_unsilence(en, out, out->n, op->old_command);
+			if (!same)
+				return vf_err_refuse(e, "busy", "%s became %s during the quarantine",
+						     op->dev, dev_state_name(rec->state));
+			*e = j->err;
+			return vf_err_wrap(e, "quarantine %s: detaching failed", op->dev);
+		}
+		return contain_record(en, out, op->old_command, e);
+	}
+	return vf_err_set(e, 0, "%s: an operation of no known kind", op->dev);
+}
+
+int engine_op_end(struct engine *en, struct engine_op *op, bool expired,
+		  struct unit_result *out, struct vf_err *e)
+{
+	int rc;
+
+	op_unregister(en, op);
+	if (op->consumer.kind == CONSUMER_VM)
+		rc = vm_op_end(en, op, out, e);
+	else
+		rc = pid_op_end(en, op, expired, out, e);
+	op_free(op);
+	return rc;
 }
 
 int engine_release_consumer(struct engine *en, const struct consumer *consumer,
@@ -678,7 +992,8 @@ int engine_adopt_holder(struct engine *en, const char *bdf_in, int pid, struct v
 
 	if (engine_lookup(en, bdf_in, &own, &rec, &u, e) < 0)
 		return -1;
-	if (rec->state != DEV_POOLED)
+	/* an operation in flight decides what the unit becomes; the next scan sees it */
+	if (rec->state != DEV_POOLED || engine_op_on(en, own->bdf))
 		return 0;
 	c.start = proc_start_of(en->h, pid);
 	if (!c.start)
@@ -791,6 +1106,8 @@ static int pid_assign(struct engine *en, const char *bdf, const struct assign_re
 static int vm_assign(struct engine *en, const char *bdf, const struct assign_req *a,
 		     struct unit_result *out, struct vf_err *e)
 {
+	if (a->op)
+		return vm_assign_start(en, bdf, a, out, e);
 	return engine_assign_vm(en, bdf, a->tenant, a->domain, a->guest, a->flags, out, e);
 }
 
@@ -882,6 +1199,8 @@ int engine_release(struct engine *en, const char *bdf_in, struct unit_result *ou
 	if (engine_lookup(en, bdf_in, &own, &rec, out, e) < 0)
 		return -1;
 	bdf = own->bdf;
+	if (engine_op_refuse(en, bdf, false, e) < 0)
+		return -1;
 	if (rec->state != DEV_ASSIGNED)
 		return vf_err_refuse(e, "not-found", "%s is not assigned (it is %s)", bdf,
 				     dev_state_name(rec->state));
@@ -890,42 +1209,49 @@ int engine_release(struct engine *en, const char *bdf_in, struct unit_result *ou
 	return release_to_pool(en, rec, out, e);
 }
 
-int engine_release_pid_start(struct engine *en, const char *bdf_in, struct pid_op **opp,
-			     struct unit_result *out, struct vf_err *e)
+int engine_release_start(struct engine *en, const char *bdf_in, struct engine_op **opp,
+			 struct unit_result *out, struct vf_err *e)
 {
 	struct dev_rec *own, *rec;
-	struct pid_op *op;
+	struct engine_op *op;
 	uint64_t start;
 	int pid, group;
 
 	*opp = NULL;
 	if (engine_lookup(en, bdf_in, &own, &rec, out, e) < 0)
 		return -1;
+	if (engine_op_refuse(en, own->bdf, true, e) < 0)
+		return -1;
+	/* a guest may take its time to let go, or never does: not waited for here */
+	if (rec->state == DEV_ASSIGNED && rec->consumer.kind == CONSUMER_VM && en->vm) {
+		if (handoff_vm_detach_start(en, rec, ENGINE_OP_RELEASE, own->bdf, NULL, opp, e) < 0)
+			return vf_err_wrap(e, "release %s", own->bdf);
+		return 1;
+	}
 	if (rec->state != DEV_ASSIGNED || rec->consumer.kind != CONSUMER_PID)
 		return engine_release(en, bdf_in, out, e) < 0 ? -1 : 0;
 	pid = rec->consumer.pid;
 	start = rec->consumer.start;
-	op = vf_xcalloc(1, sizeof(*op));
-	op->job.fd = -1;
+	op = op_new(ENGINE_OP_RELEASE, rec, rec->bdf);
+	op->consumer = rec->consumer;
 	group = engine_device_group(en, rec->bdf);
 	if (group < 0 || inject_host_nodes(en->h, group, &op->nodes, e) < 0) {
-		free(op);
+		op_free(op);
 		return group < 0 ? vf_err_set(e, 0, "%s: its IOMMU group cannot be read", rec->bdf)
 				 : vf_err_wrap(e, "release %s", rec->bdf);
 	}
 	if (proc_pin_open(en->h, pid, &op->pin, &(struct vf_err){ 0 }) < 0 ||
 	    (start && op->pin.start != start)) {
 		/* gone, its namespace with it; or a reused pid, never touched */
-		proc_pin_close(&op->pin);
-		free(op);
+		op_free(op);
 		return release_to_pool(en, rec, out, e) < 0 ? -1 : 0;
 	}
-	snprintf(op->bdf, sizeof(op->bdf), "%s", rec->bdf);
 	if (inject_start(&op->job, op->pin.dirfd, pid, &op->nodes, true, INJECT_DEADLINE_MS,
 			 e) < 0) {
-		pid_op_free(op);
+		op_free(op);
 		return vf_err_wrap(e, "release %s", rec->bdf);
 	}
+	op_register(en, op);
 	*opp = op;
 	return 1;
 }

@@ -44,6 +44,28 @@ void cdi_spec_name(const char *bdf, char *buf, size_t cap);
  */
 int handoff_detach(struct engine *en, struct dev_rec *rec, bool quarantine, struct vf_err *e);
 
+/*
+ * Quarantine's steps (contain.c), shared with the end of a quarantine that
+ * did not wait for its domain's guest (handoff.c): silence every device of
+ * the unit `u` (all or none; `old` gets their command registers), give
+ * the first `n` their registers back, record the unit quarantined.
+ */
+int contain_silence(struct engine *en, const struct unit_result *u, unsigned *old,
+		    struct vf_err *e);
+void contain_unsilence(struct engine *en, const struct unit_result *u, size_t n,
+		       const unsigned *old);
+int contain_record(struct engine *en, const struct unit_result *u, const unsigned *old,
+		   struct vf_err *e);
+
+/*
+ * Starts detaching the unit of `lead` from its domain in a thread of its
+ * own, for a release or a quarantine (`old`: the command registers the
+ * quarantine silenced, NULL for a release); engine_op_end ends it.
+ */
+int handoff_vm_detach_start(struct engine *en, struct dev_rec *lead, enum engine_op_kind kind,
+			    const char *dev, const unsigned *old, struct engine_op **op,
+			    struct vf_err *e);
+
 /* The consumer in words, for messages: "domain web-1", "process 4242", ... */
 void consumer_describe(const struct consumer *c, char *buf, size_t cap);
 

@@ -125,17 +125,51 @@ static void *event_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * The connection for one call from any thread (a hand-off's worker, or the
+ * loop): a reference of the caller's own, so that the loop may close or
+ * replace v->conn meanwhile. NULL: not connected. conn_put drops it.
+ */
+static virConnectPtr conn_get(struct virt *v)
+{
+	virConnectPtr c;
+
+	pthread_mutex_lock(&v->mu);
+	c = v->conn;
+	if (c && virConnectRef(c) < 0)
+		c = NULL;
+	pthread_mutex_unlock(&v->mu);
+	return c;
+}
+
+static void conn_put(virConnectPtr c)
+{
+	if (c)
+		virConnectClose(c);
+}
+
+/* From the loop: v->conn changes under v->mu, so that conn_get sees it whole. */
+static void set_conn(struct virt *v, virConnectPtr c)
+{
+	pthread_mutex_lock(&v->mu);
+	v->conn = c;
+	pthread_mutex_unlock(&v->mu);
+}
+
 static void disconnect(struct virt *v)
 {
-	if (!v->conn)
+	virConnectPtr c = CONN(v);
+
+	if (!c)
 		return;
+	set_conn(v, NULL);
 	if (v->cb_life >= 0)
-		virConnectDomainEventDeregisterAny(CONN(v), v->cb_life);
+		virConnectDomainEventDeregisterAny(c, v->cb_life);
 	if (v->cb_removed >= 0)
-		virConnectDomainEventDeregisterAny(CONN(v), v->cb_removed);
-	virConnectUnregisterCloseCallback(CONN(v), on_close);
-	virConnectClose(CONN(v));
-	v->conn = NULL;
+		virConnectDomainEventDeregisterAny(c, v->cb_removed);
+	virConnectUnregisterCloseCallback(c, on_close);
+	/* a worker's call in flight keeps its own reference: the last one closes */
+	virConnectClose(c);
 	v->cb_life = v->cb_removed = -1;
 }
 
@@ -146,8 +180,8 @@ static int connect_now(struct virt *v)
 	v->next_try = time(NULL) + VIRT_RETRY_S;
 	if (!c)
 		return -1;
-	v->conn = c;
 	pthread_mutex_lock(&v->mu);
+	v->conn = c;
 	v->closed = false;
 	pthread_mutex_unlock(&v->mu);
 	/* a libvirtd that stops answering is noticed within about 15 s */
@@ -173,6 +207,7 @@ int virt_init(struct virt *v, const char *uri, struct vf_err *e)
 
 	snprintf(v->uri, sizeof(v->uri), "%s", uri);
 	v->cb_life = v->cb_removed = -1;
+	domxml_init();
 	if (mailbox_init(&v->box, sizeof(struct virt_event), VIRT_QUEUE, e) < 0)
 		return vf_err_wrap(e, "libvirt");
 	pthread_mutex_init(&v->mu, NULL);
@@ -256,17 +291,21 @@ size_t virt_drain(struct virt *v, struct virt_event *out, size_t max)
 	return n;
 }
 
-/* The domain, or NULL: *gone is true when libvirt says there is no such domain. */
-static virDomainPtr lookup(struct virt *v, const char *name, bool *gone, struct vf_err *e)
+/*
+ * The domain on connection `c` (NULL: not connected), or NULL: *gone is true
+ * when libvirt says there is no such domain.
+ */
+static virDomainPtr lookup(struct virt *v, virConnectPtr c, const char *name, bool *gone,
+			   struct vf_err *e)
 {
 	virDomainPtr d;
 
 	*gone = false;
-	if (!v->conn) {
+	if (!c) {
 		vf_err_refuse(e, "libvirt-unavailable", "libvirt (%s) cannot be reached", v->uri);
 		return NULL;
 	}
-	d = virDomainLookupByName(CONN(v), name);
+	d = virDomainLookupByName(c, name);
 	if (d)
 		return d;
 	if (virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
@@ -347,10 +386,11 @@ static unsigned affect(unsigned flags)
 /*
  * Waits until `host` has left the running domain: the device-removed event
  * for its alias, or the live XML without it (read every half second, in
- * case the event went missing with a reconnection).
+ * case the event went missing with a reconnection). `cancellable`: gives
+ * up at once when virt_stop_waiting() was called (vfiod is stopping).
  */
 static int wait_gone(struct virt *v, virDomainPtr d, const char *name, const struct vf_bdf *host,
-		     unsigned seen, struct vf_err *e)
+		     unsigned seen, bool cancellable, struct vf_err *e)
 {
 	char bdf[VF_BDF_LEN], alias[DOMXML_ALIAS_LEN], want[VIRT_NAME_LEN * 2];
 	struct timespec until, now;
@@ -362,13 +402,15 @@ static int wait_gone(struct virt *v, virDomainPtr d, const char *name, const str
 	until.tv_sec += VIRT_DETACH_TIMEOUT_S;
 	for (;;) {
 		struct timespec half;
-		bool hit = false;
+		bool hit = false, quit, closed;
 		int r;
 
 		pthread_mutex_lock(&v->mu);
 		for (; seen < v->nremoved; seen++)
 			hit |= strcmp(v->removed[seen % 16], want) == 0;
-		if (!hit && !v->closed) {
+		quit = cancellable && v->quit_waits;
+		closed = v->closed;
+		if (!hit && !closed && !quit) {
 			clock_gettime(CLOCK_REALTIME, &half);
 			half.tv_nsec += 500000000L;
 			if (half.tv_nsec >= 1000000000L) {
@@ -380,6 +422,15 @@ static int wait_gone(struct virt *v, virDomainPtr d, const char *name, const str
 		pthread_mutex_unlock(&v->mu);
 		if (hit)
 			return 0;
+		if (quit)
+			return vf_err_refuse(e, "timeout",
+					     "%s: vfiod is stopping and no longer waits for domain %s to let go of it",
+					     bdf, name);
+		/* nothing more will come on this connection: no busy loop of failing calls */
+		if (closed)
+			return vf_err_refuse(e, "libvirt-unavailable",
+					     "libvirt (%s) went away while %s was leaving domain %s",
+					     v->uri, bdf, name);
 		r = virDomainIsActive(d);
 		if (r == 0)
 			return 0; /* it stopped: nothing holds the device */
@@ -394,9 +445,12 @@ static int wait_gone(struct virt *v, virDomainPtr d, const char *name, const str
 	}
 }
 
-/* Detaches one device from whichever of the live and persistent definitions hold it. */
+/*
+ * Detaches one device from whichever of the live and persistent definitions
+ * hold it (`cancellable` as wait_gone's).
+ */
 static int detach_one(struct virt *v, virDomainPtr d, const char *name, const struct vf_bdf *host,
-		      struct vf_err *e)
+		      bool cancellable, struct vf_err *e)
 {
 	char *xml = domxml_hostdev(host, NULL);
 	int active = virDomainIsActive(d), persistent = virDomainIsPersistent(d);
@@ -418,7 +472,7 @@ static int detach_one(struct virt *v, virDomainPtr d, const char *name, const st
 		else if (here == 1 && virDomainDetachDeviceFlags(d, xml, VIR_DOMAIN_AFFECT_LIVE) < 0)
 			rc = vf_err_set(e, 0, "libvirt: detach from %s: %s", name, last_error());
 		else if (here == 1)
-			rc = wait_gone(v, d, name, host, seen, e);
+			rc = wait_gone(v, d, name, host, seen, cancellable, e);
 	}
 	if (rc == 0 && persistent == 1) {
 		int here = in_xml(d, true, host, e);
@@ -437,18 +491,22 @@ int virt_attach(struct virt *v, const char *name, const struct vf_bdf *host, siz
 		const struct vf_bdf *guest, unsigned flags, struct vf_err *e)
 {
 	unsigned ports[DOMXML_MAX_PORTS];
+	virConnectPtr c = conn_get(v);
 	virDomainPtr d;
 	bool gone;
 	int active, persistent, nports = 0;
 	size_t done = 0;
 	int rc = 0;
 
-	if (!(d = lookup(v, name, &gone, e)))
+	if (!(d = lookup(v, c, name, &gone, e))) {
+		conn_put(c);
 		return -1;
+	}
 	active = virDomainIsActive(d);
 	persistent = virDomainIsPersistent(d);
 	if (active < 0 || persistent < 0) {
 		virDomainFree(d);
+		conn_put(c);
 		return vf_err_set(e, 0, "libvirt: domain %s: %s", name, last_error());
 	}
 	if (!flags)
@@ -491,37 +549,50 @@ int virt_attach(struct virt *v, const char *name, const struct vf_bdf *host, siz
 		free(xml);
 	}
 	if (rc < 0) {
-		/* all or nothing: what went in comes out */
+		/* all or nothing: what went in comes out (waited for even when vfiod stops) */
 		for (size_t i = 0; i < done; i++) {
 			struct vf_err ue = { 0 };
 
-			if (detach_one(v, d, name, &host[i], &ue) < 0)
+			if (detach_one(v, d, name, &host[i], false, &ue) < 0)
 				vf_err_append(e, "; and undoing it failed: %s", ue.msg);
 		}
 	}
 	virDomainFree(d);
+	conn_put(c);
 	return rc;
 }
 
 int virt_detach(struct virt *v, const char *name, const struct vf_bdf *host, size_t n,
 		struct vf_err *e)
 {
+	virConnectPtr c = conn_get(v);
 	virDomainPtr d;
 	bool gone;
 	int rc = 0;
 
-	if (!(d = lookup(v, name, &gone, e)))
+	if (!(d = lookup(v, c, name, &gone, e))) {
+		conn_put(c);
 		return gone ? 0 : -1;
+	}
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = detach_one(v, d, name, &host[i], e);
+		rc = detach_one(v, d, name, &host[i], true, e);
 	virDomainFree(d);
+	conn_put(c);
 	return rc;
+}
+
+void virt_stop_waiting(struct virt *v)
+{
+	pthread_mutex_lock(&v->mu);
+	v->quit_waits = true;
+	pthread_cond_broadcast(&v->cv);
+	pthread_mutex_unlock(&v->mu);
 }
 
 int virt_exists(struct virt *v, const char *name, struct vf_err *e)
 {
 	bool gone;
-	virDomainPtr d = lookup(v, name, &gone, e);
+	virDomainPtr d = lookup(v, CONN(v), name, &gone, e);
 
 	if (!d)
 		return gone ? 0 : -1;
@@ -533,7 +604,7 @@ int virt_holds(struct virt *v, const char *name, const struct vf_bdf *host, bool
 	       struct vf_err *e)
 {
 	bool gone;
-	virDomainPtr d = lookup(v, name, &gone, e);
+	virDomainPtr d = lookup(v, CONN(v), name, &gone, e);
 	int active, persistent, r = 0;
 
 	if (running)
@@ -614,7 +685,7 @@ int virt_cap(struct virt *v, const char *name, unsigned percent, struct vf_err *
 	virDomainPtr d;
 	bool gone;
 
-	if (!(d = lookup(v, name, &gone, e)))
+	if (!(d = lookup(v, CONN(v), name, &gone, e)))
 		return -1;
 	if (virDomainIsActive(d) != 1) {
 		virDomainFree(d);
@@ -647,7 +718,7 @@ int virt_uncap(struct virt *v, const char *name, struct vf_err *e)
 
 	if (!s)
 		return 0;
-	d = lookup(v, name, &gone, e);
+	d = lookup(v, CONN(v), name, &gone, e);
 	if (d && virDomainIsActive(d) == 1 &&
 	    virDomainSetSchedulerParametersFlags(d, s->params, s->n, VIR_DOMAIN_AFFECT_LIVE) < 0)
 		rc = vf_err_set(e, 0, "libvirt: cannot restore domain %s's CPU limits: %s", name,

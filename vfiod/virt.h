@@ -14,6 +14,11 @@
  * call before the device has left (an OS-less or busy guest may never let
  * go), so virt_detach waits for the device-removed event (and reads the
  * live XML as a fallback) for up to VIRT_DETACH_TIMEOUT_S.
+ *
+ * Threads: virt_attach and virt_detach may be called from any thread (the
+ * daemon calls them from a hand-off's worker thread, so that the loop
+ * never waits for a guest or a stalled libvirtd): each takes a reference
+ * of its own on the connection. Everything else is the main loop's.
  */
 #ifndef VFIOD_VIRT_H
 #define VFIOD_VIRT_H
@@ -64,7 +69,7 @@ struct virt_saved {
 
 struct virt {
 	char uri[256];
-	void *conn;                /* virConnectPtr; main thread only */
+	void *conn;                /* virConnectPtr; changed by the main loop only, under mu */
 	int cb_life, cb_removed;   /* callback ids, -1: none */
 	struct mailbox box;        /* domain events to the main loop; box.fd also wakes it for a closed connection */
 	time_t next_try;
@@ -75,6 +80,7 @@ struct virt {
 	pthread_cond_t cv;
 	bool stop;
 	bool closed;               /* the connection closed under us */
+	bool quit_waits;           /* virt_stop_waiting: vfiod is stopping */
 	char removed[16][VIRT_NAME_LEN * 2]; /* "domain/alias" of recent device-removed events */
 	unsigned nremoved;         /* total ever seen; slot = n % 16 */
 	struct virt_saved *saved;  /* scheduler values before vfiod capped (main thread) */
@@ -115,6 +121,13 @@ int virt_attach(struct virt *v, const char *name, const struct vf_bdf *host, siz
  */
 int virt_detach(struct virt *v, const char *name, const struct vf_bdf *host, size_t n,
 		struct vf_err *e);
+
+/*
+ * vfiod is stopping: a virt_detach waiting for a guest to let go gives up
+ * now (code "timeout"; the device may still be in the domain). The undoing
+ * of a failed virt_attach still waits: it must not leave a device behind.
+ */
+void virt_stop_waiting(struct virt *v);
 
 /*
  * Where domain `name` holds host device `host`: 1 live or in its

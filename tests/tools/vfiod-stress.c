@@ -4,7 +4,7 @@
  * (docs/protocol.md).
  *
  *   vfiod-stress --socket PATH --clients N (--requests M | --duration SEC [--requests M])
- *                [--op list|show]... [--bdf BDF]... [--allow-error CODE]...
+ *                [--op list|show|status]... [--bdf BDF]... [--allow-error CODE]...
  *                [--pipeline K] [--uids FIRST-LAST] [--check-every K] [--timeout S]
  *                [--verbose]
  *
@@ -12,15 +12,18 @@
  * then each sends M requests, K of them in flight without waiting (default
  * 4; 1 sends the next request only once the last is answered): a mix of the
  * ops given (default list and show) and, for show, of the BDFs given
- * (default: every BDF of a first `list`). With --duration, each connection
+ * (default: every BDF of a first `list`). With one client and --pipeline 1
+ * the latencies are those of sequential round trips, with no process start
+ * in them (what scenario-vm.sh compares). With --duration, each connection
  * keeps sending until SEC seconds have passed since the first request (or
  * it has sent M, when --requests is given too), then waits for the replies
  * still due. Ids are unique across all connections, integers and strings in
  * turn. Every reply is checked: strict UTF-8, one strict JSON object, the id
  * of its request in request order, ok:true (or an error whose code was given
  * with --allow-error), a list result an array of devices, a show result the
- * device asked for. With --duration, a connection the daemon closes, or one
- * that cannot be opened, counts as an error.
+ * device asked for, a status result an object with the daemon's pid. With
+ * --duration, a connection the daemon closes, or one that cannot be opened,
+ * counts as an error.
  *
  * --check-every K: every K-th reply is checked in full as above; the others
  * only for their frame: a line that starts with {"id":<its request's id>,
@@ -74,7 +77,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum op { OP_LIST, OP_SHOW };
+enum op { OP_LIST, OP_SHOW, OP_STATUS };
 
 struct slot {                   /* one request of a connection */
 	char id[40];            /* as JSON text */
@@ -102,7 +105,7 @@ static long uid_first = -1, uid_last = -1;
 static double t_deadline, t_first_send, t_last_reply;
 static long next_id;
 static bool verbose;
-static enum op ops[2];
+static enum op ops[3];
 static int n_ops;
 static char **bdfs;
 static int n_bdfs;
@@ -361,6 +364,12 @@ static void check_reply(struct client *c, const char *line, size_t len)
 	if (!json_object_object_get_ex(o, "result", &res)) {
 		complain(c, "ok reply to %s without result: %.200s", s->id, line);
 		bad = true;
+	} else if (s->op == OP_STATUS) {
+		if (!json_object_is_type(res, json_type_object) ||
+		    !json_object_object_get_ex(res, "pid", &b)) {
+			complain(c, "status result %s is not the daemon's status", s->id);
+			bad = true;
+		}
 	} else if (s->op == OP_LIST) {
 		if (!json_object_is_type(res, json_type_array)) {
 			complain(c, "list result %s is not an array", s->id);
@@ -412,8 +421,9 @@ static void fill(struct client *c)
 			snprintf(s->id, sizeof(s->id), "%ld", ++next_id);
 		else
 			snprintf(s->id, sizeof(s->id), "\"c%d-r%d\"", c->idx, j);
-		if (s->op == OP_LIST)
-			n = (size_t)snprintf(line, sizeof(line), "{\"id\":%s,\"op\":\"list\"}\n", s->id);
+		if (s->op == OP_LIST || s->op == OP_STATUS)
+			n = (size_t)snprintf(line, sizeof(line), "{\"id\":%s,\"op\":\"%s\"}\n", s->id,
+					     s->op == OP_LIST ? "list" : "status");
 		else
 			n = (size_t)snprintf(line, sizeof(line),
 					     "{\"id\":%s,\"op\":\"show\",\"args\":{\"bdf\":\"%s\"}}\n",
@@ -511,7 +521,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: vfiod-stress --socket PATH --clients N (--requests M | --duration SEC [--requests M])\n"
-		"                    [--op list|show]... [--bdf BDF]... [--allow-error CODE]...\n"
+		"                    [--op list|show|status]... [--bdf BDF]... [--allow-error CODE]...\n"
 		"                    [--pipeline K] [--uids FIRST-LAST] [--check-every K] [--timeout S]\n"
 		"                    [--verbose]\n");
 }
@@ -682,11 +692,14 @@ int main(int argc, char **argv)
 		case 't': timeout_s = positive(optarg, "--timeout"); break;
 		case 'v': verbose = true; break;
 		case 'o':
-			if (n_ops == 2 || (strcmp(optarg, "list") && strcmp(optarg, "show"))) {
-				fprintf(stderr, "vfiod-stress: --op is list or show (at most both)\n");
+			if (n_ops == 3 || (strcmp(optarg, "list") && strcmp(optarg, "show") &&
+					   strcmp(optarg, "status"))) {
+				fprintf(stderr, "vfiod-stress: --op is list, show or status (at most each once)\n");
 				return 2;
 			}
-			ops[n_ops++] = strcmp(optarg, "list") ? OP_SHOW : OP_LIST;
+			ops[n_ops++] = !strcmp(optarg, "list")   ? OP_LIST
+				       : !strcmp(optarg, "show") ? OP_SHOW
+								 : OP_STATUS;
 			break;
 		case 'b':
 			bdfs = xrealloc(bdfs, (size_t)(n_bdfs + 1) * sizeof(*bdfs));
@@ -714,7 +727,8 @@ int main(int argc, char **argv)
 		ops[1] = OP_SHOW;
 		n_ops = 2;
 	}
-	if ((ops[0] == OP_SHOW || (n_ops == 2 && ops[1] == OP_SHOW)) && !n_bdfs) {
+	if ((ops[0] == OP_SHOW || (n_ops >= 2 && ops[1] == OP_SHOW) ||
+	     (n_ops == 3 && ops[2] == OP_SHOW)) && !n_bdfs) {
 		if (first_list() < 0)
 			return 1;
 		if (!n_bdfs) {

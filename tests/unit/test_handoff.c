@@ -12,8 +12,11 @@
 #include "engine_fx.h"
 
 #include <dirent.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -1329,8 +1332,17 @@ static void test_release_reset_fails(void **state)
 
 /* ---- VMs (a fake VM manager in place of libvirt) --------------------------------- */
 
-/* One domain as the fake manager sees it. */
+/*
+ * One domain as the fake manager sees it. Its calls may come from a
+ * hand-off's worker thread: `mu` guards what they change, and with `gated`
+ * each call first waits for a byte on gate[0] (a guest, or libvirtd, that
+ * takes its time), touching nothing before.
+ */
 struct fake_vm {
+	pthread_mutex_t mu;
+	bool gated;
+	int gate[2];
+	int calls_entered;       /* calls that reached the gate (under mu) */
 	struct store *s;         /* to check the engine recorded before attaching */
 	char name[64];
 	bool exists, running;
@@ -1345,13 +1357,28 @@ struct fake_vm {
 	bool recorded_first;
 };
 
+/* A gated call waits here for the test to let it go on. */
+static void fake_gate(struct fake_vm *v)
+{
+	char c;
+
+	pthread_mutex_lock(&v->mu);
+	v->calls_entered++;
+	pthread_mutex_unlock(&v->mu);
+	if (v->gated)
+		assert_int_equal(read(v->gate[0], &c, 1), 1);
+}
+
 static int fake_attach(void *ctx, const char *domain, const struct vf_bdf *host, size_t n,
 		       const struct vf_bdf *guest, unsigned flags, struct vf_err *e)
 {
 	struct fake_vm *v = ctx;
 	char bdf[VF_BDF_LEN];
 	const struct dev_rec *r;
+	int rc = 0;
 
+	fake_gate(v);
+	pthread_mutex_lock(&v->mu);
 	v->attaches++;
 	v->flags = flags;
 	v->had_guest = guest != NULL;
@@ -1361,27 +1388,34 @@ static int fake_attach(void *ctx, const char *domain, const struct vf_bdf *host,
 	r = store_find(v->s, bdf);
 	v->recorded_first = r && r->state == DEV_ASSIGNED && r->consumer.kind == CONSUMER_VM;
 	if (!v->exists || strcmp(domain, v->name) != 0)
-		return vf_err_refuse(e, "not-found", "libvirt has no domain %s", domain);
-	for (size_t i = 0; i < n; i++) {
+		rc = vf_err_refuse(e, "not-found", "libvirt has no domain %s", domain);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
 		if ((int)i == v->fail_at) {
 			v->nlive -= i; /* all or nothing, as virt_attach */
-			return vf_err_set(e, 0, "libvirt: attach: no more available PCI slots");
+			rc = vf_err_set(e, 0, "libvirt: attach: no more available PCI slots");
+			break;
 		}
 		vf_bdf_format(&host[i], v->live[v->nlive++]);
 	}
-	return 0;
+	pthread_mutex_unlock(&v->mu);
+	return rc;
 }
 
 static int fake_detach(void *ctx, const char *domain, const struct vf_bdf *host, size_t n,
 		       struct vf_err *e)
 {
 	struct fake_vm *v = ctx;
+	int rc = 0;
 
+	fake_gate(v);
+	pthread_mutex_lock(&v->mu);
 	v->detaches++;
 	if (!v->exists || strcmp(domain, v->name) != 0)
-		return 0; /* no such domain: nothing to give back */
-	if (v->stuck)
-		return vf_err_refuse(e, "timeout", "did not leave domain %s within 20 s", domain);
+		goto out; /* no such domain: nothing to give back */
+	if (v->stuck) {
+		rc = vf_err_refuse(e, "timeout", "did not leave domain %s within 20 s", domain);
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
 		char bdf[VF_BDF_LEN];
 
@@ -1390,7 +1424,9 @@ static int fake_detach(void *ctx, const char *domain, const struct vf_bdf *host,
 			if (strcmp(v->live[k], bdf) == 0)
 				memmove(v->live[k], v->live[k + 1], (--v->nlive - k) * VF_BDF_LEN);
 	}
-	return 0;
+out:
+	pthread_mutex_unlock(&v->mu);
+	return rc;
 }
 
 static const struct engine_vm_ops fake_ops = { fake_attach, fake_detach };
@@ -1400,6 +1436,8 @@ static struct fake_vm *fake_vm_on(struct fx *f, const char *name)
 	struct fake_vm *v = calloc(1, sizeof(*v));
 
 	assert_non_null(v);
+	pthread_mutex_init(&v->mu, NULL);
+	assert_int_equal(pipe(v->gate), 0);
 	v->s = &f->s;
 	snprintf(v->name, sizeof(v->name), "%s", name);
 	v->exists = v->running = true;
@@ -1407,6 +1445,14 @@ static struct fake_vm *fake_vm_on(struct fx *f, const char *name)
 	f->en.vm = &fake_ops;
 	f->en.vm_ctx = v;
 	return v;
+}
+
+static void fake_vm_free(struct fake_vm *v)
+{
+	close(v->gate[0]);
+	close(v->gate[1]);
+	pthread_mutex_destroy(&v->mu);
+	free(v);
 }
 
 static void assert_vm_rec(struct fx *f, const char *bdf, const char *consumer, const char *tenant)
@@ -1459,7 +1505,7 @@ static void test_vm_assign_release(void **state)
 		assert_int_equal(v->guest.bus, 3);
 		assert_int_equal(v->flags, 3);
 	}
-	free(v);
+	fake_vm_free(v);
 }
 
 static void test_vm_assign_unit(void **state)
@@ -1490,7 +1536,7 @@ static void test_vm_assign_unit(void **state)
 	assert_vm_rec(f, GPU, "vm:g1", "");
 	assert_vm_rec(f, AUD, "vm:g1", "");
 	assert_disk_agrees(f);
-	free(v);
+	fake_vm_free(v);
 }
 
 /* libvirt fails half-way: nothing attached, nothing recorded. */
@@ -1523,7 +1569,7 @@ static void test_vm_attach_fails(void **state)
 	assert_int_equal(engine_assign_vm(&f->en, GPU, "t", "nope", NULL, 0, &res, &e), -1);
 	assert_string_equal(e.code, "not-found");
 	snap_check(f, &sn);
-	free(v);
+	fake_vm_free(v);
 }
 
 /* The guest does not let go: release says so, the record stays as it is. */
@@ -1552,7 +1598,7 @@ static void test_vm_release_timeout(void **state)
 	v->stuck = false;
 	release_ok(f, NIC, &res);
 	assert_pooled_rec(f, NIC);
-	free(v);
+	fake_vm_free(v);
 }
 
 static void test_vm_event_action(void **state)
@@ -1623,7 +1669,7 @@ static void test_vm_domain_destroyed(void **state)
 	v->exists = false;
 	assert_int_equal(engine_release_consumer(&f->en, &(struct consumer){ .kind = CONSUMER_VM, .name = "g1" }, NULL, &e), 1);
 	assert_pooled_rec(f, NIC);
-	free(v);
+	fake_vm_free(v);
 }
 
 /* One unit stuck, the other comes back; the stuck one is tried once and stays recorded. */
@@ -1642,7 +1688,7 @@ static void test_vm_destroyed_partly_stuck(void **state)
 	assert_string_equal(e.code, "timeout");
 	assert_int_equal(v->detaches, 1);
 	assert_vm_rec(f, NIC, "vm:g1", "a");
-	free(v);
+	fake_vm_free(v);
 }
 
 static void test_vm_refusals(void **state)
@@ -1684,7 +1730,7 @@ static void test_vm_refusals(void **state)
 	assert_string_equal(e.code, "busy");
 	snap_check(f, &sn);
 	assert_int_equal(v->attaches, 1);
-	free(v);
+	fake_vm_free(v);
 }
 
 /* Quarantine takes a device out of its domain first. */
@@ -1709,7 +1755,328 @@ static void test_vm_quarantine(void **state)
 	v->stuck = true;
 	assert_int_equal(engine_quarantine(&f->en, NIC, &res, &e), -1);
 	assert_vm_rec(f, NIC, "vm:g1", "a");
-	free(v);
+	fake_vm_free(v);
+}
+
+/* ---- VM hand-offs in flight (the libvirt call in a thread of its own) -------------- */
+
+/* Lets `n` gated calls of the fake go on. */
+static void gate_open(struct fake_vm *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		assert_int_equal(write(v->gate[1], "x", 1), 1);
+}
+
+/* Whether the operation has reported, waiting at most `ms`. */
+static bool op_reported(const struct engine_op *op, int ms)
+{
+	struct pollfd p = { .fd = engine_op_fd(op), .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Refused "busy", saying `what`. */
+static void assert_busy(int rc, struct vf_err *e, const char *what)
+{
+	assert_int_equal(rc, -1);
+	assert_non_null(e->code);
+	assert_string_equal(e->code, "busy");
+	if (!strstr(e->msg, what))
+		fail_msg("\"%s\" does not say \"%s\"", e->msg, what);
+	memset(e, 0, sizeof(*e));
+}
+
+static struct assign_req vm_req(const char *tenant, const char *domain, struct engine_op **op)
+{
+	return (struct assign_req){ .kind = CONSUMER_VM, .tenant = tenant, .domain = domain,
+				    .op = op };
+}
+
+/*
+ * A release whose guest takes its time: the start returns at once and
+ * changes nothing; the unit refuses everything else meanwhile, another
+ * unit's release runs at the same time; each end records its release as
+ * the synchronous path does.
+ */
+static void test_vm_release_in_flight(void **state)
+{
+	struct fx *f = *state;
+	struct fake_vm *v = fake_vm_on(f, "g1");
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	struct engine_op *op = NULL, *op2 = NULL, *other = NULL;
+	struct assign_req a = vm_req("team-a", "g1", &op2);
+	struct snap sn;
+	uint64_t t0;
+
+	add_nic(f);
+	add_gpu_unit(f);
+	bind_ok(f, NIC, &res);
+	bind_ok(f, GPU, &res);
+	assert_int_equal(engine_assign_vm(&f->en, NIC, "team-a", "g1", NULL, 0, &res, &e), 0);
+	assert_int_equal(engine_assign_vm(&f->en, GPU, "team-a", "g1", NULL, 0, &res, &e), 0);
+	v->gated = true; /* from here every call of the manager waits for gate_open */
+	km_log_reset(&f->m);
+	sn = snap_take(f);
+	t0 = mono_ms();
+	assert_int_equal(engine_release_start(&f->en, NIC, &op, &res, &e), 1);
+	/* the detach blocks until the gate opens: that the start returned proves it does not wait */
+	assert_true(mono_ms() - t0 < 1000);
+	assert_non_null(op);
+	assert_int_equal(engine_op_kind(op), ENGINE_OP_RELEASE);
+	assert_string_equal(engine_op_bdf(op), NIC);
+	assert_int_equal(engine_op_consumer(op)->kind, CONSUMER_VM);
+	assert_string_equal(engine_op_consumer(op)->name, "g1");
+	assert_true(engine_op_deadline(op) == INT64_MAX);
+	assert_ptr_equal(engine_op_on(&f->en, NIC), op);
+	assert_false(op_reported(op, 50));
+	/* nothing changed yet: still assigned, nothing reset */
+	snap_check(f, &sn);
+	assert_vm_rec(f, NIC, "vm:g1", "team-a");
+	assert_int_equal(f->m.n_writes, 0);
+
+	/* the unit refuses every other operation meanwhile, and changes nothing */
+	sn = snap_take(f);
+	assert_busy(engine_release_start(&f->en, NIC, &op2, &res, &e), &e,
+		    NIC ": a release from domain g1 is in flight");
+	assert_null(op2);
+	assert_busy(engine_quarantine_start(&f->en, NIC, &op2, &res, &e), &e, "in flight");
+	assert_null(op2);
+	assert_busy(engine_release(&f->en, NIC, &res, &e), &e, "in flight");
+	assert_busy(engine_quarantine(&f->en, NIC, &res, &e), &e, "in flight");
+	assert_busy(engine_unquarantine(&f->en, NIC, &res, &e), &e, "in flight");
+	assert_busy(engine_assign(&f->en, NIC, &a, &res, &e), &e, "in flight");
+	assert_null(op2);
+	snap_check(f, &sn);
+
+	/* another unit: its release runs at the same time */
+	assert_int_equal(engine_release_start(&f->en, AUD, &other, &res, &e), 1);
+	assert_non_null(other);
+	assert_string_equal(engine_op_bdf(other), AUD);
+	assert_ptr_equal(engine_op_on(&f->en, GPU), other);
+	assert_int_equal(f->en.n_ops, 2);
+
+	/* both guests let go */
+	gate_open(v, 2);
+	assert_true(op_reported(op, 5000));
+	assert_true(op_reported(other, 5000));
+	assert_int_equal(engine_op_end(&f->en, op, false, &res, &e), 0);
+	assert_int_equal(res.n, 1);
+	assert_pooled_rec(f, NIC);
+	assert_int_equal(km_log_count(&f->m, NIC "/reset", "1"), 1);
+	assert_null(engine_op_on(&f->en, NIC));
+	assert_ptr_equal(engine_op_on(&f->en, GPU), other);
+	assert_int_equal(engine_op_end(&f->en, other, false, &res, &e), 0);
+	assert_int_equal(res.n, 2);
+	assert_pooled_rec(f, GPU);
+	assert_pooled_rec(f, AUD);
+	assert_int_equal(f->en.n_ops, 0);
+	assert_int_equal(v->detaches, 2);
+	assert_int_equal(v->nlive, 0);
+	assert_disk_agrees(f);
+	fake_vm_free(v);
+}
+
+/* A guest that never lets go: the end says so, and the unit stays assigned, untouched. */
+static void test_vm_release_in_flight_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct fake_vm *v = fake_vm_on(f, "g1");
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	struct engine_op *op = NULL;
+	struct snap sn;
+
+	add_nic(f);
+	bind_ok(f, NIC, &res);
+	assert_int_equal(engine_assign_vm(&f->en, NIC, "team-a", "g1", NULL, 0, &res, &e), 0);
+	v->gated = v->stuck = true;
+	km_log_reset(&f->m);
+	sn = snap_take(f);
+	assert_int_equal(engine_release_start(&f->en, NIC, &op, &res, &e), 1);
+	gate_open(v, 1);
+	assert_true(op_reported(op, 5000));
+	assert_int_equal(engine_op_end(&f->en, op, false, &res, &e), -1);
+	assert_string_equal(e.code, "timeout");
+	assert_non_null(strstr(e.msg, "release " NIC ": did not leave domain g1 within 20 s"));
+	snap_check(f, &sn);
+	assert_vm_rec(f, NIC, "vm:g1", "team-a");
+	assert_int_equal(f->m.n_writes, 0);
+	assert_null(engine_op_on(&f->en, NIC));
+	fake_vm_free(v);
+}
+
+/*
+ * An assign in flight: recorded at its start (before libvirt is asked, as
+ * the synchronous path), refusing others; an attach that fails puts the
+ * records back as they were, times included; one that works stays.
+ */
+static void test_vm_assign_in_flight(void **state)
+{
+	struct fx *f = *state;
+	struct fake_vm *v = fake_vm_on(f, "g1");
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	struct engine_op *op = NULL, *op2 = NULL;
+	struct assign_req a = vm_req("t", "g1", &op), b = vm_req("u", "g1", &op2);
+	struct snap sn;
+	uint64_t t0;
+
+	add_gpu_unit(f);
+	bind_ok(f, GPU, &res);
+	store_find(&f->s, GPU)->since = 1000;
+	store_find(&f->s, AUD)->since = 1000;
+	assert_int_equal(store_save(&f->s, &e), 0);
+	v->gated = true;
+	v->fail_at = 1; /* libvirt fails half-way through the unit */
+	sn = snap_take(f);
+	t0 = mono_ms();
+	assert_int_equal(engine_assign(&f->en, AUD, &a, &res, &e), 0);
+	assert_true(mono_ms() - t0 < 1000);
+	assert_non_null(op);
+	assert_int_equal(engine_op_kind(op), ENGINE_OP_ASSIGN);
+	assert_string_equal(engine_op_bdf(op), AUD);
+	assert_false(op_reported(op, 50));
+	/* recorded before the attach: a crash now is reconciled against libvirt */
+	assert_vm_rec(f, GPU, "vm:g1", "t");
+	assert_vm_rec(f, AUD, "vm:g1", "t");
+	assert_disk_agrees(f);
+	/* the unit refuses everything else meanwhile */
+	assert_busy(engine_assign(&f->en, GPU, &b, &res, &e), &e,
+		    GPU ": an assign to domain g1 is in flight");
+	assert_null(op2);
+	assert_busy(engine_release_start(&f->en, GPU, &op2, &res, &e), &e, "in flight");
+	assert_busy(engine_return(&f->en, GPU, &res, &e), &e, "in flight");
+	assert_busy(engine_quarantine(&f->en, AUD, &res, &e), &e, "in flight");
+	/* the attach fails: the records come back whole */
+	gate_open(v, 1);
+	assert_true(op_reported(op, 5000));
+	assert_int_equal(engine_op_end(&f->en, op, false, &res, &e), -1);
+	assert_non_null(strstr(e.msg, "assign " AUD " to domain g1"));
+	assert_non_null(strstr(e.msg, "no more available PCI slots"));
+	assert_true(v->recorded_first);
+	assert_int_equal(v->nlive, 0);
+	snap_check(f, &sn);
+	assert_pooled_rec(f, GPU);
+	assert_pooled_rec(f, AUD);
+	assert_null(engine_op_on(&f->en, GPU));
+
+	/* it works: recorded at the start, kept at the end */
+	memset(&e, 0, sizeof(e));
+	v->fail_at = -1;
+	assert_int_equal(engine_assign(&f->en, GPU, &a, &res, &e), 0);
+	gate_open(v, 1);
+	assert_true(op_reported(op, 5000));
+	assert_int_equal(engine_op_end(&f->en, op, false, &res, &e), 0);
+	assert_int_equal(res.n, 2);
+	assert_int_equal(v->nlive, 2);
+	assert_vm_rec(f, GPU, "vm:g1", "t");
+	assert_vm_rec(f, AUD, "vm:g1", "t");
+	assert_true(store_find(&f->s, GPU)->since > 1000);
+	assert_disk_agrees(f);
+	fake_vm_free(v);
+}
+
+/*
+ * An operator's quarantine of a VM's unit: silenced at once, the detach in
+ * flight; a guest that holds on gives the command register back and leaves
+ * the unit assigned; one that lets go, quarantined as engine_quarantine does.
+ */
+static void test_vm_quarantine_in_flight(void **state)
+{
+	struct fx *f = *state;
+	struct fake_vm *v = fake_vm_on(f, "g1");
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	struct engine_op *op = NULL;
+	const struct dev_rec *r;
+
+	add_nic(f);
+	bind_ok(f, NIC, &res);
+	assert_int_equal(engine_assign_vm(&f->en, NIC, "a", "g1", NULL, 0, &res, &e), 0);
+	set_command(f, NIC, 0x0146);
+	v->gated = v->stuck = true;
+	assert_int_equal(engine_quarantine_start(&f->en, NIC, &op, &res, &e), 1);
+	assert_non_null(op);
+	assert_int_equal(engine_op_kind(op), ENGINE_OP_QUARANTINE);
+	/* a storming device stops before anything slower */
+	assert_int_equal(command_of(f, NIC), 0x0542);
+	assert_vm_rec(f, NIC, "vm:g1", "a");
+	assert_busy(engine_release(&f->en, NIC, &res, &e), &e,
+		    "a quarantine (its detach from domain g1) is in flight");
+	gate_open(v, 1);
+	assert_true(op_reported(op, 5000));
+	assert_int_equal(engine_op_end(&f->en, op, false, &res, &e), -1);
+	assert_string_equal(e.code, "timeout");
+	assert_non_null(strstr(e.msg, "quarantine " NIC ": detaching failed"));
+	assert_int_equal(command_of(f, NIC), 0x0146);
+	assert_vm_rec(f, NIC, "vm:g1", "a");
+	assert_int_equal(store_find(&f->s, NIC)->saved_command, -1);
+	assert_disk_agrees(f);
+
+	memset(&e, 0, sizeof(e));
+	v->stuck = false;
+	assert_int_equal(engine_quarantine_start(&f->en, NIC, &op, &res, &e), 1);
+	gate_open(v, 1);
+	assert_true(op_reported(op, 5000));
+	assert_int_equal(engine_op_end(&f->en, op, false, &res, &e), 0);
+	assert_false(res.already);
+	r = store_find(&f->s, NIC);
+	assert_int_equal(r->state, DEV_QUARANTINED);
+	assert_int_equal(r->saved_command, 0x0146);
+	assert_string_equal(consumer_of(r), "");
+	assert_string_equal(r->tenant, "");
+	assert_int_equal(command_of(f, NIC), 0x0542);
+	assert_int_equal(v->nlive, 0);
+	assert_disk_agrees(f);
+	/* a unit that is no VM's is quarantined at once: nothing in flight */
+	assert_int_equal(engine_quarantine_start(&f->en, NIC, &op, &res, &e), 0);
+	assert_null(op);
+	assert_true(res.already);
+	fake_vm_free(v);
+}
+
+static void *open_gate_later(void *arg)
+{
+	struct fake_vm *v = arg;
+
+	usleep(200 * 1000);
+	gate_open(v, 1);
+	return NULL;
+}
+
+/* Ending an operation that has not reported (the daemon stops) waits for its call, then records. */
+static void test_vm_op_end_waits(void **state)
+{
+	struct fx *f = *state;
+	struct fake_vm *v = fake_vm_on(f, "g1");
+	struct unit_result res;
+	struct vf_err e = { 0 };
+	struct engine_op *op = NULL;
+	pthread_t t;
+	uint64_t t0;
+
+	add_nic(f);
+	bind_ok(f, NIC, &res);
+	assert_int_equal(engine_assign_vm(&f->en, NIC, "a", "g1", NULL, 0, &res, &e), 0);
+	v->gated = true;
+	assert_int_equal(engine_release_start(&f->en, NIC, &op, &res, &e), 1);
+	assert_int_equal(pthread_create(&t, NULL, open_gate_later, v), 0);
+	t0 = mono_ms();
+	assert_int_equal(engine_op_end(&f->en, op, true, &res, &e), 0);
+	assert_true(mono_ms() - t0 >= 150);
+	pthread_join(t, NULL);
+	assert_pooled_rec(f, NIC);
+	assert_int_equal(f->en.n_ops, 0);
+	fake_vm_free(v);
 }
 
 /* ---- holders vfiod did not hand the device to ------------------------------------- */
@@ -2051,6 +2418,11 @@ int main(void)
 		T(test_vm_destroyed_partly_stuck),
 		T(test_vm_refusals),
 		T(test_vm_quarantine),
+		T(test_vm_release_in_flight),
+		T(test_vm_release_in_flight_timeout),
+		T(test_vm_assign_in_flight),
+		T(test_vm_quarantine_in_flight),
+		T(test_vm_op_end_waits),
 		T(test_holder_adopt_release),
 		T(test_consumers_holders),
 		T(test_assign_dispatch),
