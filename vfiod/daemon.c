@@ -90,7 +90,8 @@ struct daemon {
 	 */
 	struct pending {
 		struct engine_op *op;
-		uint64_t client;
+		uint64_t client;        /* 0: the storm ladder's own quarantine, no one to answer */
+		uint64_t ladder_rate;   /* that quarantine: the rate that escalated it */
 		struct json_object *id; /* the request's id, owned */
 		uid_t uid;
 		char storm_bdf[VF_BDF_LEN]; /* the storm ladder asked to quarantine it meanwhile */
@@ -563,19 +564,42 @@ static void recap_of(struct daemon *d, const char *bdf)
 }
 
 /* The storm ladder's last step: quarantined (detached, held for an operator). */
+static void storm_quarantined(struct daemon *d, const char *bdf, uint64_t rate, const char *dom)
+{
+	events_emit(&d->events, "quarantined", bdf,
+		    "escalation delay past its silencing (now %llu/s): detached%s%s and held for an operator",
+		    (unsigned long long)rate, dom[0] ? " from domain " : "", dom);
+}
+
+/*
+ * The storm ladder's last step. The unit is silenced already (the monitor
+ * did that); a domain's guest lets go in a thread's libvirt call, as for an
+ * operator's quarantine, with no one to answer at its end (pending_end
+ * tells it). With every slot in flight taken, it waits here as it used to.
+ */
 static void storm_quarantine(struct daemon *d, const char *bdf, uint64_t rate)
 {
+	struct engine_op *op = NULL;
 	struct unit_result u;
 	struct vf_err e = { 0 };
 	char dom[VIRT_NAME_LEN] = "";
+	int r;
 
 	vm_name_of(d, bdf, dom, sizeof(dom));
-	if (engine_quarantine(&d->engine, bdf, &u, &e) < 0)
+	if (d->n_pend < DAEMON_MAX_PENDING && !d->stopping)
+		r = engine_quarantine_start(&d->engine, bdf, &op, &u, &e);
+	else
+		r = engine_quarantine(&d->engine, bdf, &u, &e);
+	if (r == 1) {
+		d->pend[d->n_pend++] = (struct pending){ .op = op, .client = 0, .ladder_rate = rate };
+		vf_log(LOG_NOTICE, "%s: the storm ladder's quarantine is in flight: domain %s lets go",
+		       bdf, dom);
+		return;
+	}
+	if (r < 0)
 		events_emit(&d->events, "quarantine", bdf, "FAILED: %s", e.msg);
 	else
-		events_emit(&d->events, "quarantined", bdf,
-			    "escalation delay past its silencing (now %llu/s): detached%s%s and held for an operator",
-			    (unsigned long long)rate, dom[0] ? " from domain " : "", dom);
+		storm_quarantined(d, bdf, rate, dom);
 	if (dom[0])
 		vm_recap(d, dom);
 	sync_monitor(d);
@@ -738,6 +762,8 @@ static void pending_told(struct daemon *d, const struct pending *p, enum engine_
 		events_emit(&d->events, "released", bdf, "back to the pool from domain %s (uid %u)%s%s",
 			    c->name, (unsigned)p->uid,
 			    u->warning[0] ? "; reset FAILED, pending: " : "", u->warning);
+	else if (!p->client)
+		storm_quarantined(d, bdf, p->ladder_rate, c->name);
 	else if (!u->already)
 		events_emit(&d->events, "quarantined", bdf,
 			    "silenced and held by an operator (uid %u)", (unsigned)p->uid);
@@ -768,8 +794,11 @@ static void pending_end(struct daemon *d, size_t i, bool expired)
 	d->pend[i] = d->pend[--d->n_pend];
 	mark_moved(d, bdf); /* the end may reset or rebind: the view reads the unit again */
 	if (engine_op_end(&d->engine, p.op, expired, &u, &e) < 0) {
-		vf_log(e.code ? LOG_NOTICE : LOG_ERR, "%s %s by uid %u refused: %s: %s", verb[kind],
-		       bdf, (unsigned)p.uid, e.code ? e.code : "internal", e.msg);
+		if (!p.client)
+			events_emit(&d->events, "quarantine", bdf, "FAILED: %s", e.msg);
+		else
+			vf_log(e.code ? LOG_NOTICE : LOG_ERR, "%s %s by uid %u refused: %s: %s",
+			       verb[kind], bdf, (unsigned)p.uid, e.code ? e.code : "internal", e.msg);
 		reply = proto_reply_error(p.id, e.code, e.msg);
 	} else {
 		pending_told(d, &p, kind, &c, bdf, &u);
