@@ -2,9 +2,11 @@
 #include "virt.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
@@ -173,20 +175,145 @@ static void disconnect(struct virt *v)
 	v->cb_life = v->cb_removed = -1;
 }
 
-static int connect_now(struct virt *v)
-{
-	virConnectPtr c = virConnectOpen(v->uri);
+/*
+ * A connection being opened off the loop: virConnectOpen has no timeout,
+ * and a libvirtd (or anything on its socket) that accepts and never
+ * answers would hold it, and the loop with it, for ever. The opener thread
+ * opens and sets the keepalive (from then on a stall is noticed within
+ * about 15 s); the loop takes the connection when it is ready
+ * (virt_tick). Shared by the two; a vfiod that stops while the open still
+ * hangs abandons it, and the thread frees it (closing what it opened) if
+ * the open ever returns.
+ */
+struct virt_opening {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done, abandoned;
+	virConnectPtr conn;        /* the result; NULL: failed (err says why) */
+	char err[256];
+	char uri[256];
+	struct virt *v;            /* to wake its loop; not touched once abandoned */
+};
 
-	v->next_try = time(NULL) + VIRT_RETRY_S;
+static void opening_free(struct virt_opening *o)
+{
+	pthread_mutex_destroy(&o->mu);
+	pthread_cond_destroy(&o->cv);
+	free(o);
+}
+
+static void *opener_thread(void *arg)
+{
+	struct virt_opening *o = arg;
+	virConnectPtr c = virConnectOpen(o->uri);
+	bool abandoned;
+
+	/* a libvirtd that stops answering is noticed within about 15 s */
+	if (c && virConnectSetKeepAlive(c, 5, 3) < 0)
+		vf_log(LOG_WARNING, "libvirt: no keepalive: %s", last_error());
+	pthread_mutex_lock(&o->mu);
+	o->done = true;
+	o->conn = c;
 	if (!c)
+		snprintf(o->err, sizeof(o->err), "%s", last_error());
+	abandoned = o->abandoned;
+	if (!abandoned) {
+		wake(o->v);
+		pthread_cond_broadcast(&o->cv);
+	}
+	pthread_mutex_unlock(&o->mu);
+	if (abandoned) {
+		if (c)
+			virConnectClose(c);
+		opening_free(o);
+	}
+	return NULL;
+}
+
+/* Starts an opener unless one runs; -1 when no thread can be started. */
+static int open_start(struct virt *v)
+{
+	struct virt_opening *o;
+	pthread_t t;
+
+	if (v->opening)
+		return 0;
+	o = vf_xcalloc(1, sizeof(*o));
+	pthread_mutex_init(&o->mu, NULL);
+	pthread_cond_init(&o->cv, NULL);
+	snprintf(o->uri, sizeof(o->uri), "%s", v->uri);
+	o->v = v;
+	if (pthread_create(&t, NULL, opener_thread, o) != 0) {
+		opening_free(o);
 		return -1;
+	}
+	pthread_detach(t);
+	v->opening = o;
+	v->open_started = time(NULL);
+	return 0;
+}
+
+/*
+ * The opener's result when it is done (waiting up to `wait_ms` for it):
+ * 1 with *c (NULL: the open failed, `err` says why), 0 while it still runs.
+ */
+static int open_result(struct virt *v, int wait_ms, virConnectPtr *c, char *err, size_t cap)
+{
+	struct virt_opening *o = v->opening;
+	struct timespec until;
+	bool done;
+
+	if (!o)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += wait_ms / 1000;
+	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&o->mu);
+	while (!o->done && wait_ms > 0 && pthread_cond_timedwait(&o->cv, &o->mu, &until) == 0)
+		;
+	done = o->done;
+	pthread_mutex_unlock(&o->mu);
+	if (!done)
+		return 0;
+	*c = o->conn;
+	snprintf(err, cap, "%s", o->err);
+	v->opening = NULL;
+	opening_free(o); /* the thread is done with it */
+	return 1;
+}
+
+/* The loop stops: an opener still hanging is left to free itself. */
+static void open_abandon(struct virt *v)
+{
+	struct virt_opening *o = v->opening;
+	bool done;
+
+	if (!o)
+		return;
+	v->opening = NULL;
+	pthread_mutex_lock(&o->mu);
+	o->abandoned = true;
+	done = o->done;
+	pthread_mutex_unlock(&o->mu);
+	if (done) {
+		if (o->conn)
+			virConnectClose(o->conn);
+		opening_free(o);
+	}
+}
+
+/* Takes an opened connection: follows its events. -1: it cannot be used. */
+static int connect_take(struct virt *v, virConnectPtr c)
+{
+	v->next_try = time(NULL) + VIRT_RETRY_S;
 	pthread_mutex_lock(&v->mu);
 	v->conn = c;
 	v->closed = false;
 	pthread_mutex_unlock(&v->mu);
-	/* a libvirtd that stops answering is noticed within about 15 s */
-	if (virConnectSetKeepAlive(c, 5, 3) < 0)
-		vf_log(LOG_WARNING, "libvirt: no keepalive: %s", last_error());
 	if (virConnectRegisterCloseCallback(c, on_close, v, NULL) < 0)
 		vf_log(LOG_WARNING, "libvirt: no close callback: %s", last_error());
 	v->cb_life = virConnectDomainEventRegisterAny(c, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
@@ -223,11 +350,13 @@ int virt_init(struct virt *v, const char *uri, struct vf_err *e)
 	if (pthread_create(&v->thread, NULL, event_thread, v) != 0)
 		return vf_err_set(e, EAGAIN, "libvirt: cannot start the event thread");
 	v->thread_started = true;
-	if (connect_now(v) < 0)
-		vf_log(LOG_WARNING, "libvirt: %s unreachable (%s): retrying every %d s", v->uri,
-		       last_error(), VIRT_RETRY_S);
-	else
-		v->connected_once = true;
+	/* opened off the loop; a libvirtd that answers is waited for a moment, one that does not is not */
+	if (open_start(v) < 0)
+		return vf_err_set(e, EAGAIN, "libvirt: cannot start a thread to connect");
+	if (virt_take_opened(v, VIRT_OPEN_WAIT_MS) == 0 && v->opening)
+		vf_log(LOG_WARNING,
+		       "libvirt: %s does not answer yet: vfiod serves without it and takes the connection when it comes",
+		       v->uri);
 	return 0;
 }
 
@@ -235,6 +364,7 @@ void virt_fini(struct virt *v)
 {
 	if (!v->box.slots && !v->thread_started)
 		return;
+	open_abandon(v);
 	disconnect(v);
 	if (v->thread_started) {
 		pthread_mutex_lock(&v->mu);
@@ -271,11 +401,39 @@ int virt_tick(struct virt *v)
 		disconnect(v);
 		v->next_try = time(NULL) + VIRT_RETRY_S;
 	}
-	if (v->conn || time(NULL) < v->next_try)
+	if (v->conn)
 		return 0;
-	if (connect_now(v) < 0)
+	if (!v->opening && time(NULL) >= v->next_try && open_start(v) < 0)
+		v->next_try = time(NULL) + VIRT_RETRY_S;
+	return virt_take_opened(v, 0);
+}
+
+int virt_take_opened(struct virt *v, int wait_ms)
+{
+	virConnectPtr c = NULL;
+	char err[256];
+
+	if (open_result(v, wait_ms, &c, err, sizeof(err)) == 0) {
+		if (v->opening && !v->open_told && time(NULL) - v->open_started >= VIRT_RETRY_S) {
+			vf_log(LOG_WARNING, "libvirt: %s accepted but has not answered for %d s: still waiting, without stopping anything",
+			       v->uri, VIRT_RETRY_S);
+			v->open_told = true;
+		}
+		return 0;
+	}
+	v->open_told = false;
+	v->next_try = time(NULL) + VIRT_RETRY_S;
+	if (!c) {
+		if (!v->unreachable_told)
+			vf_log(LOG_WARNING, "libvirt: %s unreachable (%s): retrying every %d s", v->uri,
+			       err, VIRT_RETRY_S);
+		v->unreachable_told = true;
+		return 0;
+	}
+	if (connect_take(v, c) < 0)
 		return 0;
 	vf_log(LOG_NOTICE, "libvirt: connected to %s", v->uri);
+	v->unreachable_told = false;
 	v->connected_once = true;
 	return 1;
 }

@@ -67,6 +67,8 @@ struct virt_saved {
 	int n;
 };
 
+struct virt_opening;
+
 struct virt {
 	char uri[256];
 	void *conn;                /* virConnectPtr; changed by the main loop only, under mu */
@@ -85,9 +87,20 @@ struct virt {
 	unsigned nremoved;         /* total ever seen; slot = n % 16 */
 	struct virt_saved *saved;  /* scheduler values before vfiod capped (main thread) */
 	size_t nsaved;
+	struct virt_opening *opening; /* a connection being opened off the loop, or NULL */
+	time_t open_started;
+	bool open_told;            /* "has not answered" logged for this opening */
+	bool unreachable_told;     /* "unreachable" logged since the last connection */
 };
 
-/* Starts the event thread; connects (a failure is retried by virt_tick). */
+/* How long start-up waits for libvirtd to answer before serving without it. */
+#define VIRT_OPEN_WAIT_MS 2000
+
+/*
+ * Starts the event thread and an opener thread, and waits up to
+ * VIRT_OPEN_WAIT_MS for the connection (a failure, or a libvirtd that does
+ * not answer, is retried or waited for by virt_tick).
+ */
 int virt_init(struct virt *v, const char *uri, struct vf_err *e);
 void virt_fini(struct virt *v);
 
@@ -97,6 +110,12 @@ void virt_fini(struct virt *v);
  * connection was (re)established (the caller reconciles), 0 otherwise.
  */
 int virt_tick(struct virt *v);
+/*
+ * Takes the connection an opener thread made, waiting up to `wait_ms` for
+ * it: 1 when connected now (as virt_tick), 0 otherwise. The open itself
+ * never runs on the loop: virConnectOpen has no timeout.
+ */
+int virt_take_opened(struct virt *v, int wait_ms);
 bool virt_connected(const struct virt *v);
 
 /* Takes queued domain events; returns how many (0: none). */
