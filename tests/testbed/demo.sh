@@ -66,6 +66,25 @@ ctl bind "$("$VFIOD" --inventory | jq -r '.devices[] | select(.boot_vga == true)
 ctl return "$nic"
 ctl return "$disp"
 echo "  $nic driver: $(basename "$(readlink "/sys/bus/pci/devices/$nic/driver")"), netdev: $(ls "/sys/bus/pci/devices/$nic/net")"
+echo
+echo "== the daemon's view: kept current by the kernel's events, not gathered for every answer"
+ifc=$(ls "/sys/bus/pci/devices/$nic/net" | head -n1)
+sysctl -qw "net.ipv6.conf.$ifc.accept_ra=0" "net.ipv6.conf.$ifc.autoconf=0"
+echo "\$ ip route add default via 10.0.2.2 dev $ifc   (another tool; vfiod is not told)"
+ip link set "$ifc" up && ip addr add 10.0.2.15/24 dev "$ifc" 2>/dev/null; ip route add default via 10.0.2.2 dev "$ifc"
+vfioctl/vfioctl --socket "$st/vfiod.sock" --json show "$nic" | jq -r '"  next show: \(.bdf) [\(.reason // "assignable")] \(.message)"'
+ip route del default
+echo "\$ echo vfio-pci > driver_override; unbind; drivers_probe   (by hand, as virsh nodedev-detach does)"
+echo vfio-pci >"/sys/bus/pci/devices/$nic/driver_override"
+echo "$nic" >"/sys/bus/pci/devices/$nic/driver/unbind"
+echo "$nic" >/sys/bus/pci/drivers_probe
+vfioctl/vfioctl --socket "$st/vfiod.sock" --json show "$nic" | jq -r '"  next show: \(.bdf) driver \(.driver), override \(.driver_override)"'
+echo >"/sys/bus/pci/devices/$nic/driver_override"
+echo "$nic" >"/sys/bus/pci/devices/$nic/driver/unbind"
+echo "$nic" >/sys/bus/pci/drivers_probe
+echo "\$ vfioctl list --rescan   (everything read again: did the view miss anything?)"
+vfioctl/vfioctl --socket "$st/vfiod.sock" list --rescan 2>&1 >/dev/null | sed 's/^/  /'
+ctl status
 kill "$pid"; wait "$pid"
 
 echo
