@@ -241,8 +241,8 @@ static int want_bdf(const char *verb, int argc, char **argv, char out[VF_BDF_LEN
 		fprintf(stderr, "vfioctl: usage: vfioctl %s BDF\n", verb);
 		return -1;
 	}
-	if (vf_parse_bdf(argv[1], &b) < 0) {
-		fprintf(stderr, "vfioctl: \"%s\" is not a PCI address (dddd:bb:dd.f)\n", argv[1]);
+	if (vf_parse_bdf_loose(argv[1], &b) < 0) {
+		fprintf(stderr, "vfioctl: \"%s\" is not a PCI address (dddd:bb:dd.f, bb:dd.f or pci_dddd_bb_dd_f)\n", argv[1]);
 		return -1;
 	}
 	vf_bdf_format(&b, out);
@@ -446,7 +446,7 @@ static int cmd_assign(const struct opts *o, int argc, char **argv)
 			}
 			json_object_object_add(args, "pid", json_object_new_int64((int64_t)pid));
 			consumers++;
-		} else if (!bdf[0] && vf_parse_bdf(a, &b) == 0) {
+		} else if (!bdf[0] && vf_parse_bdf_loose(a, &b) == 0) {
 			vf_bdf_format(&b, bdf);
 		} else {
 			fprintf(stderr, "vfioctl: assign: unexpected \"%s\" (usage: " ASSIGN_USAGE ")\n", a);

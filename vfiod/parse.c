@@ -110,6 +110,27 @@ int vf_parse_bdf(const char *s, struct vf_bdf *out)
 	return 0;
 }
 
+int vf_parse_bdf_loose(const char *s, struct vf_bdf *out)
+{
+	char t[VF_BDF_LEN];
+
+	if (!s)
+		return -EINVAL;
+	/* "pci_dddd_bb_dd_f": 16 bytes, '_' where the separators go */
+	if (strncmp(s, "pci_", 4) == 0) {
+		s += 4;
+		if (strlen(s) != 12 || s[4] != '_' || s[7] != '_' || s[10] != '_')
+			return -EINVAL;
+		memcpy(t, s, 12);
+		t[4] = ':';
+		t[7] = ':';
+		t[10] = '.';
+		t[12] = '\0';
+		s = t;
+	}
+	return vf_parse_bdf(s, out);
+}
+
 void vf_bdf_format(const struct vf_bdf *b, char buf[VF_BDF_LEN])
 {
 	snprintf(buf, VF_BDF_LEN, "%04x:%02x:%02x.%u", b->domain, b->bus, b->dev,

@@ -39,6 +39,14 @@ struct vf_bdf {
  */
 int vf_parse_bdf(const char *s, struct vf_bdf *out);
 
+/*
+ * What an operator pastes: vf_parse_bdf's two forms, or libvirt's node
+ * device name "pci_dddd_bb_dd_f" (virsh nodedev-list), exactly so, hex of
+ * either case. Nothing else: no spaces, no prefixes, no trailing junk.
+ * Returns 0 or -EINVAL (the output untouched).
+ */
+int vf_parse_bdf_loose(const char *s, struct vf_bdf *out);
+
 /* Canonical form "dddd:bb:dd.f", lower case. `buf` holds VF_BDF_LEN bytes. */
 void vf_bdf_format(const struct vf_bdf *b, char buf[VF_BDF_LEN]);
 

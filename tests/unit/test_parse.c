@@ -272,6 +272,60 @@ static void test_bdf_invalid(void **state)
 	assert_int_equal(b.fn, 4);
 }
 
+/* What operators paste: virsh's node device names and lspci's short form. */
+static void test_bdf_loose(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"pci_",
+		"pci_0000_3b_00",
+		"pci_0000_3b_00_0_",
+		"pci_0000_3b_00_8",     /* function 8 */
+		"pci_0000_3b_20_0",     /* device above 0x1f */
+		"pci_0000:3b:00.0",     /* mixed forms */
+		"pci_0000_3b:00_0",
+		"pci_000_03b_00_0",
+		"pci_0000_3b_00_0\n",
+		" pci_0000_3b_00_0",
+		"PCI_0000_3b_00_0",
+		"pci 0000_3b_00_0",
+		"usb_1_2",
+		"net_eth0_52_54_00_12_34_56",
+		"pci_0000_3b_00_0/../x",
+		"pci_../../../etc_00_0",
+		"pci_0000_3b_00_0;rm",
+		"3b:00.0 ",
+		"3b_00_0",
+		"0000_3b_00_0",
+		"0000:00:1f.8",
+	};
+	struct vf_bdf b = { 1, 2, 3, 4 };
+	char out[VF_BDF_LEN];
+
+	(void)state;
+	assert_int_equal(vf_parse_bdf_loose("pci_0000_3b_00_0", &b), 0);
+	vf_bdf_format(&b, out);
+	assert_string_equal(out, "0000:3b:00.0");
+	assert_int_equal(vf_parse_bdf_loose("pci_ABCD_EF_1F_7", &b), 0);
+	vf_bdf_format(&b, out);
+	assert_string_equal(out, "abcd:ef:1f.7");
+	assert_int_equal(vf_parse_bdf_loose("3b:00.0", &b), 0);
+	vf_bdf_format(&b, out);
+	assert_string_equal(out, "0000:3b:00.0");
+	assert_int_equal(vf_parse_bdf_loose("0001:3b:00.1", &b), 0);
+	vf_bdf_format(&b, out);
+	assert_string_equal(out, "0001:3b:00.1");
+	b = (struct vf_bdf){ 1, 2, 3, 4 };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (vf_parse_bdf_loose(bad[i], &b) != -EINVAL)
+			fail_msg("\"%s\" was accepted as a BDF", bad[i]);
+	assert_int_equal(vf_parse_bdf_loose(NULL, &b), -EINVAL);
+	assert_int_equal(b.domain, 1);
+	assert_int_equal(b.fn, 4);
+	/* the strict parser, which the daemon uses, still refuses virsh's form */
+	assert_int_equal(vf_parse_bdf("pci_0000_3b_00_0", &b), -EINVAL);
+}
+
 static void test_bdf_format_round_trip(void **state)
 {
 	static const char *const in[] = {
@@ -577,6 +631,7 @@ int main(void)
 		cmocka_unit_test(test_i64_rejects_junk),
 		cmocka_unit_test(test_bdf_valid),
 		cmocka_unit_test(test_bdf_invalid),
+		cmocka_unit_test(test_bdf_loose),
 		cmocka_unit_test(test_bdf_format_round_trip),
 		cmocka_unit_test(test_is_canonical_bdf),
 		cmocka_unit_test(test_bdf_same_slot),
