@@ -162,6 +162,48 @@ static void conn_close(struct conn *c)
 }
 
 /*
+ * The daemon's message in the words of vfioctl's command line: the
+ * protocol's field names (args.vm) become the flags the user typed (--vm).
+ * The daemon's messages stay as they are: they are the JSON API's.
+ */
+static void print_translated(FILE *out, const char *msg)
+{
+	static const struct {
+		const char *field, *flag;
+	} map[] = {
+		{ "args.cdi = true", "--cdi" },
+		{ "args.guest_address", "--guest-address" },
+		{ "args.tenant", "--tenant" },
+		{ "args.follow", "--follow" },
+		{ "args.rescan", "--rescan" },
+		{ "args.config", "--config" },
+		{ "args.live", "--live" },
+		{ "args.bdf", "BDF" },
+		{ "args.cdi", "--cdi" },
+		{ "args.pid", "--pid" },
+		{ "args.vm", "--vm" },
+	};
+
+	while (*msg) {
+		size_t i, n = 0;
+
+		for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+			n = strlen(map[i].field);
+			/* whole names only: args.vm, not args.vmx */
+			if (strncmp(msg, map[i].field, n) == 0 &&
+			    !(msg[n] == '_' || (msg[n] >= 'a' && msg[n] <= 'z')))
+				break;
+		}
+		if (i < sizeof(map) / sizeof(map[0])) {
+			fputs(map[i].flag, out);
+			msg += n;
+		} else {
+			fputc(*msg++, out);
+		}
+	}
+}
+
+/*
  * Reads the reply to the request just sent: the result object, or NULL with
  * *rc = 1 (refused: the error is printed) or 3 (no reply).
  */
@@ -187,8 +229,9 @@ static struct json_object *read_reply(const struct opts *o, struct conn *c, int 
 		json_object_object_get_ex(reply, "error", &err);
 		json_object_object_get_ex(err, "code", &code);
 		json_object_object_get_ex(err, "message", &msg);
-		fprintf(stderr, "vfioctl: %s: %s\n", json_object_get_string(code),
-			json_object_get_string(msg));
+		fprintf(stderr, "vfioctl: %s: ", json_object_get_string(code));
+		print_translated(stderr, json_object_get_string(msg) ? json_object_get_string(msg) : "");
+		fputc('\n', stderr);
 		*rc = 1;
 		v = NULL;
 	} else {
