@@ -275,11 +275,33 @@ static const char *str(struct json_object *o, const char *key)
 
 /* ---- verbs ----------------------------------------------------------- */
 
+/*
+ * An argument a verb does not take: an unknown option says so by name.
+ * Returns 2, the usage error's exit status.
+ */
+static int unexpected(const char *verb, const char *a, const char *usage)
+{
+	if (a[0] == '-' && a[1])
+		fprintf(stderr, "vfioctl: %s: unknown option %s (usage: vfioctl %s)\n", verb, a,
+			usage);
+	else
+		fprintf(stderr, "vfioctl: %s: unexpected \"%s\" (usage: vfioctl %s)\n", verb, a,
+			usage);
+	return 2;
+}
+
 /* Checks the verb's positional BDF; returns it canonical in `out`. */
 static int want_bdf(const char *verb, int argc, char **argv, char out[VF_BDF_LEN])
 {
 	struct vf_bdf b;
+	char usage[64];
 
+	snprintf(usage, sizeof(usage), "%s BDF", verb);
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] == '-' || i > 1) {
+			unexpected(verb, argv[i], usage);
+			return -1;
+		}
 	if (argc != 2) {
 		fprintf(stderr, "vfioctl: usage: vfioctl %s BDF\n", verb);
 		return -1;
@@ -303,12 +325,14 @@ static struct json_object *bdf_args(const char *bdf)
 static int cmd_list(const struct opts *o, int argc, char **argv)
 {
 	struct json_object *v, *args = NULL, *devs;
-	bool rescan = argc == 2 && strcmp(argv[1], "--rescan") == 0;
+	bool rescan = false;
 	int rc;
 
-	if (argc > 2 || (argc == 2 && !rescan)) {
-		fprintf(stderr, "vfioctl: usage: vfioctl list [--rescan]\n");
-		return 2;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--rescan") == 0)
+			rescan = true;
+		else
+			return unexpected("list", argv[i], "list [--rescan]");
 	}
 	if (rescan) {
 		args = json_object_new_object();
@@ -468,21 +492,34 @@ static int cmd_assign(const struct opts *o, int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		/* the word after a flag that takes one; a flag there is a missing value */
+		const char *val = i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0 ? argv[i + 1] : NULL;
+		const char *needs = strcmp(a, "--vm") == 0		? "a domain name"
+				    : strcmp(a, "--tenant") == 0	? "a tenant name"
+				    : strcmp(a, "--pid") == 0		? "a process id"
+				    : strcmp(a, "--guest-address") == 0 ? "a PCI address"
+									: NULL;
 
+		if (needs && !val) {
+			fprintf(stderr, "vfioctl: assign: %s needs %s (usage: " ASSIGN_USAGE ")\n", a,
+				needs);
+			json_object_put(args);
+			return 2;
+		}
 		if (strcmp(a, "--cdi") == 0) {
 			json_object_object_add(args, "cdi", json_object_new_boolean(1));
 			consumers++;
-		} else if ((strcmp(a, "--tenant") == 0 || strcmp(a, "--vm") == 0) && i + 1 < argc) {
+		} else if (strcmp(a, "--tenant") == 0 || strcmp(a, "--vm") == 0) {
 			json_object_object_add(args, a + 2, json_object_new_string(argv[++i]));
 			consumers += strcmp(a, "--vm") == 0;
 		} else if (strcmp(a, "--live") == 0 || strcmp(a, "--config") == 0) {
 			json_object_object_add(args, a + 2, json_object_new_boolean(1));
-		} else if (strcmp(a, "--guest-address") == 0 && i + 1 < argc) {
+		} else if (strcmp(a, "--guest-address") == 0) {
 			json_object_object_add(args, "guest_address", json_object_new_string(argv[++i]));
-		} else if (strcmp(a, "--pid") == 0 && i + 1 < argc) {
+		} else if (strcmp(a, "--pid") == 0) {
 			uint64_t pid;
 
-			if (vf_parse_u64(argv[++i], 10, INT32_MAX, &pid) < 0) {
+			if (vf_parse_u64(argv[++i], 10, INT32_MAX, &pid) < 0 || pid == 0) {
 				fprintf(stderr, "vfioctl: --pid: not a process id: %s\n", argv[i]);
 				json_object_put(args);
 				return 2;
@@ -492,9 +529,8 @@ static int cmd_assign(const struct opts *o, int argc, char **argv)
 		} else if (!bdf[0] && vf_parse_bdf_loose(a, &b) == 0) {
 			vf_bdf_format(&b, bdf);
 		} else {
-			fprintf(stderr, "vfioctl: assign: unexpected \"%s\" (usage: " ASSIGN_USAGE ")\n", a);
 			json_object_put(args);
-			return 2;
+			return unexpected("assign", a, ASSIGN_USAGE + strlen("vfioctl "));
 		}
 	}
 	if (!bdf[0] || consumers != 1) {
@@ -511,11 +547,8 @@ static int cmd_status(const struct opts *o, int argc, char **argv)
 	struct json_object *v, *owned, *lv;
 	int rc;
 
-	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "vfioctl: usage: vfioctl status\n");
-		return 2;
-	}
+	if (argc != 1)
+		return unexpected("status", argv[1], "status");
 	v = call(o, "status", NULL, &rc);
 	if (!v)
 		return rc;
@@ -560,14 +593,17 @@ static void print_event(const struct opts *o, struct json_object *ev)
 static int cmd_events(const struct opts *o, int argc, char **argv)
 {
 	struct json_object *args = json_object_new_object(), *v, *list, *line, *ev;
-	bool follow = argc == 2 && strcmp(argv[1], "--follow") == 0;
+	bool follow = false;
 	struct conn c;
 	int rc;
 
-	if (argc > 2 || (argc == 2 && !follow)) {
-		fprintf(stderr, "vfioctl: usage: vfioctl events [--follow]\n");
-		json_object_put(args);
-		return 2;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--follow") == 0) {
+			follow = true;
+		} else {
+			json_object_put(args);
+			return unexpected("events", argv[i], "events [--follow]");
+		}
 	}
 	json_object_object_add(args, "follow", json_object_new_boolean(follow));
 	if (send_request(o, &c, "events", args) < 0) {
@@ -599,11 +635,8 @@ static int cmd_events(const struct opts *o, int argc, char **argv)
 static int cmd_version(const struct opts *o, int argc, char **argv)
 {
 	(void)o;
-	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "vfioctl: usage: vfioctl version\n");
-		return 2;
-	}
+	if (argc != 1)
+		return unexpected("version", argv[1], "version");
 	printf("vfioctl %s\n", VFIOD_VERSION);
 	return 0;
 }
