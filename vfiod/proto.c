@@ -309,6 +309,9 @@ static int parse_args(struct json_object *args, struct request *req, struct vf_e
 			} else if (arg_keys[k].bit == ARG_PID) {
 				int64_t pid = json_object_get_int64(val);
 
+				/* /proc/PID is read in vfiod's PID namespace: 1 is its init */
+				if (pid == 1)
+					return bad(e, "args.pid 1 is init, the first process of vfiod's PID namespace (the host's init when vfiod runs on the host): vfiod refuses live injection into it; name a process inside the container, by its PID as vfiod sees it");
 				if (pid < 2 || pid > INT32_MAX)
 					return bad(e, "args.pid is not a process id");
 				req->pid = (int)pid;

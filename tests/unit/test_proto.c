@@ -557,8 +557,10 @@ static void test_assign_consumer(void **state)
 	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"vm\":\"g\","
 		    "\"live\":1}}",
 		    "args.live has the wrong type", "9");
-	/* a process id: 2 .. INT32_MAX */
+	/* a process id: 2 .. INT32_MAX; 1, init, refused with its reason */
 	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"pid\":1}}",
+		    "args.pid 1 is init, the first process of vfiod's PID namespace", "9");
+	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"pid\":0}}",
 		    "args.pid is not a process id", "9");
 	must_refuse("{\"id\":9,\"op\":\"assign\",\"args\":{\"bdf\":\"00:03.0\",\"pid\":-5}}",
 		    "args.pid is not a process id", "9");
