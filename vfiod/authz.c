@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "authz.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static bool in_group(const struct authz_peer *p, gid_t g)
@@ -145,12 +146,25 @@ static int pick_tenant(const struct policy *pol, const struct authz_peer *p, boo
 	return 0;
 }
 
+/*
+ * Who may do what only operators may, as the policy has it: "root or
+ * members of group G", or "root" when the policy names no admin group.
+ */
+static const char *operators(const struct policy *pol, char *buf, size_t n)
+{
+	if (!pol->daemon.admin_group[0])
+		return "root";
+	snprintf(buf, n, "root or members of group %s", pol->daemon.admin_group);
+	return buf;
+}
+
 int authz_check(const struct policy *pol, const struct authz_groups *g,
 		const struct authz_peer *p, enum proto_op op, const struct authz_target *t,
 		const struct policy_tenant **tenant_out, struct vf_err *e)
 {
 	bool admin = authz_is_admin(g, p);
 	const struct policy_tenant *ten = NULL;
+	char ops[2 * POLICY_GROUP_MAX + 64];
 
 	if (tenant_out)
 		*tenant_out = NULL;
@@ -161,17 +175,28 @@ int authz_check(const struct policy *pol, const struct authz_groups *g,
 	case OP_EVENTS:
 		if (admin || (g->has_socket && in_group(p, g->socket)) || is_tenant_member(pol, p))
 			return 0;
+		if (pol->daemon.socket_group[0])
+			snprintf(ops, sizeof(ops), "root, members of group %s%s%s, or a tenant's members",
+				 pol->daemon.socket_group, pol->daemon.admin_group[0] ? " or " : "",
+				 pol->daemon.admin_group);
+		else if (pol->daemon.admin_group[0])
+			snprintf(ops, sizeof(ops), "root, members of group %s, or a tenant's members",
+				 pol->daemon.admin_group);
+		else
+			snprintf(ops, sizeof(ops), "root or a tenant's members");
 		return vf_err_refuse(e, "not-permitted",
-				     "uid %u may not read vfiod's state (not root, not in the socket or admin group, no tenant)",
-				     (unsigned)p->uid);
+				     "uid %u may not read vfiod's state: only %s may", (unsigned)p->uid,
+				     ops);
 	case OP_BIND:
 	case OP_RETURN:
 	case OP_QUARANTINE:
 	case OP_UNQUARANTINE:
 		if (admin)
 			return 0;
-		return vf_err_refuse(e, "not-permitted", "%s needs root or the admin group (uid %u)",
-				     proto_op_name(op), (unsigned)p->uid);
+		return vf_err_refuse(e, "not-permitted", "uid %u may not %s: only %s may%s",
+				     (unsigned)p->uid, proto_op_name(op),
+				     operators(pol, ops, sizeof(ops)),
+				     pol->daemon.admin_group[0] ? "" : " (the policy names no admin_group)");
 	case OP_ASSIGN:
 		if (pick_tenant(pol, p, admin, t->tenant, &ten, e) < 0)
 			return -1;
@@ -207,8 +232,9 @@ int authz_check(const struct policy *pol, const struct authz_groups *g,
 					     t->bdf, t->holder, (unsigned)p->uid);
 		}
 		return vf_err_refuse(e, "not-permitted",
-				     "release of %s needs root or the admin group (uid %u)", t->bdf,
-				     (unsigned)p->uid);
+				     "%s is held by no tenant: only %s may release it%s", t->bdf,
+				     operators(pol, ops, sizeof(ops)),
+				     pol->daemon.admin_group[0] ? "" : " (the policy names no admin_group)");
 	default:
 		return vf_err_refuse(e, "not-permitted", "unknown operation");
 	}

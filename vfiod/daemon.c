@@ -1041,9 +1041,14 @@ static struct json_object *op_rescan(struct daemon *d, const struct peer *peer,
 	struct json_object *res, *a;
 	int n;
 
+	if (!peer_privileged(d, peer) && d->policy.daemon.admin_group[0])
+		return vf_err_refuse(e, "not-permitted",
+				     "a rescan reads the whole host again; only root or members of group %s may ask for one",
+				     d->policy.daemon.admin_group),
+		       NULL;
 	if (!peer_privileged(d, peer))
 		return vf_err_refuse(e, "not-permitted",
-				     "a rescan reads the whole host again; only root or the admin group may ask for one"),
+				     "a rescan reads the whole host again; only root may ask for one (the policy names no admin_group)"),
 		       NULL;
 	n = view_rescan(&d->view, &drift, e);
 	if (n < 0)

@@ -150,8 +150,8 @@ struct row {
 
 /*
  * Refusals whose message names neither the caller's uid nor a tenant, as
- * authz.c words them: a release of a device nobody holds ("release of
- * BDF needs root or the admin group") and an op past the table.
+ * authz.c words them: a release of a device nobody holds ("BDF is held by
+ * no tenant: only root ... may release it") and an op past the table.
  */
 static bool anonymous_refusal(const struct row *r)
 {
@@ -388,7 +388,7 @@ static void test_host_ops(void **state)
 				.t = { EDU },
 				.code = who[j].uid ? "not-permitted" : NULL,
 				.msg = { who[j].uid, who[j].uid ? proto_op_name(ops[i]) : NULL,
-					 who[j].uid ? "needs root or the admin group" : NULL },
+					 who[j].uid ? "only root may" : NULL },
 			};
 
 			snprintf(what, sizeof(what), "%s by %s", proto_op_name(ops[i]),
@@ -691,7 +691,7 @@ static void test_release(void **state)
 		 * every other refusal of authz_check).
 		 */
 		{ "alice, no holder", &alice, OP_RELEASE, { EDU, .holder = "" }, "not-permitted",
-		  NULL, { "0000:00:04.0", "needs root or the admin group" } },
+		  NULL, { "0000:00:04.0", "only root may release it" } },
 		{ "stranger, no holder (NULL)", &stranger, OP_RELEASE, { EDU, .holder = NULL },
 		  "not-permitted", NULL, { "0000:00:04.0" } },
 	};
@@ -713,10 +713,37 @@ static void test_unknown_op(void **state)
 	check_rows(rows, N_ELEMS(rows));
 }
 
+/*
+ * A refusal for want of being an operator names who may: the policy's
+ * admin group when it names one, only root when it names none.
+ */
+static void test_refusal_names_admin_group(void **state)
+{
+	const struct authz_target t = { EDU };
+	const struct authz_target none = { EDU, .holder = "" };
+	struct vf_err e = { 0 };
+	char saved[sizeof(pol.daemon.admin_group)];
+
+	(void)state;
+	memcpy(saved, pol.daemon.admin_group, sizeof(saved));
+	assert_int_equal(authz_check(&pol, &groups, &stranger, OP_BIND, &t, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "uid 6000 may not bind: only root may (the policy names no admin_group)"));
+	snprintf(pol.daemon.admin_group, sizeof(pol.daemon.admin_group), "vfiod-admin");
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(authz_check(&pol, &groups, &stranger, OP_QUARANTINE, &t, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "uid 6000 may not quarantine: only root or members of group vfiod-admin may"));
+	assert_null(strstr(e.msg, "names no admin_group"));
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(authz_check(&pol, &groups, &stranger, OP_RELEASE, &none, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "only root or members of group vfiod-admin may release it"));
+	memcpy(pol.daemon.admin_group, saved, sizeof(saved));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_refusal_names_admin_group),
 		cmocka_unit_test(test_is_admin),
 		cmocka_unit_test(test_read_ops),
 		cmocka_unit_test(test_read_ops_without_groups),
