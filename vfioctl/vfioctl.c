@@ -9,12 +9,14 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -53,7 +55,26 @@ static int connect_to(const char *path)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "vfioctl: cannot reach vfiod at %s: %s\n", path, strerror(errno));
+		int err = errno;
+		struct stat st;
+		struct group *gr;
+
+		/* a refused connect: say whose group would let us in */
+		if (err == EACCES && stat(path, &st) == 0) {
+			char gid[16];
+
+			gr = getgrgid(st.st_gid);
+			snprintf(gid, sizeof(gid), "%u", (unsigned)st.st_gid);
+			fprintf(stderr,
+				"vfioctl: cannot reach vfiod at %s: permission denied: uid %u is not in the socket's group %s (ask for membership, or run as root)\n",
+				path, (unsigned)getuid(), gr ? gr->gr_name : gid);
+		} else if (err == EACCES) {
+			fprintf(stderr,
+				"vfioctl: cannot reach vfiod at %s: permission denied: uid %u may not search the socket's directory\n",
+				path, (unsigned)getuid());
+		} else {
+			fprintf(stderr, "vfioctl: cannot reach vfiod at %s: %s\n", path, strerror(err));
+		}
 		if (fd >= 0)
 			close(fd);
 		return -1;
