@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* vfiod: option parsing and the top-level modes. Only main prints and exits. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -147,6 +149,21 @@ int main(int argc, char **argv)
 			policy_free(&pol);
 			return 1;
 		}
+	}
+	/* a names file that cannot be read: say so once, and name with libpci's own */
+	if (ids) {
+		int fd = open(ids, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+
+		if (fd < 0) {
+			vf_log(LOG_WARNING, "--pci-ids %s: %m; using libpci's default names", ids);
+			ids = NULL;
+		} else if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
+			vf_log(LOG_WARNING, "--pci-ids %s: not a file; using libpci's default names", ids);
+			ids = NULL;
+		}
+		if (fd >= 0)
+			close(fd);
 	}
 	if (check) {
 		char *text = policy_format(&pol);
