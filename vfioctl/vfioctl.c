@@ -415,9 +415,29 @@ static int cmd_show(const struct opts *o, int argc, char **argv)
 	if (o->json) {
 		print_json(v);
 	} else {
-		printf("%s  %s:%s  %s\n", str(v, "bdf"), str(v, "vendor"), str(v, "device"),
-		       str(v, "class_name"));
-		printf("  name          %s %s\n", str(v, "vendor_name"), str(v, "device_name"));
+		const char *vn = str(v, "vendor_name"), *dn = str(v, "device_name");
+		const char *why = str(v, "message"), *reason = str(v, "reason");
+		char cls[32];
+
+		/* the class by name, or by number when the names database lacks it */
+		if (strcmp(str(v, "class_name"), "-"))
+			snprintf(cls, sizeof(cls), "%s", str(v, "class_name"));
+		else
+			snprintf(cls, sizeof(cls), "class %s", str(v, "class"));
+		printf("%s  %s:%s  %s\n", str(v, "bdf"), str(v, "vendor"), str(v, "device"), cls);
+		if (strcmp(vn, "-") && strcmp(dn, "-"))
+			printf("  name          %s %s\n", vn, dn);
+		else if (strcmp(vn, "-"))
+			printf("  name          %s, device %s (%s)\n", vn, str(v, "device"), cls);
+		else
+			printf("  name          %s:%s (%s)\n", str(v, "vendor"), str(v, "device"), cls);
+		if (strcmp(reason, "host-critical") == 0) {
+			static const char pre[] = "This device is host-critical: ";
+
+			if (strncmp(why, pre, sizeof(pre) - 1) == 0)
+				why += sizeof(pre) - 1;
+			printf("  host-critical: yes, %s\n", why);
+		}
 		printf("  driver        %s\n", str(v, "driver"));
 		printf("  iommu group   %s\n", str(v, "iommu_group"));
 		printf("  state         %s\n", str(v, "state"));
