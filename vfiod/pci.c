@@ -478,24 +478,28 @@ void pci_inventory_free(struct pci_inventory *inv)
 	memset(inv, 0, sizeof(*inv));
 }
 
-const struct pci_dev_info *pci_find(const struct pci_inventory *inv,
-				    const char *bdf)
+size_t pci_lower_bound(const struct pci_inventory *inv, const char *bdf)
 {
 	size_t lo = 0, hi = inv->n;
 
 	/* devs is sorted by BDF: a binary search on the address alone */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(inv->devs[mid].bdf, bdf);
 
-		if (c == 0)
-			return &inv->devs[mid];
-		if (c < 0)
+		if (strcmp(inv->devs[mid].bdf, bdf) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NULL;
+	return lo;
+}
+
+const struct pci_dev_info *pci_find(const struct pci_inventory *inv,
+				    const char *bdf)
+{
+	size_t i = pci_lower_bound(inv, bdf);
+
+	return i < inv->n && strcmp(inv->devs[i].bdf, bdf) == 0 ? &inv->devs[i] : NULL;
 }
 
 bool pci_is_bridge(const struct pci_dev_info *d)

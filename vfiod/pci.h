@@ -102,6 +102,9 @@ void pci_dev_info_free(struct pci_dev_info *d);
  * and the driver and IOMMU group links (when present) make sense. */
 bool pci_facts_complete(const struct pci_dev_info *d);
 
+/* Where `bdf` is, or would go, in the sorted devs: the first device not before it. */
+size_t pci_lower_bound(const struct pci_inventory *inv, const char *bdf);
+
 /* The device with this BDF, or NULL. */
 const struct pci_dev_info *pci_find(const struct pci_inventory *inv,
 				    const char *bdf);

@@ -120,22 +120,6 @@ static bool irqs_differ(const struct pci_dev_info *a, const struct pci_dev_info 
 	       (a->n_vectors && memcmp(a->vectors, b->vectors, a->n_vectors * sizeof(*a->vectors)));
 }
 
-/* Where `bdf` goes in the sorted device array. */
-static size_t insert_pos(const struct pci_inventory *p, const char *bdf)
-{
-	size_t lo = 0, hi = p->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(p->devs[mid].bdf, bdf) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 static void remove_at(struct pci_inventory *p, size_t i)
 {
 	pci_dev_info_free(&p->devs[i]);
@@ -145,7 +129,7 @@ static void remove_at(struct pci_inventory *p, size_t i)
 
 static void insert(struct pci_inventory *p, struct pci_dev_info *d)
 {
-	size_t at = insert_pos(p, d->bdf);
+	size_t at = pci_lower_bound(p, d->bdf);
 
 	p->devs = vf_xreallocarray(p->devs, p->n + 1, sizeof(*p->devs));
 	memmove(&p->devs[at + 1], &p->devs[at], (p->n - at) * sizeof(*p->devs));
