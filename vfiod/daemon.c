@@ -1012,21 +1012,36 @@ static struct json_object *op_list(struct daemon *d, const struct inventory *inv
 	return vf_json_text_obj(d->list_cache.text);
 }
 
-/* Drift the view had with no event: logged, and an event each. */
-static void report_drift(struct daemon *d, const struct vf_strv *drift, const char *how)
+/*
+ * Report lines as events of `type`, each message after `prefix`: a line
+ * "BDF: what" (most reconcile and drift lines) is about that device.
+ */
+static void emit_report(struct daemon *d, const char *type, const char *prefix,
+			const struct vf_strv *lines)
 {
-	for (size_t i = 0; i < drift->n; i++) {
-		const char *line = drift->v[i];
+	for (size_t i = 0; i < lines->n; i++) {
+		const char *line = lines->v[i];
 		char bdf[VF_BDF_LEN] = "";
 
 		if (strlen(line) > 14 && line[12] == ':')
 			snprintf(bdf, sizeof(bdf), "%.12s", line);
-		vf_log(LOG_WARNING, "view: %s found a change no event told of: %s", how, line);
 		if (vf_is_canonical_bdf(bdf))
-			events_emit(&d->events, "drift", bdf, "%s found: %s", how, line + 14);
+			events_emit(&d->events, type, bdf, "%s%s", prefix, line + 14);
 		else
-			events_emit(&d->events, "drift", NULL, "%s found: %s", how, line);
+			events_emit(&d->events, type, NULL, "%s%s", prefix, line);
 	}
+}
+
+/* Drift the view had with no event: logged, and an event each. */
+static void report_drift(struct daemon *d, const struct vf_strv *drift, const char *how)
+{
+	char prefix[64];
+
+	for (size_t i = 0; i < drift->n; i++)
+		vf_log(LOG_WARNING, "view: %s found a change no event told of: %s", how,
+		       drift->v[i]);
+	snprintf(prefix, sizeof(prefix), "%s found: ", how);
+	emit_report(d, "drift", prefix, drift);
 }
 
 /*
@@ -1288,18 +1303,7 @@ static void reconcile(struct daemon *d)
 	/* container handoffs: records without their spec, specs without a record */
 	if (engine_reconcile_cdi(&d->engine, d->policy.daemon.cdi_dir, &e) < 0)
 		vf_log(LOG_ERR, "reconcile: CDI: %s", e.msg);
-	for (size_t i = 0; i < d->engine.report.n; i++) {
-		const char *line = d->engine.report.v[i];
-		char bdf[VF_BDF_LEN] = "";
-
-		/* most report lines start with the device they are about: "BDF: ..." */
-		if (strlen(line) > 14 && line[12] == ':')
-			snprintf(bdf, sizeof(bdf), "%.12s", line);
-		if (vf_is_canonical_bdf(bdf))
-			events_emit(&d->events, "reconciled", bdf, "%s", line + 14);
-		else
-			events_emit(&d->events, "reconciled", NULL, "%s", line);
-	}
+	emit_report(d, "reconciled", "", &d->engine.report);
 	vf_strv_free(&d->engine.report);
 }
 
