@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "connect-as.h"
+
 #define MAX_LINE (64 * 1024)   /* the daemon's limit, newline included */
 #define MAX_CLIENTS 256
 #define REPLY_MS 10000         /* how long a reply may take */
@@ -1433,91 +1435,47 @@ static int case_slow_reader_memory(void)
 #define PER_UID_SUBS 8
 #define RESERVED 16
 #define PER_UID_OUT (32u << 20)
-#define NOGROUP 65534
+
+static int conn_open_ctx(void *ctx)
+{
+	struct conn k;
+
+	(void)ctx;
+	return conn_open(&k) < 0 ? -1 : k.fd;
+}
 
 /*
- * Opens `n` connections as `uid` (gid NOGROUP, no other groups): a child
- * takes those ids and connects (SO_PEERCRED is taken at connect, so a
- * setresuid after it would change nothing), then hands the sockets back
- * over a socketpair. Returns how many were opened; a connect that fails
- * stops there, with why set. The daemon's socket must let NOGROUP in (a
- * policy with socket_group = nogroup, as socket-tests starts it with).
+ * Opens `n` connections as `uid` (gid NOGROUP, no other groups; connect-as.h).
+ * Returns how many were opened; a connect that fails stops there, with why
+ * set. The daemon's socket must let NOGROUP in (a policy with socket_group
+ * = nogroup, as socket-tests starts it with).
  */
 static int conn_open_as(uid_t uid, struct conn *c, int n)
 {
-	int sv[2], got = 0, status;
-	pid_t child;
+	int *fds, *errs, got;
 
 	if (geteuid() != 0)
 		return failf("needs root (to connect as uid %u)", (unsigned)uid);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return failf("socketpair: %s", strerror(errno));
-	child = fork();
-	if (child < 0) {
-		close(sv[0]);
-		close(sv[1]);
-		return failf("fork: %s", strerror(errno));
+	fds = calloc((size_t)n * 2, sizeof(*fds));
+	if (!fds)
+		abort();
+	errs = fds + n;
+	if (connect_as(uid, conn_open_ctx, NULL, n, true, fds, errs) < 0) {
+		free(fds);
+		return failf("cannot start a child to connect as uid %u: %s", (unsigned)uid,
+			     strerror(errno));
 	}
-	if (child == 0) {
-		gid_t g = NOGROUP;
-		int err = 0;
-
-		close(sv[0]);
-		if (setgroups(0, NULL) < 0 || setresgid(g, g, g) < 0 || setresuid(uid, uid, uid) < 0)
-			err = errno;
-		for (int i = 0; !err && i < n; i++) {
-			struct conn k;
-			char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-			char byte = 'k';
-			struct iovec iov = { &byte, 1 };
-			struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-					     .msg_controllen = sizeof(cbuf) };
-			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-
-			if (conn_open(&k) < 0) {
-				err = errno ? errno : EIO;
-				break;
-			}
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(cm), &k.fd, sizeof(int));
-			if (sendmsg(sv[1], &mh, 0) < 0)
-				_exit(3);
-			conn_close(&k);
-		}
-		if (err)
-			(void)!write(sv[1], &err, sizeof(err));
-		_exit(0);
-	}
-	close(sv[1]);
-	while (got < n) {
-		char cbuf[CMSG_SPACE(sizeof(int))];
-		int data = 0, fd;
-		struct iovec iov = { &data, sizeof(data) };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-				     .msg_controllen = sizeof(cbuf) };
-		struct cmsghdr *cm;
-		ssize_t r = recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC);
-
-		if (r <= 0) {
-			failf("uid %u: the connecting child stopped after %d connections", (unsigned)uid,
-			      got);
-			break;
-		}
-		cm = CMSG_FIRSTHDR(&mh);
-		if (!cm || cm->cmsg_type != SCM_RIGHTS) {
-			failf("uid %u cannot connect to %s (connection %d): %s%s", (unsigned)uid,
-			      sock_path, got + 1, strerror(data),
-			      data == EACCES ? " (the socket must let group nogroup in)" : "");
-			break;
-		}
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	for (got = 0; got < n && fds[got] >= 0; got++) {
 		memset(&c[got], 0, sizeof(c[got]));
-		c[got++].fd = fd;
+		c[got].fd = fds[got];
 	}
-	close(sv[0]);
-	waitpid(child, &status, 0);
+	if (got < n && errs[got] == ECHILD)
+		failf("uid %u: the connecting child stopped after %d connections", (unsigned)uid, got);
+	else if (got < n)
+		failf("uid %u cannot connect to %s (connection %d): %s%s", (unsigned)uid, sock_path,
+		      got + 1, strerror(errs[got]),
+		      errs[got] == EACCES ? " (the socket must let group nogroup in)" : "");
+	free(fds);
 	return got;
 }
 

@@ -77,6 +77,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "connect-as.h"
+
 enum op { OP_LIST, OP_SHOW, OP_STATUS };
 
 struct slot {                   /* one request of a connection */
@@ -538,90 +540,43 @@ static int positive(const char *s, const char *what)
 	return (int)v;
 }
 
-#define NOGROUP 65534
+static int connect_one_ctx(void *ctx)
+{
+	(void)ctx;
+	return connect_one();
+}
 
 /*
  * Opens the connections of every client i with i % n_uids == k as uid
- * uid_first + k: a child takes the ids and connects, then hands each
- * socket back over a socketpair (SCM_RIGHTS). Sets each client's fd, or
- * -1 with a complaint.
+ * uid_first + k (connect-as.h). Sets each client's fd, or -1 with a
+ * complaint.
  */
-static void connect_as(struct client *cl, long k, long n_uids)
+static void connect_as_uid(struct client *cl, long k, long n_uids)
 {
 	uid_t uid = (uid_t)(uid_first + k);
-	int sv[2], status;
-	pid_t child;
+	int n = (int)((n_clients - k + n_uids - 1) / n_uids);
+	int *fds = xrealloc(NULL, (size_t)n * sizeof(*fds) * 2), *errs = fds + n;
+	long i;
+	int j;
 
-	for (long i = k; i < n_clients; i += n_uids)
-		cl[i].fd = -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		complain(NULL, "socketpair: %s", strerror(errno));
+	if (connect_as(uid, connect_one_ctx, NULL, n, false, fds, errs) < 0) {
+		complain(NULL, "cannot start a child to connect as uid %u: %s", (unsigned)uid,
+			 strerror(errno));
+		for (i = k; i < n_clients; i += n_uids)
+			cl[i].fd = -1;
+		free(fds);
 		return;
 	}
-	child = fork();
-	if (child < 0) {
-		complain(NULL, "fork: %s", strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
-		return;
-	}
-	if (child == 0) {
-		gid_t g = NOGROUP;
-		int err = 0;
-
-		close(sv[0]);
-		if (setgroups(0, NULL) < 0 || setresgid(g, g, g) < 0 || setresuid(uid, uid, uid) < 0)
-			err = errno;
-		for (long i = k; i < n_clients; i += n_uids) {
-			char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-			int fd = err ? -1 : connect_one();
-			int data = fd < 0 ? (err ? err : errno) : 0;
-			struct iovec iov = { &data, sizeof(data) };
-			struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-			if (fd >= 0) {
-				struct cmsghdr *cm;
-
-				mh.msg_control = cbuf;
-				mh.msg_controllen = sizeof(cbuf);
-				cm = CMSG_FIRSTHDR(&mh);
-				cm->cmsg_level = SOL_SOCKET;
-				cm->cmsg_type = SCM_RIGHTS;
-				cm->cmsg_len = CMSG_LEN(sizeof(int));
-				memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-			}
-			if (sendmsg(sv[1], &mh, 0) < 0)
-				_exit(3);
-			if (fd >= 0)
-				close(fd);
-		}
-		_exit(0);
-	}
-	close(sv[1]);
-	for (long i = k; i < n_clients; i += n_uids) {
-		char cbuf[CMSG_SPACE(sizeof(int))];
-		int data = 0;
-		struct iovec iov = { &data, sizeof(data) };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-				     .msg_controllen = sizeof(cbuf) };
-		struct cmsghdr *cm;
-		ssize_t r = recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC);
-
-		if (r <= 0) {
+	for (i = k, j = 0; i < n_clients; i += n_uids, j++) {
+		cl[i].fd = fds[j];
+		if (errs[j] == ECHILD)
 			complain(&cl[i], "uid %u: the connecting child stopped", (unsigned)uid);
-			break;
-		}
-		cm = CMSG_FIRSTHDR(&mh);
-		if (!cm || cm->cmsg_type != SCM_RIGHTS) {
+		else if (errs[j])
 			complain(&cl[i], "cannot connect as uid %u: %s%s", (unsigned)uid,
-				 strerror(data),
-				 data == EACCES ? " (the socket must let group nogroup in)" : "");
-			continue;
-		}
-		memcpy(&cl[i].fd, CMSG_DATA(cm), sizeof(int));
+				 strerror(errs[j]),
+				 errs[j] == EACCES ? " (the socket must let group nogroup in)" : "");
 	}
-	close(sv[0]);
-	waitpid(child, &status, 0);
+	free(fds);
 }
 
 /* --uids FIRST-LAST */
@@ -748,7 +703,7 @@ int main(int argc, char **argv)
 		long n_uids = uid_last - uid_first + 1;
 
 		for (long k = 0; k < n_uids && k < n_clients; k++)
-			connect_as(cl, k, n_uids);
+			connect_as_uid(cl, k, n_uids);
 	}
 	for (int i = 0; i < n_clients; i++) {
 		cl[i].slots = calloc((size_t)pipeline, sizeof(*cl[i].slots));
