@@ -266,9 +266,10 @@ const struct inventory *view_fresh(struct view *v, const char *bdf)
 	while (dir && (de = readdir(dir)))
 		if (strcmp(de->d_name, bdf) != 0)
 			view_mark(v, de->d_name);
-	/* and those the view holds in it (one may have left the group) */
+	/* and those the view holds in it (one may have left the group); itself was just read */
 	for (size_t k = 0; k < v->inv.verdicts[idx].n_members; k++)
-		view_mark(v, v->inv.pci.devs[v->inv.verdicts[idx].members[k]].bdf);
+		if (v->inv.verdicts[idx].members[k] != (size_t)idx)
+			view_mark(v, v->inv.pci.devs[v->inv.verdicts[idx].members[k]].bdf);
 	apply_marks(v);
 	/* the verdicts were recomputed only if something changed: they are current either way */
 	return &v->inv;
